@@ -1,0 +1,1 @@
+const int ws_placeholder_cli = 0;

@@ -1,0 +1,1 @@
+const int ws_placeholder_daemon = 0;

@@ -1,0 +1,2 @@
+//  placeholder until the demo lands
+int main (void) { return 0; }
