@@ -14,6 +14,12 @@ typedef struct {
 } s_command_t;
 
 static const s_command_t s_commands[] = {
+    {"apply", cmd_apply, "create or update sources from a file"},
+    {"sources", cmd_sources, "list sources with their health"},
+    {"status", cmd_status, "show the coordinator, workers and rates"},
+    {"series", cmd_series, "list stored series"},
+    {"samples", cmd_samples, "print stored samples of a metric"},
+    {"migrate", cmd_migrate, "apply database migrations"},
     {"trend", cmd_trend,
      "analyse a t,value CSV offline: trend, change point, projection"},
 };

@@ -23,6 +23,24 @@ typedef int (ws_cmd_fn) (int argc, char **argv);
 int ws_cli_usage_error (const char *command, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));
 
+//  Formatting shared by the commands: an epoch-ms JSON integer as ISO
+//  8601 or "-", as "12s ago" / "in 3s" or "never"; labels as k=v,k=v.
+#include <jansson.h>
+#include <stddef.h>
+void ws_cli_format_time (json_t *value, char *out, size_t size);
+void ws_cli_format_ago (json_t *value, char *out, size_t size);
+void ws_cli_format_labels (json_t *labels, char *out, size_t size);
+
+//  Parse "k=v,k=v" into labels. 0, or WS_EXIT_USAGE after a message.
+int ws_cli_parse_labels (const char *text, json_t *labels,
+                         const char *command);
+
+int cmd_apply (int argc, char **argv);
+int cmd_sources (int argc, char **argv);
+int cmd_status (int argc, char **argv);
+int cmd_series (int argc, char **argv);
+int cmd_samples (int argc, char **argv);
+int cmd_migrate (int argc, char **argv);
 int cmd_trend (int argc, char **argv);
 
 #endif

@@ -58,3 +58,28 @@ CREATE TABLE samples (
 -- (ws_db_ensure_partitions); the default one takes imported history and
 -- anything outside them.
 CREATE TABLE samples_default PARTITION OF samples DEFAULT;
+
+-- One monthly partition of samples, created if missing. Rows already in
+-- the default partition for that month (imported history) move into it,
+-- so creating a partition never fails on them. Called by the coordinator
+-- with a parameter; the DDL is built here, from dates only.
+CREATE FUNCTION ws_ensure_partition(month date) RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+    first date := date_trunc('month', month)::date;
+    lo timestamptz := first::timestamp AT TIME ZONE 'UTC';
+    hi timestamptz := (first + interval '1 month')::timestamp AT TIME ZONE 'UTC';
+    part text := format('samples_%s', to_char(first, 'YYYY_MM'));
+BEGIN
+    IF to_regclass(part) IS NOT NULL THEN
+        RETURN false;
+    END IF;
+    EXECUTE format('CREATE TABLE %I (LIKE samples INCLUDING DEFAULTS)', part);
+    EXECUTE format('WITH moved AS (DELETE FROM samples_default'
+                   ' WHERE ts >= %L AND ts < %L RETURNING *)'
+                   ' INSERT INTO %I SELECT * FROM moved', lo, hi, part);
+    EXECUTE format('ALTER TABLE samples ATTACH PARTITION %I'
+                   ' FOR VALUES FROM (%L) TO (%L)', part, lo, hi);
+    RETURN true;
+END
+$$;

@@ -1,0 +1,234 @@
+//  cmd_apply - 'watershed apply -f FILE': declarative sources, created or
+//  updated by name. The file is checked here first (with the same
+//  ws_source code the coordinator uses) so errors point at a line and
+//  column; nothing is applied from an invalid file.
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ws_buf.h"
+#include "ws_cli.h"
+#include "ws_client.h"
+#include "ws_jsonpos.h"
+#include "ws_source.h"
+
+#define S_FILE_LIMIT (64u * 1024 * 1024)
+
+static const char *s_help =
+    "usage: watershed apply -f FILE [--prune] [--dry-run] [--json]\n"
+    "                       [--coordinator ENDPOINT]\n"
+    "\n"
+    "Create or update the sources of FILE (JSON: {\"sources\": [...]}) by\n"
+    "name. FILE '-' reads standard input. Every source is checked before\n"
+    "anything is applied; an error names the file, line, column and field.\n"
+    "\n"
+    "  -f, --file FILE     the file to apply\n"
+    "      --prune         delete the sources that FILE does not name\n"
+    "      --dry-run       check and report, change nothing\n"
+    "      --json          print the report as JSON\n"
+    "      --coordinator   endpoint of watershedd (default: its ipc socket)\n";
+
+static char *
+s_read (const char *path, size_t *len, char *error, size_t size)
+{
+    FILE *file = strcmp (path, "-") == 0 ? stdin : fopen (path, "rb");
+    if (!file) {
+        snprintf (error, size, "%s: %s", path, strerror (errno));
+        return NULL;
+    }
+    ws_buf_t buf;
+    ws_buf_init (&buf, S_FILE_LIMIT);
+    char chunk[65536];
+    size_t got;
+    int rc = 0;
+    while ((got = fread (chunk, 1, sizeof chunk, file)) > 0)
+        if ((rc = ws_buf_append (&buf, chunk, got)))
+            break;
+    if (file != stdin)
+        fclose (file);
+    if (rc) {
+        snprintf (error, size, "%s: larger than 64 MiB", path);
+        ws_buf_free (&buf);
+        return NULL;
+    }
+    *len = buf.len;
+    return ws_buf_steal (&buf);
+}
+
+static void
+s_report_error (const char *path, const char *text, size_t len,
+                const char *where, const char *message)
+{
+    //  Errors of ws_source start with the field's pointer relative to
+    //  the source; the full pointer is printed instead.
+    const char *slash = message[0] == '/' ? strstr (message, ": ") : NULL;
+    if (slash && where && strlen (where) >= (size_t) (slash - message)
+        && strncmp (where + strlen (where) - (size_t) (slash - message), message,
+                    (size_t) (slash - message)) == 0)
+        message = slash + 2;
+    int line, column;
+    if (where && *where && ws_jsonpos_find (text, len, where, &line, &column) == 0)
+        fprintf (stderr, "%s:%d:%d: %s: %s\n", path, line, column, where, message);
+    else if (where && *where)
+        fprintf (stderr, "%s: %s: %s\n", path, where, message);
+    else
+        fprintf (stderr, "%s: %s\n", path, message);
+}
+
+//  Check the document: an object with "sources", each a valid source.
+static int
+s_check (json_t *doc, const char *path, const char *text, size_t len)
+{
+    if (!json_is_object (doc)) {
+        s_report_error (path, text, len, "", "expected a JSON object with \"sources\"");
+        return -1;
+    }
+    const char *key;
+    json_t *value;
+    json_object_foreach (doc, key, value)
+        if (strcmp (key, "sources") != 0) {
+            char where[300], message[300];
+            snprintf (where, sizeof where, "/%s", key);
+            snprintf (message, sizeof message,
+                      "unknown key \"%s\" (expected \"sources\")", key);
+            s_report_error (path, text, len, where, message);
+            return -1;
+        }
+    json_t *sources = json_object_get (doc, "sources");
+    if (!json_is_array (sources)) {
+        s_report_error (path, text, len, sources ? "/sources" : "",
+                        "\"sources\" must be an array");
+        return -1;
+    }
+    size_t index;
+    json_t *def;
+    json_array_foreach (sources, index, def) {
+        ws_err_t err;
+        ws_source_t *source = ws_source_new (def, &err);
+        if (!source) {
+            char where[300];
+            snprintf (where, sizeof where, "/sources/%zu%s", index, err.where);
+            s_report_error (path, text, len, where, err.text);
+            return -1;
+        }
+        ws_source_destroy (&source);
+    }
+    return 0;
+}
+
+static void
+s_print_list (json_t *report, const char *key)
+{
+    json_t *names = json_object_get (report, key);
+    if (json_array_size (names) == 0)
+        return;
+    printf ("%-10s", key);
+    size_t index;
+    json_t *name;
+    json_array_foreach (names, index, name)
+        printf ("%s%s", index ? ", " : " ", json_string_value (name));
+    printf ("\n");
+}
+
+int
+cmd_apply (int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"file", required_argument, NULL, 'f'},
+        {"prune", no_argument, NULL, 'p'},
+        {"dry-run", no_argument, NULL, 'n'},
+        {"json", no_argument, NULL, 'j'},
+        {"coordinator", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *path = NULL, *endpoint = NULL;
+    bool prune = false, dry_run = false, json = false;
+    int option;
+    optind = 1;
+    opterr = 0;
+    while ((option = getopt_long (argc, argv, "f:h", options, NULL)) != -1) {
+        switch (option) {
+        case 'f': path = optarg; break;
+        case 'p': prune = true; break;
+        case 'n': dry_run = true; break;
+        case 'j': json = true; break;
+        case 'c': endpoint = optarg; break;
+        case 'h': fputs (s_help, stdout); return WS_EXIT_OK;
+        default:
+            return ws_cli_usage_error ("apply", "unknown option '%s'",
+                                       argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return ws_cli_usage_error ("apply", "unexpected argument '%s'",
+                                   argv[optind]);
+    if (!path)
+        return ws_cli_usage_error ("apply", "-f FILE is required");
+
+    char error[600];
+    size_t len;
+    char *text = s_read (path, &len, error, sizeof error);
+    if (!text) {
+        fprintf (stderr, "watershed apply: %s\n", error);
+        return WS_EXIT_FAIL;
+    }
+    json_error_t parse;
+    json_t *doc = json_loadb (text, len, JSON_REJECT_DUPLICATES, &parse);
+    if (!doc) {
+        fprintf (stderr, "%s:%d:%d: %s\n", path, parse.line, parse.column,
+                 parse.text);
+        free (text);
+        return WS_EXIT_FAIL;
+    }
+    if (s_check (doc, path, text, len)) {
+        json_decref (doc);
+        free (text);
+        return WS_EXIT_FAIL;
+    }
+    json_t *args = json_pack ("{s:O, s:b, s:b}", "sources",
+                              json_object_get (doc, "sources"), "prune", prune,
+                              "dry_run", dry_run);
+    json_decref (doc);
+
+    ws_err_t err;
+    ws_client_t *client = ws_client_new (endpoint, 30000, &err);
+    if (!client) {
+        fprintf (stderr, "watershed apply: %s\n", err.text);
+        json_decref (args);
+        free (text);
+        return WS_EXIT_UNREACHABLE;
+    }
+    json_t *report = ws_client_call (client, "apply", args, &err);
+    ws_client_destroy (&client);
+    if (!report) {
+        if (err.code == WS_ERR_TIMEOUT || err.code == WS_ERR_NET) {
+            fprintf (stderr, "watershed apply: %s\n", err.text);
+            free (text);
+            return WS_EXIT_UNREACHABLE;
+        }
+        s_report_error (path, text, len, err.where, err.text);
+        free (text);
+        return WS_EXIT_FAIL;
+    }
+    free (text);
+    if (json) {
+        char *out = json_dumps (report, JSON_INDENT (2));
+        printf ("%s\n", out);
+        free (out);
+    }
+    else {
+        if (dry_run)
+            printf ("dry run: nothing changed\n");
+        s_print_list (report, "created");
+        s_print_list (report, "updated");
+        s_print_list (report, "deleted");
+        size_t unchanged = json_array_size (json_object_get (report, "unchanged"));
+        if (unchanged)
+            printf ("%-10s %zu source%s\n", "unchanged", unchanged,
+                    unchanged == 1 ? "" : "s");
+    }
+    json_decref (report);
+    return WS_EXIT_OK;
+}

@@ -1,0 +1,80 @@
+//  ws_cli_util - formatting shared by the CLI's commands.
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ws_cli.h"
+#include "ws_loop.h"
+#include "ws_time.h"
+
+void
+ws_cli_format_time (json_t *value, char *out, size_t size)
+{
+    if (!json_is_integer (value) || json_integer_value (value) == 0) {
+        snprintf (out, size, "-");
+        return;
+    }
+    ws_iso8601_format (json_integer_value (value), out, size);
+}
+
+void
+ws_cli_format_ago (json_t *value, char *out, size_t size)
+{
+    if (!json_is_integer (value) || json_integer_value (value) == 0) {
+        snprintf (out, size, "never");
+        return;
+    }
+    int64_t delta = ws_wall_ms () - json_integer_value (value);
+    bool future = delta < 0;
+    if (future)
+        delta = -delta;
+    char span[32];
+    if (delta < 1000)
+        snprintf (span, sizeof span, "%" PRId64 "ms", delta);
+    else if (delta < 120000)
+        snprintf (span, sizeof span, "%" PRId64 "s", delta / 1000);
+    else if (delta < 7200000)
+        snprintf (span, sizeof span, "%" PRId64 "m", delta / 60000);
+    else if (delta < 172800000)
+        snprintf (span, sizeof span, "%" PRId64 "h", delta / 3600000);
+    else
+        snprintf (span, sizeof span, "%" PRId64 "d", delta / 86400000);
+    snprintf (out, size, future ? "in %s" : "%s ago", span);
+}
+
+void
+ws_cli_format_labels (json_t *labels, char *out, size_t size)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    const char *key;
+    json_t *value;
+    json_object_foreach (labels, key, value) {
+        int len = snprintf (out + used, size - used, "%s%s=%s", used ? "," : "",
+                            key, json_string_value (value));
+        if (len < 0 || (size_t) len >= size - used)
+            break;
+        used += (size_t) len;
+    }
+    if (!used)
+        snprintf (out, size, "-");
+}
+
+int
+ws_cli_parse_labels (const char *text, json_t *labels, const char *command)
+{
+    char copy[4096];
+    snprintf (copy, sizeof copy, "%s", text);
+    char *save = NULL;
+    for (char *pair = strtok_r (copy, ",", &save); pair;
+         pair = strtok_r (NULL, ",", &save)) {
+        char *equals = strchr (pair, '=');
+        if (!equals || equals == pair)
+            return ws_cli_usage_error (command,
+                                       "--labels '%s': expected k=v[,k=v...]",
+                                       text);
+        *equals = '\0';
+        json_object_set_new (labels, pair, json_string (equals + 1));
+    }
+    return 0;
+}

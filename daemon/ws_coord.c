@@ -1,0 +1,1037 @@
+//  ws_coord - the coordinator: workers, jobs, results, the write path.
+#include "ws_coord.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "ws_coord_private.h"
+#include "ws_log.h"
+#include "ws_msg.h"
+
+static void s_queue_push (ws_coord_t *self, s_job_t *job);
+static void s_queue_push_front (ws_coord_t *self, s_job_t *job);
+
+//  ---------------------------------------------------------------------
+//  Workers
+
+static void
+s_worker_free (void *value)
+{
+    s_worker_t *worker = value;
+    if (worker) {
+        free (worker->name);
+        free (worker->host);
+        free (worker);
+    }
+}
+
+static void
+s_job_free (void *value)
+{
+    free (value);
+}
+
+static void
+s_send (ws_coord_t *self, void *socket, const uint8_t *peer, size_t peer_len,
+        ws_msg_id_t id, json_t *body)
+{
+    ws_msg_t *msg = ws_msg_new (id, &body);
+    ws_msg_set_routing_id (msg, peer, peer_len);
+    ws_err_t err;
+    if (ws_msg_send (&msg, socket, &err))
+        ws_info ("send %s: %s", ws_msg_id_name (id), err.text);
+    (void) self;
+}
+
+static void
+s_send_worker (ws_coord_t *self, s_worker_t *worker, ws_msg_id_t id,
+               json_t *body)
+{
+    ws_msg_t *msg = ws_msg_new (id, &body);
+    ws_msg_set_routing_id (msg, worker->id, worker->id_len);
+    ws_err_t err;
+    if (ws_msg_send (&msg, self->workers, &err)) {
+        //  ROUTER_MANDATORY: the peer is gone. Expire it at the next cron.
+        ws_info ("worker '%s': send %s failed: %s", worker->name,
+                 ws_msg_id_name (id), err.text);
+        worker->last_seen = 0;
+    }
+    else
+        worker->last_sent = ws_clock_ms ();
+}
+
+//  Queue a job again after its worker died or its deadline passed; past
+//  the attempt limit the tick is recorded as failed for the source.
+static void
+s_retry_job (ws_coord_t *self, s_job_t *job, const char *why)
+{
+    if (job->worker) {
+        job->worker->in_flight--;
+        job->worker = NULL;
+    }
+    ws_sched_source_t *source = ws_sched_get (self->sched, job->source_id);
+    if (job->attempt >= self->max_attempts || !source) {
+        if (source) {
+            char error[200];
+            snprintf (error, sizeof error,
+                      "tick abandoned after %d attempts: %s", job->attempt,
+                      why);
+            source->outstanding--;
+            ws_sched_record (self->sched, source, job->tick, false, 0, error,
+                             "timeout", NULL, ws_wall_ms ());
+        }
+        self->stats.jobs_abandoned++;
+        ws_map_delete_int (self->jobs, job->id);
+        return;
+    }
+    job->attempt++;
+    self->stats.jobs_redispatched++;
+    s_queue_push_front (self, job);
+}
+
+static int
+s_requeue_worker_job (const void *key, size_t len, void *value, void *arg)
+{
+    (void) key;
+    (void) len;
+    s_job_t *job = value;
+    void **pair = arg;
+    if (job->worker == pair[1])
+        s_retry_job (pair[0], job, "its worker left");
+    return 0;
+}
+
+static void
+s_worker_remove (ws_coord_t *self, s_worker_t *worker, const char *why)
+{
+    ws_notice ("worker '%s': %s; %d jobs go to other workers", worker->name,
+               why, worker->in_flight);
+    void *pair[2] = {self, worker};
+    ws_map_each (self->jobs, s_requeue_worker_job, pair);
+    ws_map_delete (self->workers_by_id, worker->id, worker->id_len);
+}
+
+//  ---------------------------------------------------------------------
+//  The job queue: jobs waiting for a worker, oldest first.
+
+static void
+s_queue_push (ws_coord_t *self, s_job_t *job)
+{
+    job->next = NULL;
+    job->queued = true;
+    if (self->queue_tail)
+        self->queue_tail->next = job;
+    else
+        self->queue_head = job;
+    self->queue_tail = job;
+    self->queue_length++;
+}
+
+static void
+s_queue_push_front (ws_coord_t *self, s_job_t *job)
+{
+    job->queued = true;
+    job->next = self->queue_head;
+    self->queue_head = job;
+    if (!self->queue_tail)
+        self->queue_tail = job;
+    self->queue_length++;
+}
+
+static s_job_t *
+s_queue_pop (ws_coord_t *self)
+{
+    s_job_t *job = self->queue_head;
+    if (job) {
+        self->queue_head = job->next;
+        if (!self->queue_head)
+            self->queue_tail = NULL;
+        job->next = NULL;
+        job->queued = false;
+        self->queue_length--;
+    }
+    return job;
+}
+
+//  ---------------------------------------------------------------------
+//  Scheduling and dispatch
+
+static void
+s_schedule_due (ws_coord_t *self)
+{
+    if (self->draining)
+        return;
+    int64_t now = ws_wall_ms ();
+    int64_t tick;
+    ws_sched_source_t *source;
+    while ((source = ws_sched_next_due (self->sched, now, &tick))) {
+        //  A source whose earlier ticks are all still waiting (no worker
+        //  free) does not pile up jobs without bound: the tick is
+        //  recorded as skipped.
+        if (source->outstanding >= self->max_outstanding) {
+            char error[160];
+            snprintf (error, sizeof error,
+                      "tick skipped: %d earlier ticks still outstanding "
+                      "(no worker free?)",
+                      source->outstanding);
+            ws_sched_record_skipped (self->sched, source, tick, error, now);
+            self->stats.ticks_skipped++;
+            continue;
+        }
+        s_job_t *job = calloc (1, sizeof *job);
+        if (!job)
+            abort ();
+        job->id = self->incarnation | ++self->job_counter;
+        job->source_id = source->id;
+        job->tick = tick;
+        job->attempt = 1;
+        source->outstanding++;
+        ws_map_put_int (self->jobs, job->id, job);
+        s_queue_push (self, job);
+        self->stats.jobs_created++;
+    }
+}
+
+static json_t *
+s_job_json (ws_coord_t *self, s_job_t *job, ws_sched_source_t *source,
+            int64_t now)
+{
+    int retries = ws_source_retries (source->source);
+    int64_t timeout = ws_source_timeout_ms (source->source);
+    //  Room for every attempt inside the job and its backoff, plus slack
+    //  for the round trip.
+    int64_t budget = timeout * (retries + 1) + (250LL << retries) + 5000;
+    job->deadline = now + budget;
+    (void) self;
+    return json_pack ("{s:I, s:i, s:s, s:I, s:I, s:I, s:O}", "id",
+                      (json_int_t) job->id, "attempt", job->attempt, "kind",
+                      "collect", "tick", (json_int_t) job->tick, "deadline",
+                      (json_int_t) job->deadline, "source_id",
+                      (json_int_t) job->source_id, "source", source->def);
+}
+
+typedef struct {
+    s_worker_t **items;
+    size_t count, max;
+} s_worker_list_t;
+
+static int
+s_collect_ready (const void *key, size_t len, void *value, void *arg)
+{
+    (void) key;
+    (void) len;
+    s_worker_t *worker = value;
+    s_worker_list_t *list = arg;
+    if (worker->in_flight < worker->credit && worker->last_seen) {
+        if (list->count == list->max) {
+            list->max = list->max ? list->max * 2 : 16;
+            list->items = realloc (list->items, list->max * sizeof (void *));
+            if (!list->items)
+                abort ();
+        }
+        list->items[list->count++] = worker;
+    }
+    return 0;
+}
+
+//  Hand queued jobs to workers with free credit, a batch per JOB message.
+//  Workers are served in turn, starting after the last one served, so the
+//  load spreads evenly.
+static void
+s_dispatch (ws_coord_t *self)
+{
+    if (!self->queue_head || self->draining || self->buffer_full)
+        return;
+    s_worker_list_t list = {NULL, 0, 0};
+    ws_map_each (self->workers_by_id, s_collect_ready, &list);
+    int64_t now = ws_wall_ms ();
+    size_t start = list.count ? self->dispatch_turn++ % list.count : 0;
+    bool progress = true;
+    while (self->queue_head && progress) {
+        progress = false;
+        for (size_t n = 0; n < list.count && self->queue_head; n++) {
+            s_worker_t *worker = list.items[(start + n) % list.count];
+            int room = worker->credit - worker->in_flight;
+            if (room <= 0)
+                continue;
+            //  Share the queue among the workers rather than filling the
+            //  first one up to its credit.
+            size_t share = self->queue_length / (list.count - n) + 1;
+            if ((size_t) room > share)
+                room = (int) share;
+            if (room > self->dispatch_batch)
+                room = self->dispatch_batch;
+            json_t *jobs = json_array ();
+            while (room > 0 && self->queue_head) {
+                s_job_t *job = s_queue_pop (self);
+                ws_sched_source_t *source =
+                    ws_sched_get (self->sched, job->source_id);
+                if (!source) {  //  deleted by an apply meanwhile
+                    ws_map_delete_int (self->jobs, job->id);
+                    continue;
+                }
+                job->worker = worker;
+                worker->in_flight++;
+                json_array_append_new (jobs, s_job_json (self, job, source, now));
+                room--;
+            }
+            size_t count = json_array_size (jobs);
+            if (count) {
+                self->stats.jobs_dispatched += count;
+                s_send_worker (self, worker, WS_MSG_JOB,
+                               json_pack ("{s:o}", "jobs", jobs));
+                progress = true;
+            }
+            else
+                json_decref (jobs);
+        }
+    }
+    free (list.items);
+}
+
+//  ---------------------------------------------------------------------
+//  Results and the write path
+
+//  The series cache key: metric, a NUL, then the labels as compact JSON
+//  with sorted keys.
+static char *
+s_series_key (const char *metric, json_t *labels, size_t *len, char **labels_text)
+{
+    char *text = json_dumps (labels, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!text)
+        return NULL;
+    size_t metric_len = strlen (metric), text_len = strlen (text);
+    char *key = malloc (metric_len + text_len + 2);
+    if (!key)
+        abort ();
+    memcpy (key, metric, metric_len + 1);
+    memcpy (key + metric_len + 1, text, text_len + 1);
+    *len = metric_len + 1 + text_len;
+    *labels_text = text;
+    return key;
+}
+
+static void
+s_rows_reserve (ws_coord_t *self, size_t extra)
+{
+    s_buffer_t *buffer = &self->buffer;
+    if (buffer->rows + extra <= buffer->max_rows)
+        return;
+    size_t max = buffer->max_rows ? buffer->max_rows : 4096;
+    while (max < buffer->rows + extra)
+        max *= 2;
+    buffer->series = realloc (buffer->series, max * sizeof (int64_t));
+    buffer->ts = realloc (buffer->ts, max * sizeof (int64_t));
+    buffer->values = realloc (buffer->values, max * sizeof (double));
+    if (!buffer->series || !buffer->ts || !buffer->values)
+        abort ();
+    buffer->max_rows = max;
+}
+
+//  A series id for a sample, or -(n+1) for the n-th series of this batch
+//  not yet in the database (resolved at flush).
+static int64_t
+s_series_ref (ws_coord_t *self, const char *metric, json_t *labels,
+              const char *type, int64_t period_ms, int64_t source_id)
+{
+    size_t len;
+    char *labels_text;
+    char *key = s_series_key (metric, labels, &len, &labels_text);
+    if (!key)
+        return 0;
+    intptr_t id = (intptr_t) ws_map_get (self->series_ids, key, len);
+    if (id) {
+        free (key);
+        free (labels_text);
+        return id;
+    }
+    s_buffer_t *buffer = &self->buffer;
+    intptr_t index = (intptr_t) ws_map_get (buffer->new_index, key, len);
+    if (index) {
+        free (key);
+        free (labels_text);
+        return -index;
+    }
+    if (buffer->new_count == buffer->new_max) {
+        buffer->new_max = buffer->new_max ? buffer->new_max * 2 : 64;
+        buffer->new_series =
+            realloc (buffer->new_series,
+                     buffer->new_max * sizeof *buffer->new_series);
+        if (!buffer->new_series)
+            abort ();
+    }
+    s_new_series_t *series = &buffer->new_series[buffer->new_count++];
+    series->key = key;
+    series->key_len = len;
+    series->metric = strdup (metric);
+    series->labels = labels_text;
+    series->type = type;
+    series->period_ms = period_ms;
+    series->source_id = source_id;
+    ws_map_put (buffer->new_index, key, len, (void *) (intptr_t) buffer->new_count);
+    return -(int64_t) buffer->new_count;
+}
+
+static void
+s_ack_later (ws_coord_t *self, s_worker_t *worker, uint64_t job_id)
+{
+    s_buffer_t *buffer = &self->buffer;
+    if (buffer->ack_count == buffer->ack_max) {
+        buffer->ack_max = buffer->ack_max ? buffer->ack_max * 2 : 1024;
+        buffer->acks = realloc (buffer->acks, buffer->ack_max * sizeof *buffer->acks);
+        if (!buffer->acks)
+            abort ();
+    }
+    s_ack_t *ack = &buffer->acks[buffer->ack_count++];
+    memcpy (ack->peer, worker->id, worker->id_len);
+    ack->peer_len = worker->id_len;
+    ack->job_id = job_id;
+}
+
+//  One result from a worker: health, samples into the buffer, an ACK
+//  once they are committed.
+static void
+s_on_result (ws_coord_t *self, s_worker_t *worker, json_t *result, int64_t now)
+{
+    uint64_t job_id = (uint64_t) json_integer_value (json_object_get (result, "id"));
+    int64_t source_id = json_integer_value (json_object_get (result, "source_id"));
+    int64_t tick = json_integer_value (json_object_get (result, "tick"));
+    bool ok = json_is_true (json_object_get (result, "ok"));
+    json_t *samples = json_object_get (result, "samples");
+    self->stats.results++;
+
+    s_job_t *job = ws_map_get_int (self->jobs, job_id);
+    bool current = job && job->source_id == source_id && job->tick == tick;
+    if (current) {
+        if (job->worker) {
+            job->worker->in_flight--;
+            job->worker->jobs_done++;
+        }
+        if (job->queued) {
+            //  It came back while queued for a retry: drop the retry.
+            job->source_id = 0;
+        }
+        else
+            ws_map_delete_int (self->jobs, job_id);
+    }
+    ws_sched_source_t *source = ws_sched_get (self->sched, source_id);
+    if (!source) {
+        //  Its source was deleted: nothing to store, but the worker may
+        //  forget the result.
+        s_ack_later (self, worker, job_id);
+        return;
+    }
+    if (current)
+        source->outstanding--;
+
+    size_t count = json_array_size (samples);
+    s_rows_reserve (self, count);
+    size_t index;
+    json_t *sample;
+    json_t *latest = count ? json_array () : NULL;
+    json_array_foreach (samples, index, sample) {
+        const char *metric = json_string_value (json_object_get (sample, "metric"));
+        json_t *labels = json_object_get (sample, "labels");
+        const char *type = json_string_value (json_object_get (sample, "type"));
+        double value = json_number_value (json_object_get (sample, "value"));
+        int64_t period = 0;
+        for (size_t r = 0; r < ws_source_rule_count (source->source); r++) {
+            const ws_rule_t *rule = ws_source_rule (source->source, r);
+            if (strcmp (rule->metric, metric) == 0)
+                period = rule->period_ms;
+        }
+        int64_t ref = s_series_ref (self, metric, labels, type, period, source_id);
+        if (!ref)
+            continue;
+        s_buffer_t *buffer = &self->buffer;
+        buffer->series[buffer->rows] = ref;
+        buffer->ts[buffer->rows] = tick;
+        buffer->values[buffer->rows] = value;
+        buffer->rows++;
+        if (index < 16)
+            json_array_append_new (latest, json_pack ("{s:s, s:O, s:f}", "metric",
+                                                      metric, "labels", labels,
+                                                      "value", value));
+    }
+    //  Only the newest tick speaks for the source's health: a late result
+    //  of an older tick does not undo a newer failure.
+    if (tick >= source->last_tick) {
+        char *values = latest ? json_dumps (latest, JSON_COMPACT) : NULL;
+        ws_sched_record (self->sched, source, tick, ok, count,
+                         json_string_value (json_object_get (result, "error")),
+                         json_string_value (json_object_get (result, "error_kind")),
+                         values, now);
+        free (values);
+    }
+    json_decref (latest);
+    s_ack_later (self, worker, job_id);
+    if (!self->buffer.first_at)
+        self->buffer.first_at = ws_clock_ms ();
+}
+
+static void
+s_buffer_clear (ws_coord_t *self)
+{
+    s_buffer_t *buffer = &self->buffer;
+    for (size_t i = 0; i < buffer->new_count; i++) {
+        free (buffer->new_series[i].key);
+        free (buffer->new_series[i].metric);
+        free (buffer->new_series[i].labels);
+    }
+    buffer->new_count = 0;
+    ws_map_destroy (&buffer->new_index);
+    buffer->new_index = ws_map_new (NULL);
+    buffer->rows = 0;
+    buffer->ack_count = 0;
+    buffer->first_at = 0;
+}
+
+static int
+s_send_acks (ws_coord_t *self)
+{
+    s_buffer_t *buffer = &self->buffer;
+    //  Group by worker: one ACK message per worker per batch.
+    ws_map_t *by_peer = ws_map_new ((ws_map_free_fn *) json_decref);
+    for (size_t i = 0; i < buffer->ack_count; i++) {
+        s_ack_t *ack = &buffer->acks[i];
+        json_t *ids = ws_map_get (by_peer, ack->peer, ack->peer_len);
+        if (!ids) {
+            ids = json_array ();
+            ws_map_put (by_peer, ack->peer, ack->peer_len, ids);
+        }
+        json_array_append_new (ids, json_integer ((json_int_t) ack->job_id));
+    }
+    for (size_t i = 0; i < buffer->ack_count; i++) {
+        s_ack_t *ack = &buffer->acks[i];
+        json_t *ids = ws_map_take (by_peer, ack->peer, ack->peer_len);
+        if (!ids)
+            continue;
+        s_worker_t *worker = ws_map_get (self->workers_by_id, ack->peer, ack->peer_len);
+        if (worker)
+            s_send_worker (self, worker, WS_MSG_ACK, json_pack ("{s:o}", "ids", ids));
+        else
+            //  A worker that left still gets its ACK if it is there: it
+            //  may have reconnected under a new id, in which case it
+            //  re-sends and the re-sent result is ACKed then.
+            s_send (self, self->workers, ack->peer, ack->peer_len, WS_MSG_ACK,
+                    json_pack ("{s:o}", "ids", ids));
+    }
+    ws_map_destroy (&by_peer);
+    return 0;
+}
+
+//  Commit the buffer: new series first, then all samples in one
+//  statement; ACK after the commit. On a database failure everything
+//  stays buffered (nothing is ACKed, so workers keep their results) and
+//  the flush is retried after a backoff.
+static int
+s_flush (ws_coord_t *self, bool force)
+{
+    s_buffer_t *buffer = &self->buffer;
+    if (!buffer->ack_count && !buffer->rows)
+        return 0;
+    int64_t now = ws_clock_ms ();
+    if (!force && buffer->rows < (size_t) self->batch_max
+        && now - buffer->first_at < self->flush_interval_ms)
+        return 0;
+    if (now < self->db_retry_at)
+        return 0;
+    ws_err_t err;
+    if (!ws_db_connected (self->db) && ws_db_connect (self->db, &err))
+        goto failed;
+    if (buffer->new_count) {
+        size_t count = buffer->new_count;
+        const char **metrics = calloc (count, sizeof (char *));
+        const char **labels = calloc (count, sizeof (char *));
+        const char **types = calloc (count, sizeof (char *));
+        int64_t *periods = calloc (count, sizeof (int64_t));
+        int64_t *sources = calloc (count, sizeof (int64_t));
+        int64_t *ids = calloc (count, sizeof (int64_t));
+        if (!metrics || !labels || !types || !periods || !sources || !ids)
+            abort ();
+        for (size_t i = 0; i < count; i++) {
+            metrics[i] = buffer->new_series[i].metric;
+            labels[i] = buffer->new_series[i].labels;
+            types[i] = buffer->new_series[i].type;
+            periods[i] = buffer->new_series[i].period_ms;
+            sources[i] = buffer->new_series[i].source_id;
+        }
+        int rc = ws_db_resolve_series (self->db, count, metrics, labels, types,
+                                       periods, sources, ids, &err);
+        if (rc == 0)
+            for (size_t i = 0; i < count; i++)
+                ws_map_put (self->series_ids, buffer->new_series[i].key,
+                            buffer->new_series[i].key_len,
+                            (void *) (intptr_t) ids[i]);
+        for (size_t i = 0; rc == 0 && i < buffer->rows; i++)
+            if (buffer->series[i] < 0)
+                buffer->series[i] = ids[-buffer->series[i] - 1];
+        free (metrics);
+        free (labels);
+        free (types);
+        free (periods);
+        free (sources);
+        free (ids);
+        if (rc)
+            goto failed;
+        //  Every reference is resolved now; forget the batch's list.
+        size_t rows = buffer->rows, acks = buffer->ack_count;
+        int64_t first = buffer->first_at;
+        s_buffer_clear (self);
+        buffer->rows = rows;
+        buffer->ack_count = acks;
+        buffer->first_at = first;
+    }
+    int64_t inserted = 0;
+    if (buffer->rows
+        && ws_db_insert_samples (self->db, buffer->rows, buffer->series,
+                                 buffer->ts, buffer->values, &inserted, &err))
+        goto failed;
+    self->stats.samples_committed += buffer->rows;
+    self->stats.samples_new += inserted;
+    self->stats.batches++;
+    s_send_acks (self);
+    s_buffer_clear (self);
+    if (self->db_failing) {
+        ws_notice ("database: writes resumed");
+        self->db_failing = false;
+    }
+    self->db_backoff_ms = 0;
+    return 0;
+
+failed:
+    self->db_backoff_ms = self->db_backoff_ms ? self->db_backoff_ms * 2 : 250;
+    if (self->db_backoff_ms > 10000)
+        self->db_backoff_ms = 10000;
+    self->db_retry_at = now + self->db_backoff_ms;
+    if (!self->db_failing || ws_log_enabled (WS_LOG_INFO))
+        ws_error ("%s; %zu samples buffered, retrying in %" PRId64 " ms",
+                  err.text, buffer->rows, self->db_backoff_ms);
+    self->db_failing = true;
+    //  A broken connection is reopened on the next try.
+    if (err.code == WS_ERR_DB && !ws_db_connected (self->db))
+        ws_db_connect (self->db, &err);
+    return -1;
+}
+
+static void
+s_flush_health (ws_coord_t *self)
+{
+    ws_db_health_t *rows;
+    size_t count = ws_sched_take_dirty (self->sched, &rows);
+    if (count) {
+        ws_err_t err;
+        if (ws_db_write_health (self->db, rows, count, &err)) {
+            ws_warning ("%s", err.text);
+            ws_sched_mark_dirty (self->sched, rows, count);
+        }
+    }
+    free (rows);
+}
+
+//  ---------------------------------------------------------------------
+//  Messages from workers
+
+static void
+s_on_worker_message (ws_coord_t *self, ws_msg_t *msg)
+{
+    size_t peer_len;
+    const uint8_t *peer = ws_msg_routing_id (msg, &peer_len);
+    s_worker_t *worker = ws_map_get (self->workers_by_id, peer, peer_len);
+    json_t *body = ws_msg_body (msg);
+    int64_t clock = ws_clock_ms ();
+    ws_msg_id_t id = ws_msg_id (msg);
+
+    if (id == WS_MSG_READY) {
+        if (worker)
+            s_worker_remove (self, worker, "sent READY again (restarted)");
+        worker = calloc (1, sizeof *worker);
+        if (!worker)
+            abort ();
+        memcpy (worker->id, peer, peer_len);
+        worker->id_len = peer_len;
+        worker->name = strdup (json_string_value (json_object_get (body, "name")));
+        worker->host = strdup (json_string_value (json_object_get (body, "host")));
+        worker->pid = (int) json_integer_value (json_object_get (body, "pid"));
+        worker->credit = (int) json_integer_value (json_object_get (body, "credit"));
+        worker->last_seen = clock;
+        worker->joined = ws_wall_ms ();
+        ws_map_put (self->workers_by_id, peer, peer_len, worker);
+        ws_notice ("worker '%s': joined from %s pid %d, credit %d",
+                   worker->name, worker->host, worker->pid, worker->credit);
+        return;
+    }
+    if (!worker) {
+        //  A worker we do not know (we restarted, or it expired): it must
+        //  say READY again, then re-send its unACKed results.
+        s_send (self, self->workers, peer, peer_len, WS_MSG_ERROR,
+                json_pack ("{s:s, s:s}", "code", "unknown-peer", "text",
+                           "send READY first"));
+        return;
+    }
+    worker->last_seen = clock;
+    if (id == WS_MSG_RESULT) {
+        json_t *results = json_object_get (body, "results");
+        size_t index;
+        json_t *result;
+        int64_t now = ws_wall_ms ();
+        json_array_foreach (results, index, result)
+            s_on_result (self, worker, result, now);
+    }
+    else if (id == WS_MSG_DISCONNECT) {
+        const char *reason = json_string_value (json_object_get (body, "reason"));
+        char why[600];
+        snprintf (why, sizeof why, "left (%s)", reason ? reason : "");
+        s_worker_remove (self, worker, why);
+    }
+    else if (id != WS_MSG_HEARTBEAT)
+        s_send_worker (self, worker, WS_MSG_ERROR,
+                       json_pack ("{s:s, s:s+}", "code", "proto", "text",
+                                  "unexpected command ", ws_msg_id_name (id)));
+}
+
+static int
+s_on_workers_readable (ws_loop_t *loop, void *socket, void *arg)
+{
+    (void) loop;
+    ws_coord_t *self = arg;
+    //  Drain what is waiting, bounded so clients and timers get a turn.
+    for (int n = 0; n < 1000; n++) {
+        ws_err_t err;
+        uint8_t peer[WS_MSG_MAX_ROUTING_ID];
+        size_t peer_len = 0;
+        ws_msg_t *msg = ws_msg_recv (socket, true, ZMQ_DONTWAIT, &err, peer, &peer_len);
+        if (!msg) {
+            if (err.code == WS_ERR_TIMEOUT)
+                break;
+            //  A malformed message: that peer is told and logged; nobody
+            //  else is affected.
+            ws_warning ("worker message refused: %s", err.text);
+            self->stats.messages_refused++;
+            if (peer_len)
+                s_send (self, socket, peer, peer_len, WS_MSG_ERROR,
+                        json_pack ("{s:s, s:s}", "code", "proto", "text", err.text));
+            continue;
+        }
+        s_on_worker_message (self, msg);
+        ws_msg_destroy (&msg);
+    }
+    return 0;
+}
+
+//  ---------------------------------------------------------------------
+//  Housekeeping
+
+static int
+s_expire_job (const void *key, size_t len, void *value, void *arg)
+{
+    (void) key;
+    (void) len;
+    s_job_t *job = value;
+    ws_coord_t *self = arg;
+    if (job->queued || !job->worker)
+        return 0;
+    if (job->deadline && ws_wall_ms () > job->deadline)
+        s_retry_job (self, job, "deadline passed");
+    return 0;
+}
+
+typedef struct {
+    ws_coord_t *coord;
+    s_worker_t **dead;
+    size_t count, max;
+} s_expiry_t;
+
+static int
+s_check_worker (const void *key, size_t len, void *value, void *arg)
+{
+    (void) key;
+    (void) len;
+    s_worker_t *worker = value;
+    s_expiry_t *expiry = arg;
+    ws_coord_t *self = expiry->coord;
+    int64_t clock = ws_clock_ms ();
+    if (clock - worker->last_seen > self->heartbeat_ms * self->liveness) {
+        if (expiry->count == expiry->max) {
+            expiry->max = expiry->max ? expiry->max * 2 : 8;
+            expiry->dead = realloc (expiry->dead, expiry->max * sizeof (void *));
+            if (!expiry->dead)
+                abort ();
+        }
+        expiry->dead[expiry->count++] = worker;
+    }
+    else if (clock - worker->last_sent >= self->heartbeat_ms)
+        s_send_worker (self, worker, WS_MSG_HEARTBEAT, json_object ());
+    return 0;
+}
+
+static int
+s_cron (ws_loop_t *loop, void *arg)
+{
+    (void) loop;
+    ws_coord_t *self = arg;
+    int64_t clock = ws_clock_ms ();
+
+    //  Heartbeats and expiry, every quarter of a heartbeat.
+    if (clock - self->last_liveness_check >= self->heartbeat_ms / 4) {
+        self->last_liveness_check = clock;
+        s_expiry_t expiry = {self, NULL, 0, 0};
+        ws_map_each (self->workers_by_id, s_check_worker, &expiry);
+        for (size_t i = 0; i < expiry.count; i++)
+            s_worker_remove (self, expiry.dead[i], "silent past its liveness");
+        free (expiry.dead);
+        ws_map_each (self->jobs, s_expire_job, self);
+    }
+    //  Health, once a second.
+    if (clock - self->last_health_flush >= 1000 && !self->db_failing) {
+        self->last_health_flush = clock;
+        s_flush_health (self);
+    }
+    //  Rate for status: samples committed per second over ~10 s.
+    if (clock - self->rate_at >= 1000) {
+        self->rate_slot = (self->rate_slot + 1) % S_RATE_SLOTS;
+        self->rate_samples[self->rate_slot] = self->stats.samples_committed;
+        self->rate_times[self->rate_slot] = clock;
+        self->rate_at = clock;
+    }
+    //  Partitions, hourly.
+    if (clock - self->last_partition_check >= 3600 * 1000) {
+        self->last_partition_check = clock;
+        ws_err_t err;
+        if (ws_db_ensure_partitions (self->db, ws_wall_ms (), 2, &err))
+            ws_warning ("%s", err.text);
+    }
+    if (self->draining) {
+        bool idle = ws_map_size (self->jobs) == 0 && self->buffer.rows == 0
+                    && self->buffer.ack_count == 0;
+        if (idle || clock >= self->drain_deadline) {
+            s_flush (self, true);
+            s_flush_health (self);
+            if (!idle)
+                ws_warning ("drain: time is up with %zu jobs outstanding; "
+                            "they will run again after a restart",
+                            ws_map_size (self->jobs));
+            ws_coord_say_goodbye (self);
+            ws_loop_stop (self->loop);
+        }
+    }
+    return 0;
+}
+
+//  Before the loop sleeps: schedule, dispatch, flush (Redis beforeSleep).
+static int
+s_before_sleep (ws_loop_t *loop, void *arg)
+{
+    (void) loop;
+    ws_coord_t *self = arg;
+    s_schedule_due (self);
+    s_flush (self, self->draining);
+    size_t limit = (size_t) self->buffer_max;
+    bool full = self->buffer.rows >= limit;
+    if (full != self->buffer_full) {
+        self->buffer_full = full;
+        if (full)
+            ws_warning ("write buffer full (%zu samples): dispatch paused "
+                        "until the database takes them",
+                        self->buffer.rows);
+        else
+            ws_notice ("write buffer drained: dispatch resumed");
+    }
+    s_dispatch (self);
+    return 0;
+}
+
+//  ---------------------------------------------------------------------
+//  Construction
+
+static void *
+s_bind (void *context, int type, const char *endpoint, char *bound,
+        size_t bound_size, ws_err_t *err)
+{
+    void *socket = zmq_socket (context, type);
+    if (!socket) {
+        ws_err_set (err, WS_ERR_SYSTEM, "zmq_socket: %s", zmq_strerror (zmq_errno ()));
+        return NULL;
+    }
+    int one = 1, zero = 0;
+    int64_t max_size = WS_MSG_MAX_BODY + 4096;
+    //  High-water marks: a burst of a few thousand messages per peer is
+    //  normal (jobs and results are batched); past that the peer is not
+    //  keeping up and ROUTER_MANDATORY reports it instead of dropping.
+    int hwm = 10000;
+    zmq_setsockopt (socket, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
+    zmq_setsockopt (socket, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt (socket, ZMQ_MAXMSGSIZE, &max_size, sizeof max_size);
+    zmq_setsockopt (socket, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt (socket, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    if (zmq_bind (socket, endpoint)) {
+        ws_err_set (err, WS_ERR_SYSTEM, "bind '%s': %s", endpoint,
+                    zmq_strerror (zmq_errno ()));
+        zmq_close (socket);
+        return NULL;
+    }
+    size_t size = bound_size;
+    zmq_getsockopt (socket, ZMQ_LAST_ENDPOINT, bound, &size);
+    return socket;
+}
+
+ws_coord_t *
+ws_coord_new (ws_loop_t *loop, ws_config_t *config, ws_db_t *db,
+              void *zmq_context, ws_err_t *err)
+{
+    ws_coord_t *self = calloc (1, sizeof *self);
+    if (!self)
+        abort ();
+    self->loop = loop;
+    self->config = config;
+    self->db = db;
+    self->heartbeat_ms = ws_config_int (config, "heartbeat");
+    self->liveness = (int) ws_config_int (config, "liveness");
+    self->max_attempts = (int) ws_config_int (config, "job-attempts");
+    self->max_outstanding = (int) ws_config_int (config, "max-outstanding");
+    self->batch_max = ws_config_int (config, "batch-max");
+    self->flush_interval_ms = ws_config_int (config, "flush-interval");
+    self->buffer_max = ws_config_int (config, "buffer-max");
+    self->dispatch_batch = (int) ws_config_int (config, "dispatch-batch");
+    self->drain_timeout_ms = ws_config_int (config, "drain-timeout");
+    self->sched = ws_sched_new (ws_config_int (config, "backoff-max"));
+    self->workers_by_id = ws_map_new (s_worker_free);
+    self->jobs = ws_map_new (s_job_free);
+    self->series_ids = ws_map_new (NULL);
+    self->buffer.new_index = ws_map_new (NULL);
+    //  Job ids: the incarnation (start time in seconds) in the high 32
+    //  bits, so a result from before a restart never matches a new job.
+    self->incarnation = ((uint64_t) (ws_wall_ms () / 1000) & 0x7fffffffULL) << 32;
+    self->started = ws_wall_ms ();
+
+    self->workers = s_bind (zmq_context, ZMQ_ROUTER,
+                            ws_config_string (config, "workers"),
+                            self->worker_endpoint, sizeof self->worker_endpoint, err);
+    if (self->workers)
+        self->clients = s_bind (zmq_context, ZMQ_ROUTER,
+                                ws_config_string (config, "clients"),
+                                self->client_endpoint,
+                                sizeof self->client_endpoint, err);
+    if (!self->workers || !self->clients) {
+        ws_coord_destroy (&self);
+        return NULL;
+    }
+    ws_loop_reader (loop, self->workers, s_on_workers_readable, self);
+    ws_loop_reader (loop, self->clients, ws_coord_on_clients_readable, self);
+    self->cron_timer = ws_loop_timer (loop, 20, true, s_cron, self);
+    ws_loop_set_before_sleep (loop, s_before_sleep, self);
+    return self;
+}
+
+void
+ws_coord_destroy (ws_coord_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    ws_coord_t *self = *self_p;
+    if (self->workers) {
+        ws_loop_reader_end (self->loop, self->workers);
+        zmq_close (self->workers);
+    }
+    if (self->clients) {
+        ws_loop_reader_end (self->loop, self->clients);
+        zmq_close (self->clients);
+    }
+    if (self->cron_timer)
+        ws_loop_timer_end (self->loop, self->cron_timer);
+    ws_loop_set_before_sleep (self->loop, NULL, NULL);
+    s_buffer_clear (self);
+    ws_map_destroy (&self->buffer.new_index);
+    free (self->buffer.series);
+    free (self->buffer.ts);
+    free (self->buffer.values);
+    free (self->buffer.new_series);
+    free (self->buffer.acks);
+    ws_map_destroy (&self->jobs);
+    ws_map_destroy (&self->workers_by_id);
+    ws_map_destroy (&self->series_ids);
+    ws_sched_destroy (&self->sched);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+ws_coord_reload (ws_coord_t *self, ws_err_t *err)
+{
+    json_t *rows = ws_db_load_sources (self->db, err);
+    if (!rows)
+        return -1;
+    int enabled = ws_sched_load (self->sched, rows, ws_wall_ms ());
+    ws_notice ("sources: %zu loaded, %d enabled", json_array_size (rows), enabled);
+    json_decref (rows);
+    return 0;
+}
+
+int
+ws_coord_start (ws_coord_t *self, ws_err_t *err)
+{
+    if (ws_db_ensure_partitions (self->db, ws_wall_ms (), 2, err))
+        return -1;
+    self->last_partition_check = ws_clock_ms ();
+    return ws_coord_reload (self, err);
+}
+
+const char *
+ws_coord_worker_endpoint (ws_coord_t *self)
+{
+    return self->worker_endpoint;
+}
+
+const char *
+ws_coord_client_endpoint (ws_coord_t *self)
+{
+    return self->client_endpoint;
+}
+
+void
+ws_coord_set_embedded (ws_coord_t *self, bool embedded)
+{
+    self->embedded_db = embedded;
+}
+
+void
+ws_coord_drain (ws_coord_t *self)
+{
+    if (self->draining) {
+        ws_notice ("drain: second signal, stopping now");
+        self->drain_deadline = 0;
+        return;
+    }
+    self->draining = true;
+    self->drain_deadline = ws_clock_ms () + self->drain_timeout_ms;
+    //  Queued jobs were never sent: they are simply not run.
+    s_job_t *job;
+    while ((job = s_queue_pop (self))) {
+        ws_sched_source_t *source = ws_sched_get (self->sched, job->source_id);
+        if (source)
+            source->outstanding--;
+        ws_map_delete_int (self->jobs, job->id);
+    }
+    ws_notice ("drain: waiting up to %" PRId64 " ms for %zu jobs in flight",
+               self->drain_timeout_ms, ws_map_size (self->jobs));
+}
+
+static int
+s_goodbye (const void *key, size_t len, void *value, void *arg)
+{
+    (void) key;
+    (void) len;
+    s_send_worker (arg, value, WS_MSG_DISCONNECT,
+                   json_pack ("{s:s}", "reason", "coordinator stopping"));
+    return 0;
+}
+
+void
+ws_coord_say_goodbye (ws_coord_t *self)
+{
+    ws_map_each (self->workers_by_id, s_goodbye, self);
+}

@@ -1,0 +1,365 @@
+//  ws_coord_client - the coordinator's answers to clients: REQUEST in,
+//  REPLY out, one loop turn each. Every command validates its args and
+//  answers an error naming the argument at fault; nothing a client sends
+//  can stop the coordinator.
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "ws_coord_private.h"
+#include "ws_log.h"
+#include "ws_time.h"
+
+typedef json_t *(s_command_fn) (ws_coord_t *self, json_t *args,
+                                ws_err_t *err);
+
+static json_t *
+s_cmd_apply (ws_coord_t *self, json_t *args, ws_err_t *err)
+{
+    json_t *sources = json_object_get (args, "sources");
+    if (!json_is_array (sources)) {
+        ws_err_set (err, WS_ERR_INPUT, "apply: /sources: expected an array");
+        ws_err_where (err, "/sources");
+        return NULL;
+    }
+    json_t *prune = json_object_get (args, "prune");
+    json_t *dry_run = json_object_get (args, "dry_run");
+    //  Check every source first: nothing is applied from a bad file.
+    json_t *defs = json_array ();
+    json_t *names = json_object ();
+    size_t index;
+    json_t *def;
+    json_array_foreach (sources, index, def) {
+        ws_source_t *source = ws_source_new (def, err);
+        if (!source) {
+            char where[300];
+            snprintf (where, sizeof where, "/sources/%zu%s", index, err->where);
+            char text[sizeof err->text];
+            snprintf (text, sizeof text, "%s", err->text);
+            ws_err_set (err, WS_ERR_INPUT, "%s", text);
+            ws_err_where (err, "%s", where);
+            json_decref (defs);
+            json_decref (names);
+            return NULL;
+        }
+        const char *name = ws_source_name (source);
+        if (json_object_get (names, name)) {
+            ws_err_set (err, WS_ERR_INPUT,
+                        "source '%s': named twice (also /sources/%" JSON_INTEGER_FORMAT ")",
+                        name, json_integer_value (json_object_get (names, name)));
+            ws_err_where (err, "/sources/%zu/name", index);
+            ws_source_destroy (&source);
+            json_decref (defs);
+            json_decref (names);
+            return NULL;
+        }
+        json_object_set_new (names, name, json_integer ((json_int_t) index));
+        json_array_append_new (defs, ws_source_to_json (source));
+        ws_source_destroy (&source);
+    }
+    json_decref (names);
+    json_t *report = NULL;
+    int rc = ws_db_apply_sources (self->db, defs, json_is_true (prune),
+                                  json_is_true (dry_run), &report, err);
+    json_decref (defs);
+    if (rc)
+        return NULL;
+    if (!json_is_true (dry_run)) {
+        ws_err_t reload_err;
+        if (ws_coord_reload (self, &reload_err))
+            ws_warning ("apply: %s", reload_err.text);
+        ws_notice ("apply: %zu created, %zu updated, %zu unchanged, %zu deleted",
+                   json_array_size (json_object_get (report, "created")),
+                   json_array_size (json_object_get (report, "updated")),
+                   json_array_size (json_object_get (report, "unchanged")),
+                   json_array_size (json_object_get (report, "deleted")));
+    }
+    return report;
+}
+
+static json_t *
+s_ms_or_null (int64_t ms)
+{
+    return ms ? json_integer (ms) : json_null ();
+}
+
+typedef struct {
+    json_t *array;
+    const char *name;
+} s_sources_walk_t;
+
+static void
+s_source_json (ws_sched_source_t *source, void *arg)
+{
+    s_sources_walk_t *walk = arg;
+    if (walk->name && strcmp (walk->name, source->name) != 0)
+        return;
+    json_t *values = source->last_values ? json_loads (source->last_values, 0, NULL)
+                                         : NULL;
+    json_t *item = json_pack (
+        "{s:I, s:s, s:s, s:s, s:I, s:b, s:i, s:o, s:o, s:o, s:o, s:o, s:o,"
+        " s:o, s:I, s:I, s:i, s:o}",
+        "id", (json_int_t) source->id, "name", source->name, "url",
+        ws_source_url (source->source), "method",
+        ws_source_method (source->source), "interval_ms",
+        (json_int_t) source->interval_ms, "enabled", source->enabled,
+        "failures", source->failures, "next_due",
+        source->enabled ? json_integer (source->next_tick) : json_null (),
+        "last_tick", s_ms_or_null (source->last_tick), "last_success",
+        s_ms_or_null (source->last_success), "last_error",
+        source->last_error ? json_string (source->last_error) : json_null (),
+        "last_error_kind",
+        source->last_error_kind ? json_string (source->last_error_kind)
+                                : json_null (),
+        "last_error_at", s_ms_or_null (source->last_error_at), "last_values",
+        values ? values : json_null (), "ticks_ok",
+        (json_int_t) source->ticks_ok, "ticks_failed",
+        (json_int_t) source->ticks_failed, "outstanding", source->outstanding,
+        "health",
+        json_string (!source->enabled ? "disabled"
+                     : source->failures > 0 ? "failing"
+                     : source->last_error_at > source->last_success
+                         ? "degraded"
+                     : source->last_success ? "ok"
+                                            : "pending"));
+    json_array_append_new (walk->array, item);
+}
+
+static json_t *
+s_cmd_sources (ws_coord_t *self, json_t *args, ws_err_t *err)
+{
+    json_t *name = json_object_get (args, "name");
+    if (name && !json_is_string (name) && !json_is_null (name)) {
+        ws_err_set (err, WS_ERR_INPUT, "sources: /name: expected a string");
+        return NULL;
+    }
+    s_sources_walk_t walk = {json_array (), json_string_value (name)};
+    ws_sched_each (self->sched, s_source_json, &walk);
+    if (walk.name && json_array_size (walk.array) == 0) {
+        json_decref (walk.array);
+        ws_err_set (err, WS_ERR_NOTFOUND, "source '%s': no such source",
+                    walk.name);
+        return NULL;
+    }
+    return walk.array;
+}
+
+static int
+s_worker_json (const void *key, size_t len, void *value, void *arg)
+{
+    (void) key;
+    (void) len;
+    s_worker_t *worker = value;
+    json_array_append_new (
+        arg, json_pack ("{s:s, s:s, s:i, s:i, s:i, s:I, s:I, s:I}", "name",
+                        worker->name, "host", worker->host, "pid", worker->pid,
+                        "credit", worker->credit, "in_flight",
+                        worker->in_flight, "jobs_done",
+                        (json_int_t) worker->jobs_done, "joined",
+                        (json_int_t) worker->joined, "last_seen_ms_ago",
+                        (json_int_t) (ws_clock_ms () - worker->last_seen)));
+    return 0;
+}
+
+static json_t *
+s_cmd_status (ws_coord_t *self, json_t *args, ws_err_t *err)
+{
+    (void) args;
+    (void) err;
+    json_t *workers = json_array ();
+    ws_map_each (self->workers_by_id, s_worker_json, workers);
+    //  Rate over the ring of per-second snapshots.
+    int newest = self->rate_slot;
+    int oldest = (newest + 1) % S_RATE_SLOTS;
+    double rate = 0;
+    if (self->rate_times[oldest] && self->rate_times[newest] > self->rate_times[oldest])
+        rate = (double) (self->rate_samples[newest] - self->rate_samples[oldest])
+               * 1000.0 / (double) (self->rate_times[newest] - self->rate_times[oldest]);
+    size_t in_flight = ws_map_size (self->jobs) - self->queue_length;
+    return json_pack (
+        "{s:{s:i, s:s, s:I, s:I, s:s, s:s, s:b}, s:o,"
+        " s:{s:b, s:s, s:I}, s:{s:I, s:I, s:I, s:I},"
+        " s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f}}",
+        "coordinator", "pid", (int) getpid (), "version", "0.1.0", "started",
+        (json_int_t) self->started, "uptime_ms",
+        (json_int_t) (ws_wall_ms () - self->started), "workers_endpoint",
+        self->worker_endpoint, "clients_endpoint", self->client_endpoint,
+        "draining", self->draining, "workers", workers, "database",
+        "reachable", !self->db_failing, "mode",
+        self->embedded_db ? "embedded" : "external", "buffered_samples",
+        (json_int_t) self->buffer.rows, "sources", "total",
+        (json_int_t) ws_sched_count (self->sched), "queued",
+        (json_int_t) self->queue_length, "in_flight", (json_int_t) in_flight,
+        "series_cached", (json_int_t) ws_map_size (self->series_ids),
+        "counters", "jobs_created", (json_int_t) self->stats.jobs_created,
+        "jobs_dispatched", (json_int_t) self->stats.jobs_dispatched,
+        "jobs_redispatched", (json_int_t) self->stats.jobs_redispatched,
+        "jobs_abandoned", (json_int_t) self->stats.jobs_abandoned,
+        "ticks_skipped", (json_int_t) self->stats.ticks_skipped, "results",
+        (json_int_t) self->stats.results, "samples_committed",
+        (json_int_t) self->stats.samples_committed, "samples_new",
+        (json_int_t) self->stats.samples_new, "batches",
+        (json_int_t) self->stats.batches, "messages_refused",
+        (json_int_t) self->stats.messages_refused, "requests",
+        (json_int_t) self->stats.requests, "samples_per_second", rate);
+}
+
+static json_t *
+s_cmd_series (ws_coord_t *self, json_t *args, ws_err_t *err)
+{
+    json_t *metric = json_object_get (args, "metric");
+    if (metric && !json_is_string (metric) && !json_is_null (metric)) {
+        ws_err_set (err, WS_ERR_INPUT, "series: /metric: expected a string");
+        return NULL;
+    }
+    return ws_db_list_series (self->db, json_string_value (metric), err);
+}
+
+static int
+s_optional_ms (json_t *args, const char *key, int64_t *value, ws_err_t *err)
+{
+    json_t *item = json_object_get (args, key);
+    *value = 0;
+    if (!item || json_is_null (item))
+        return 0;
+    if (!json_is_integer (item))
+        return ws_err_set (err, WS_ERR_INPUT,
+                           "samples: /%s: expected an integer", key);
+    *value = json_integer_value (item);
+    return 0;
+}
+
+static json_t *
+s_cmd_samples (ws_coord_t *self, json_t *args, ws_err_t *err)
+{
+    json_t *metric = json_object_get (args, "metric");
+    json_t *labels = json_object_get (args, "labels");
+    if (!json_is_string (metric)) {
+        ws_err_set (err, WS_ERR_INPUT, "samples: /metric: expected a string");
+        return NULL;
+    }
+    if (labels && !json_is_object (labels) && !json_is_null (labels)) {
+        ws_err_set (err, WS_ERR_INPUT, "samples: /labels: expected an object");
+        return NULL;
+    }
+    const char *key;
+    json_t *value;
+    json_object_foreach (labels, key, value)
+        if (!json_is_string (value)) {
+            ws_err_set (err, WS_ERR_INPUT,
+                        "samples: /labels/%s: expected a string", key);
+            return NULL;
+        }
+    int64_t from, to, limit;
+    if (s_optional_ms (args, "from", &from, err)
+        || s_optional_ms (args, "to", &to, err)
+        || s_optional_ms (args, "limit", &limit, err))
+        return NULL;
+    if (limit <= 0)
+        limit = 1000;
+    json_t *filter = json_is_object (labels) ? json_incref (labels) : json_object ();
+    json_t *rows = ws_db_query_samples (self->db, json_string_value (metric),
+                                        filter, from, to, limit, err);
+    json_decref (filter);
+    return rows;
+}
+
+static json_t *
+s_cmd_migrate (ws_coord_t *self, json_t *args, ws_err_t *err)
+{
+    (void) args;
+    int applied = ws_db_migrate (self->db, err);
+    if (applied < 0)
+        return NULL;
+    return json_pack ("{s:i}", "applied", applied);
+}
+
+static const struct {
+    const char *name;
+    s_command_fn *fn;
+} s_commands[] = {
+    {"apply", s_cmd_apply},     {"sources", s_cmd_sources},
+    {"status", s_cmd_status},   {"series", s_cmd_series},
+    {"samples", s_cmd_samples}, {"migrate", s_cmd_migrate},
+};
+
+static void
+s_reply (ws_coord_t *self, const uint8_t *peer, size_t peer_len,
+         json_int_t id, json_t *result, ws_err_t *err)
+{
+    json_t *body;
+    if (result)
+        body = json_pack ("{s:I, s:b, s:o}", "id", id, "ok", 1, "result", result);
+    else {
+        body = json_pack ("{s:I, s:b, s:s, s:s}", "id", id, "ok", 0, "error",
+                          err->text, "code", ws_err_code_name (err->code));
+        if (*err->where)
+            json_object_set_new (body, "where", json_string (err->where));
+    }
+    ws_msg_t *msg = ws_msg_new (WS_MSG_REPLY, &body);
+    ws_msg_set_routing_id (msg, peer, peer_len);
+    ws_err_t send_err;
+    if (ws_msg_send (&msg, self->clients, &send_err))
+        ws_info ("client: reply not sent: %s", send_err.text);
+}
+
+int
+ws_coord_on_clients_readable (ws_loop_t *loop, void *socket, void *arg)
+{
+    (void) loop;
+    ws_coord_t *self = arg;
+    for (int n = 0; n < 100; n++) {
+        ws_err_t err;
+        uint8_t peer[WS_MSG_MAX_ROUTING_ID];
+        size_t peer_len = 0;
+        ws_msg_t *msg = ws_msg_recv (socket, true, ZMQ_DONTWAIT, &err, peer, &peer_len);
+        if (!msg) {
+            if (err.code == WS_ERR_TIMEOUT)
+                break;
+            ws_warning ("client message refused: %s", err.text);
+            self->stats.messages_refused++;
+            if (peer_len) {
+                json_t *body = json_pack ("{s:s, s:s}", "code", "proto", "text",
+                                          err.text);
+                ws_msg_t *reply = ws_msg_new (WS_MSG_ERROR, &body);
+                ws_msg_set_routing_id (reply, peer, peer_len);
+                ws_msg_send (&reply, socket, &err);
+            }
+            continue;
+        }
+        const uint8_t *from = ws_msg_routing_id (msg, &peer_len);
+        json_t *body = ws_msg_body (msg);
+        if (ws_msg_id (msg) != WS_MSG_REQUEST) {
+            json_t *error = json_pack ("{s:s, s:s+}", "code", "proto", "text",
+                                       "expected REQUEST, got ",
+                                       ws_msg_command (msg));
+            ws_msg_t *reply = ws_msg_new (WS_MSG_ERROR, &error);
+            ws_msg_set_routing_id (reply, from, peer_len);
+            ws_msg_send (&reply, socket, &err);
+            ws_msg_destroy (&msg);
+            continue;
+        }
+        self->stats.requests++;
+        json_int_t id = json_integer_value (json_object_get (body, "id"));
+        const char *command = json_string_value (json_object_get (body, "command"));
+        json_t *args = json_object_get (body, "args");
+        json_t *result = NULL;
+        ws_err_clear (&err);
+        size_t i;
+        for (i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
+            if (strcmp (command, s_commands[i].name) == 0) {
+                result = s_commands[i].fn (self, args, &err);
+                break;
+            }
+        if (i == sizeof s_commands / sizeof s_commands[0])
+            ws_err_set (&err, WS_ERR_INPUT, "unknown command '%s'", command);
+        else if (!result && err.code == WS_ERR_NONE)
+            ws_err_set (&err, WS_ERR_SYSTEM, "%s: failed", command);
+        s_reply (self, from, peer_len, id, result, &err);
+        ws_msg_destroy (&msg);
+    }
+    return 0;
+}

@@ -1,0 +1,125 @@
+//  ws_coord_private - the coordinator's state, shared by ws_coord.c (the
+//  worker side and the write path) and ws_coord_client.c (the clients'
+//  requests). Not a public header.
+#ifndef WS_COORD_PRIVATE_H
+#define WS_COORD_PRIVATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ws_coord.h"
+#include "ws_map.h"
+#include "ws_msg.h"
+#include "ws_sched.h"
+
+typedef struct s_worker {
+    uint8_t id[WS_MSG_MAX_ROUTING_ID];  //  routing id
+    size_t id_len;
+    char *name;          //  owns
+    char *host;          //  owns
+    int pid;
+    int credit;          //  most jobs it holds at once
+    int in_flight;       //  jobs sent, no result yet
+    int64_t last_seen;   //  monotonic ms of its last message; 0 = gone
+    int64_t last_sent;   //  monotonic ms of our last message to it
+    int64_t joined;      //  wall ms
+    int64_t jobs_done;
+} s_worker_t;
+
+typedef struct s_job {
+    uint64_t id;
+    int64_t source_id;   //  0 once a late result made a queued retry moot
+    int64_t tick;        //  ms, the scheduled collection time
+    int attempt;
+    int64_t deadline;    //  wall ms, set at dispatch
+    s_worker_t *worker;  //  borrowed; NULL while queued
+    struct s_job *next;  //  queue link
+    bool queued;
+} s_job_t;
+
+typedef struct {
+    char *key;           //  owns; series cache key
+    size_t key_len;
+    char *metric;        //  owns
+    char *labels;        //  owns; compact JSON, sorted keys
+    const char *type;    //  static string
+    int64_t period_ms;
+    int64_t source_id;
+} s_new_series_t;
+
+typedef struct {
+    uint8_t peer[WS_MSG_MAX_ROUTING_ID];
+    size_t peer_len;
+    uint64_t job_id;
+} s_ack_t;
+
+//  Results received and not yet committed. Rows refer to a series id,
+//  or -(n+1) for new_series[n], resolved at flush.
+typedef struct {
+    int64_t *series;
+    int64_t *ts;
+    double *values;
+    size_t rows, max_rows;
+    s_new_series_t *new_series;
+    size_t new_count, new_max;
+    ws_map_t *new_index;     //  key -> n + 1
+    s_ack_t *acks;
+    size_t ack_count, ack_max;
+    int64_t first_at;        //  monotonic ms of the oldest unflushed result
+} s_buffer_t;
+
+#define S_RATE_SLOTS 11
+
+struct _ws_coord_t {
+    ws_loop_t *loop;          //  borrowed
+    ws_config_t *config;      //  borrowed
+    ws_db_t *db;              //  borrowed
+    void *workers;            //  owns; ROUTER for workers
+    void *clients;            //  owns; ROUTER for clients
+    char worker_endpoint[256];
+    char client_endpoint[256];
+    ws_sched_t *sched;        //  owns
+    ws_map_t *workers_by_id;  //  owns the workers
+    ws_map_t *jobs;           //  owns the jobs, by id
+    ws_map_t *series_ids;     //  series cache key -> id
+    s_job_t *queue_head, *queue_tail;  //  borrowed from jobs
+    size_t queue_length;
+    s_buffer_t buffer;
+    uint64_t incarnation;
+    uint64_t job_counter;
+    size_t dispatch_turn;
+    int cron_timer;
+    //  Settings
+    int64_t heartbeat_ms;
+    int liveness;
+    int max_attempts;
+    int max_outstanding;
+    int64_t batch_max;
+    int64_t flush_interval_ms;
+    int64_t buffer_max;
+    int dispatch_batch;
+    int64_t drain_timeout_ms;
+    //  State
+    bool draining;
+    int64_t drain_deadline;
+    bool buffer_full;
+    bool db_failing;
+    int64_t db_backoff_ms, db_retry_at;
+    int64_t last_liveness_check, last_health_flush, last_partition_check;
+    int64_t started;
+    int64_t rate_samples[S_RATE_SLOTS], rate_times[S_RATE_SLOTS];
+    int rate_slot;
+    int64_t rate_at;
+    struct {
+        int64_t jobs_created, jobs_dispatched, jobs_redispatched;
+        int64_t jobs_abandoned, ticks_skipped, results;
+        int64_t samples_committed, samples_new, batches;
+        int64_t messages_refused, requests;
+    } stats;
+    bool embedded_db;
+};
+
+int ws_coord_on_clients_readable (ws_loop_t *loop, void *socket, void *arg);
+void ws_coord_say_goodbye (ws_coord_t *self);
+
+#endif

@@ -1,0 +1,660 @@
+//  ws_db - the coordinator's PostgreSQL connection.
+#include "ws_db.h"
+
+#include <inttypes.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ws_buf.h"
+#include "ws_log.h"
+#include "ws_migrate.h"
+#include "ws_time.h"
+
+struct _ws_db_t {
+    char *conninfo;  //  owns; may hold a password: never logged
+    PGconn *conn;    //  owns
+};
+
+//  Arrays for unnest() are sent as text literals: '{1,2,3}'. A batch of
+//  tens of thousands of rows fits easily under the 1 GB parameter limit.
+#define S_ARRAY_LIMIT (512u * 1024 * 1024)
+
+ws_db_t *
+ws_db_new (const char *conninfo)
+{
+    ws_db_t *self = calloc (1, sizeof *self);
+    if (!self || !(self->conninfo = strdup (conninfo)))
+        abort ();
+    return self;
+}
+
+void
+ws_db_destroy (ws_db_t **self_p)
+{
+    if (self_p && *self_p) {
+        ws_db_t *self = *self_p;
+        if (self->conn)
+            PQfinish (self->conn);
+        free (self->conninfo);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+//  First line of the server's message, for an error text.
+static const char *
+s_pg_message (PGconn *conn, PGresult *result, char *out, size_t size)
+{
+    const char *text = result ? PQresultErrorMessage (result) : "";
+    if (!text || !*text)
+        text = PQerrorMessage (conn);
+    snprintf (out, size, "%s", text && *text ? text : "unknown error");
+    char *newline = strchr (out, '\n');
+    if (newline)
+        *newline = '\0';
+    return out;
+}
+
+static int
+s_fail (ws_db_t *self, PGresult *result, ws_err_t *err, const char *what)
+{
+    char message[200];
+    s_pg_message (self->conn, result, message, sizeof message);
+    if (result)
+        PQclear (result);
+    return ws_err_set (err, WS_ERR_DB, "database: %s: %s", what, message);
+}
+
+int
+ws_db_connect (ws_db_t *self, ws_err_t *err)
+{
+    if (self->conn)
+        PQfinish (self->conn);
+    self->conn = PQconnectdb (self->conninfo);
+    if (PQstatus (self->conn) != CONNECTION_OK) {
+        char message[200];
+        s_pg_message (self->conn, NULL, message, sizeof message);
+        PQfinish (self->conn);
+        self->conn = NULL;
+        return ws_err_set (err, WS_ERR_DB, "database: cannot connect: %s",
+                           message);
+    }
+    PGresult *result = PQexec (self->conn, "SET TIME ZONE 'UTC'");
+    if (PQresultStatus (result) != PGRES_COMMAND_OK)
+        return s_fail (self, result, err, "SET TIME ZONE");
+    PQclear (result);
+    return 0;
+}
+
+bool
+ws_db_connected (ws_db_t *self)
+{
+    return self->conn && PQstatus (self->conn) == CONNECTION_OK;
+}
+
+int
+ws_db_migrate (ws_db_t *self, ws_err_t *err)
+{
+    if (!ws_db_connected (self))
+        return ws_err_set (err, WS_ERR_DB, "database: not connected");
+    return ws_migrate_apply (self->conn, err);
+}
+
+//  Run a parameterised statement with text parameters; returns the
+//  result when its status is the expected one, else NULL with *err.
+static PGresult *
+s_exec (ws_db_t *self, const char *sql, int count,
+        const char *const *params, ExecStatusType expect, const char *what,
+        ws_err_t *err)
+{
+    if (!ws_db_connected (self)) {
+        ws_err_set (err, WS_ERR_DB, "database: not connected");
+        return NULL;
+    }
+    PGresult *result =
+        PQexecParams (self->conn, sql, count, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus (result) != expect) {
+        s_fail (self, result, err, what);
+        return NULL;
+    }
+    return result;
+}
+
+static int
+s_command (ws_db_t *self, const char *sql, const char *what, ws_err_t *err)
+{
+    PGresult *result = s_exec (self, sql, 0, NULL, PGRES_COMMAND_OK, what, err);
+    if (!result)
+        return -1;
+    PQclear (result);
+    return 0;
+}
+
+int
+ws_db_ensure_partitions (ws_db_t *self, int64_t now_ms, int months_ahead,
+                         ws_err_t *err)
+{
+    for (int month = 0; month <= months_ahead; month++) {
+        char date[40];
+        ws_iso8601_format (now_ms, date, sizeof date);
+        date[10] = '\0';  //  YYYY-MM-DD
+        char param[64];
+        snprintf (param, sizeof param, "%s", date);
+        const char *params[] = {param, NULL};
+        char months[16];
+        snprintf (months, sizeof months, "%d", month);
+        params[1] = months;
+        PGresult *result = s_exec (
+            self,
+            "SELECT ws_ensure_partition(($1::date + make_interval(months => "
+            "$2::int))::date)",
+            2, params, PGRES_TUPLES_OK, "creating a samples partition", err);
+        if (!result)
+            return -1;
+        if (strcmp (PQgetvalue (result, 0, 0), "t") == 0)
+            ws_notice ("database: created the samples partition for %s + %d "
+                       "months",
+                       date, month);
+        PQclear (result);
+    }
+    return 0;
+}
+
+static int64_t
+s_ms (PGresult *result, int row, int col)
+{
+    if (PQgetisnull (result, row, col))
+        return 0;
+    return strtoll (PQgetvalue (result, row, col), NULL, 10);
+}
+
+static json_t *
+s_text_or_null (PGresult *result, int row, int col)
+{
+    return PQgetisnull (result, row, col)
+               ? json_null ()
+               : json_string (PQgetvalue (result, row, col));
+}
+
+static json_t *
+s_json_or_null (PGresult *result, int row, int col)
+{
+    if (PQgetisnull (result, row, col))
+        return json_null ();
+    json_t *value = json_loads (PQgetvalue (result, row, col), 0, NULL);
+    return value ? value : json_null ();
+}
+
+//  Times come back as integer milliseconds, to spare parsing text.
+#define S_MS(column)                                                           \
+    "(extract(epoch FROM " column ") * 1000)::bigint"
+
+json_t *
+ws_db_load_sources (ws_db_t *self, ws_err_t *err)
+{
+    PGresult *result = s_exec (
+        self,
+        "SELECT s.id, s.name, s.def::text, s.enabled,"
+        " coalesce(h.failures, 0), " S_MS ("h.next_due") ", " S_MS (
+            "h.last_tick") ", " S_MS ("h.last_success") ","
+        " h.last_error, " S_MS ("h.last_error_at") ", h.last_error_kind,"
+        " h.last_values::text, coalesce(h.ticks_ok, 0),"
+        " coalesce(h.ticks_failed, 0)"
+        " FROM sources s LEFT JOIN source_health h ON h.source_id = s.id"
+        " ORDER BY s.id",
+        0, NULL, PGRES_TUPLES_OK, "loading sources", err);
+    if (!result)
+        return NULL;
+    json_t *array = json_array ();
+    for (int row = 0; row < PQntuples (result); row++) {
+        json_t *item = json_object ();
+        json_object_set_new (item, "id", json_integer (s_ms (result, row, 0)));
+        json_object_set_new (item, "name",
+                             json_string (PQgetvalue (result, row, 1)));
+        json_object_set_new (item, "def", s_json_or_null (result, row, 2));
+        json_object_set_new (
+            item, "enabled",
+            json_boolean (strcmp (PQgetvalue (result, row, 3), "t") == 0));
+        json_object_set_new (item, "failures",
+                             json_integer (s_ms (result, row, 4)));
+        static const char *times[] = {"next_due", "last_tick",
+                                      "last_success"};
+        for (int i = 0; i < 3; i++)
+            json_object_set_new (item, times[i],
+                                 json_integer (s_ms (result, row, 5 + i)));
+        json_object_set_new (item, "last_error",
+                             s_text_or_null (result, row, 8));
+        json_object_set_new (item, "last_error_at",
+                             json_integer (s_ms (result, row, 9)));
+        json_object_set_new (item, "last_error_kind",
+                             s_text_or_null (result, row, 10));
+        json_object_set_new (item, "last_values",
+                             s_json_or_null (result, row, 11));
+        json_object_set_new (item, "ticks_ok",
+                             json_integer (s_ms (result, row, 12)));
+        json_object_set_new (item, "ticks_failed",
+                             json_integer (s_ms (result, row, 13)));
+        json_array_append_new (array, item);
+    }
+    PQclear (result);
+    return array;
+}
+
+//  Append one element of a text array literal, quoted: "a\"b".
+static int
+s_array_text (ws_buf_t *buf, const char *text)
+{
+    if (buf->len > 1 && ws_buf_append (buf, ",", 1))
+        return -1;
+    if (!text)
+        return ws_buf_append (buf, "NULL", 4);
+    if (ws_buf_append (buf, "\"", 1))
+        return -1;
+    for (const char *p = text; *p; p++) {
+        if ((*p == '"' || *p == '\\') && ws_buf_append (buf, "\\", 1))
+            return -1;
+        if (ws_buf_append (buf, p, 1))
+            return -1;
+    }
+    return ws_buf_append (buf, "\"", 1);
+}
+
+static int
+s_array_int (ws_buf_t *buf, int64_t value, bool null)
+{
+    if (buf->len > 1 && ws_buf_append (buf, ",", 1))
+        return -1;
+    if (null)
+        return ws_buf_append (buf, "NULL", 4);
+    char text[24];
+    int len = snprintf (text, sizeof text, "%" PRId64, value);
+    return ws_buf_append (buf, text, (size_t) len);
+}
+
+static int
+s_array_double (ws_buf_t *buf, double value)
+{
+    if (buf->len > 1 && ws_buf_append (buf, ",", 1))
+        return -1;
+    char text[32];
+    int len = snprintf (text, sizeof text, "%.17g", value);
+    return ws_buf_append (buf, text, (size_t) len);
+}
+
+static void
+s_array_open (ws_buf_t *buf)
+{
+    ws_buf_init (buf, S_ARRAY_LIMIT);
+    ws_buf_append (buf, "{", 1);
+}
+
+static int
+s_array_close (ws_buf_t *buf)
+{
+    return ws_buf_append (buf, "}", 1);
+}
+
+int
+ws_db_apply_sources (ws_db_t *self, json_t *defs, bool prune, bool dry_run,
+                     json_t **report, ws_err_t *err)
+{
+    *report = NULL;
+    if (s_command (self, "BEGIN", "apply", err))
+        return -1;
+    json_t *created = json_array (), *updated = json_array (),
+           *unchanged = json_array (), *deleted = json_array ();
+    ws_buf_t names;
+    s_array_open (&names);
+    size_t index;
+    json_t *def;
+    int rc = 0;
+    json_array_foreach (defs, index, def) {
+        const char *name = json_string_value (json_object_get (def, "name"));
+        char *text = json_dumps (def, JSON_COMPACT | JSON_SORT_KEYS);
+        json_t *enabled = json_object_get (def, "enabled");
+        int64_t interval_ms = 0;
+        ws_duration_parse (json_string_value (json_object_get (def, "interval")),
+                           &interval_ms, NULL);
+        char interval[24];
+        snprintf (interval, sizeof interval, "%" PRId64, interval_ms);
+        const char *params[] = {name, text, interval,
+                                json_is_false (enabled) ? "f" : "t"};
+        //  xmax = 0 tells an inserted row from an updated one; an update
+        //  only happens when the definition changed.
+        PGresult *result = s_exec (
+            self,
+            "INSERT INTO sources (name, def, interval_ms, enabled)"
+            " VALUES ($1, $2::jsonb, $3::bigint, $4::boolean)"
+            " ON CONFLICT (name) DO UPDATE SET def = excluded.def,"
+            " interval_ms = excluded.interval_ms, enabled = excluded.enabled,"
+            " updated_at = now()"
+            " WHERE sources.def IS DISTINCT FROM excluded.def"
+            " OR sources.enabled IS DISTINCT FROM excluded.enabled"
+            " RETURNING id, (xmax = 0)",
+            4, params, PGRES_TUPLES_OK, "applying a source", err);
+        free (text);
+        if (!result) {
+            ws_err_prefix (err, "source '%s': ", name);
+            rc = -1;
+            break;
+        }
+        if (PQntuples (result) == 0)
+            json_array_append_new (unchanged, json_string (name));
+        else if (strcmp (PQgetvalue (result, 0, 1), "t") == 0)
+            json_array_append_new (created, json_string (name));
+        else
+            json_array_append_new (updated, json_string (name));
+        PQclear (result);
+        s_array_text (&names, name);
+    }
+    s_array_close (&names);
+    if (rc == 0 && prune) {
+        const char *params[] = {names.data};
+        PGresult *result =
+            s_exec (self,
+                    "DELETE FROM sources WHERE NOT (name = ANY ($1::text[]))"
+                    " RETURNING name",
+                    1, params, PGRES_TUPLES_OK, "pruning sources", err);
+        if (!result)
+            rc = -1;
+        else {
+            for (int row = 0; row < PQntuples (result); row++)
+                json_array_append_new (
+                    deleted, json_string (PQgetvalue (result, row, 0)));
+            PQclear (result);
+        }
+    }
+    ws_buf_free (&names);
+    if (rc == 0 && !dry_run)
+        rc = s_command (self, "COMMIT", "apply", err);
+    else {
+        ws_err_t ignored;
+        s_command (self, "ROLLBACK", "apply", &ignored);
+    }
+    if (rc == 0)
+        *report = json_pack ("{s:o, s:o, s:o, s:o, s:b}", "created", created,
+                             "updated", updated, "unchanged", unchanged,
+                             "deleted", deleted, "dry_run", dry_run);
+    else {
+        json_decref (created);
+        json_decref (updated);
+        json_decref (unchanged);
+        json_decref (deleted);
+    }
+    return rc;
+}
+
+int
+ws_db_resolve_series (ws_db_t *self, size_t count, const char *const *metrics,
+                      const char *const *labels, const char *const *types,
+                      const int64_t *period_ms, const int64_t *source_ids,
+                      int64_t *ids, ws_err_t *err)
+{
+    ws_buf_t arrays[5];
+    for (int i = 0; i < 5; i++)
+        s_array_open (&arrays[i]);
+    int rc = 0;
+    for (size_t i = 0; i < count && rc == 0; i++)
+        rc = s_array_text (&arrays[0], metrics[i])
+             || s_array_text (&arrays[1], labels[i])
+             || s_array_text (&arrays[2], types[i])
+             || s_array_int (&arrays[3], period_ms[i], period_ms[i] <= 0)
+             || s_array_int (&arrays[4], source_ids[i], source_ids[i] <= 0);
+    for (int i = 0; i < 5; i++)
+        rc = rc || s_array_close (&arrays[i]);
+    if (rc) {
+        for (int i = 0; i < 5; i++)
+            ws_buf_free (&arrays[i]);
+        return ws_err_set (err, WS_ERR_DB, "database: series batch too large");
+    }
+    const char *params[] = {arrays[0].data, arrays[1].data, arrays[2].data,
+                            arrays[3].data, arrays[4].data};
+    PGresult *result = s_exec (
+        self,
+        "INSERT INTO series (metric, labels, type, period_ms, source_id)"
+        " SELECT m, l, t, p, s FROM unnest($1::text[], $2::jsonb[],"
+        " $3::text[], $4::bigint[], $5::bigint[]) AS u(m, l, t, p, s)"
+        " ON CONFLICT (metric, labels) DO NOTHING",
+        5, params, PGRES_COMMAND_OK, "creating series", err);
+    if (result) {
+        PQclear (result);
+        result = s_exec (
+            self,
+            "SELECT u.ord, s.id FROM unnest($1::text[], $2::jsonb[])"
+            " WITH ORDINALITY AS u(m, l, ord)"
+            " JOIN series s ON s.metric = u.m AND s.labels = u.l",
+            2, params, PGRES_TUPLES_OK, "reading series ids", err);
+    }
+    for (int i = 0; i < 5; i++)
+        ws_buf_free (&arrays[i]);
+    if (!result)
+        return -1;
+    for (size_t i = 0; i < count; i++)
+        ids[i] = 0;
+    for (int row = 0; row < PQntuples (result); row++) {
+        int64_t ord = s_ms (result, row, 0);
+        if (ord >= 1 && (size_t) ord <= count)
+            ids[ord - 1] = s_ms (result, row, 1);
+    }
+    PQclear (result);
+    for (size_t i = 0; i < count; i++)
+        if (ids[i] == 0)
+            return ws_err_set (err, WS_ERR_DB,
+                               "database: series '%s' %s was not created",
+                               metrics[i], labels[i]);
+    return 0;
+}
+
+int
+ws_db_insert_samples (ws_db_t *self, size_t count, const int64_t *series,
+                      const int64_t *ts, const double *values,
+                      int64_t *inserted, ws_err_t *err)
+{
+    ws_buf_t arrays[3];
+    for (int i = 0; i < 3; i++)
+        s_array_open (&arrays[i]);
+    int rc = 0;
+    for (size_t i = 0; i < count && rc == 0; i++)
+        rc = s_array_int (&arrays[0], series[i], false)
+             || s_array_int (&arrays[1], ts[i], false)
+             || s_array_double (&arrays[2], values[i]);
+    for (int i = 0; i < 3; i++)
+        rc = rc || s_array_close (&arrays[i]);
+    PGresult *result = NULL;
+    if (rc)
+        ws_err_set (err, WS_ERR_DB, "database: sample batch too large");
+    else {
+        const char *params[] = {arrays[0].data, arrays[1].data,
+                                arrays[2].data};
+        //  One statement is one transaction: the batch lands whole or
+        //  not at all, and a re-sent batch inserts nothing twice.
+        result = s_exec (
+            self,
+            "INSERT INTO samples (series_id, ts, value)"
+            " SELECT s, timestamptz 'epoch' + t * interval '1 millisecond', v"
+            " FROM unnest($1::bigint[], $2::bigint[], $3::float8[])"
+            " AS u(s, t, v) ON CONFLICT DO NOTHING",
+            3, params, PGRES_COMMAND_OK, "inserting samples", err);
+    }
+    for (int i = 0; i < 3; i++)
+        ws_buf_free (&arrays[i]);
+    if (!result)
+        return -1;
+    *inserted = strtoll (PQcmdTuples (result), NULL, 10);
+    PQclear (result);
+    return 0;
+}
+
+int
+ws_db_write_health (ws_db_t *self, const ws_db_health_t *rows, size_t count,
+                    ws_err_t *err)
+{
+    enum { COLUMNS = 11 };
+    ws_buf_t arrays[COLUMNS];
+    for (int i = 0; i < COLUMNS; i++)
+        s_array_open (&arrays[i]);
+    int rc = 0;
+    for (size_t i = 0; i < count && rc == 0; i++) {
+        const ws_db_health_t *row = &rows[i];
+        rc = s_array_int (&arrays[0], row->source_id, false)
+             || s_array_int (&arrays[1], row->failures, false)
+             || s_array_int (&arrays[2], row->next_due, !row->next_due)
+             || s_array_int (&arrays[3], row->last_tick, !row->last_tick)
+             || s_array_int (&arrays[4], row->last_success,
+                             !row->last_success)
+             || s_array_text (&arrays[5], row->last_error)
+             || s_array_int (&arrays[6], row->last_error_at,
+                             !row->last_error_at)
+             || s_array_text (&arrays[7], row->last_error_kind)
+             || s_array_text (&arrays[8], row->last_values)
+             || s_array_int (&arrays[9], row->ticks_ok, false)
+             || s_array_int (&arrays[10], row->ticks_failed, false);
+    }
+    for (int i = 0; i < COLUMNS; i++)
+        rc = rc || s_array_close (&arrays[i]);
+    PGresult *result = NULL;
+    if (rc)
+        ws_err_set (err, WS_ERR_DB, "database: health batch too large");
+    else {
+        const char *params[COLUMNS];
+        for (int i = 0; i < COLUMNS; i++)
+            params[i] = arrays[i].data;
+#define S_TS(x) "timestamptz 'epoch' + " x " * interval '1 millisecond'"
+        //  Sources deleted since are skipped by the join.
+        result = s_exec (
+            self,
+            "INSERT INTO source_health AS h (source_id, failures, next_due,"
+            " last_tick, last_success, last_error, last_error_at,"
+            " last_error_kind, last_values, ticks_ok, ticks_failed,"
+            " updated_at)"
+            " SELECT u.id, u.f, " S_TS ("u.nd") ", " S_TS ("u.lt") ", " S_TS (
+                "u.ls") ", u.le, " S_TS ("u.lea") ", u.lek, u.lv, u.tok,"
+            " u.tf, now()"
+            " FROM unnest($1::bigint[], $2::int[], $3::bigint[],"
+            " $4::bigint[], $5::bigint[], $6::text[], $7::bigint[],"
+            " $8::text[], $9::jsonb[], $10::bigint[], $11::bigint[])"
+            " AS u(id, f, nd, lt, ls, le, lea, lek, lv, tok, tf)"
+            " JOIN sources s ON s.id = u.id"
+            " ON CONFLICT (source_id) DO UPDATE SET"
+            " failures = excluded.failures, next_due = excluded.next_due,"
+            " last_tick = excluded.last_tick,"
+            " last_success = excluded.last_success,"
+            " last_error = excluded.last_error,"
+            " last_error_at = excluded.last_error_at,"
+            " last_error_kind = excluded.last_error_kind,"
+            " last_values = coalesce(excluded.last_values, h.last_values),"
+            " ticks_ok = excluded.ticks_ok,"
+            " ticks_failed = excluded.ticks_failed, updated_at = now()",
+            COLUMNS, params, PGRES_COMMAND_OK, "writing source health", err);
+#undef S_TS
+    }
+    for (int i = 0; i < COLUMNS; i++)
+        ws_buf_free (&arrays[i]);
+    if (!result)
+        return -1;
+    PQclear (result);
+    return 0;
+}
+
+json_t *
+ws_db_list_series (ws_db_t *self, const char *metric, ws_err_t *err)
+{
+    const char *params[] = {metric};
+    PGresult *result = s_exec (
+        self,
+        "SELECT s.id, s.metric, s.labels::text, s.type,"
+        " (SELECT count(*) FROM samples x WHERE x.series_id = s.id),"
+        " " S_MS ("(SELECT min(ts) FROM samples x WHERE x.series_id = s.id)") ","
+        " " S_MS ("l.ts") ", l.value, src.name"
+        " FROM series s"
+        " LEFT JOIN LATERAL (SELECT ts, value FROM samples x"
+        "   WHERE x.series_id = s.id ORDER BY ts DESC LIMIT 1) l ON true"
+        " LEFT JOIN sources src ON src.id = s.source_id"
+        " WHERE $1::text IS NULL OR s.metric = $1"
+        " ORDER BY s.metric, s.labels::text",
+        1, params, PGRES_TUPLES_OK, "listing series", err);
+    if (!result)
+        return NULL;
+    json_t *array = json_array ();
+    for (int row = 0; row < PQntuples (result); row++) {
+        json_t *item = json_object ();
+        json_object_set_new (item, "id", json_integer (s_ms (result, row, 0)));
+        json_object_set_new (item, "metric",
+                             json_string (PQgetvalue (result, row, 1)));
+        json_object_set_new (item, "labels", s_json_or_null (result, row, 2));
+        json_object_set_new (item, "type",
+                             json_string (PQgetvalue (result, row, 3)));
+        json_object_set_new (item, "samples",
+                             json_integer (s_ms (result, row, 4)));
+        json_object_set_new (item, "first",
+                             PQgetisnull (result, row, 5)
+                                 ? json_null ()
+                                 : json_integer (s_ms (result, row, 5)));
+        json_object_set_new (item, "last",
+                             PQgetisnull (result, row, 6)
+                                 ? json_null ()
+                                 : json_integer (s_ms (result, row, 6)));
+        json_object_set_new (
+            item, "last_value",
+            PQgetisnull (result, row, 7)
+                ? json_null ()
+                : json_real (strtod (PQgetvalue (result, row, 7), NULL)));
+        json_object_set_new (item, "source", s_text_or_null (result, row, 8));
+        json_array_append_new (array, item);
+    }
+    PQclear (result);
+    return array;
+}
+
+json_t *
+ws_db_query_samples (ws_db_t *self, const char *metric, json_t *filter,
+                     int64_t from, int64_t to, int64_t limit, ws_err_t *err)
+{
+    char *labels = filter ? json_dumps (filter, JSON_COMPACT) : strdup ("{}");
+    char from_text[24], to_text[24], limit_text[24];
+    snprintf (from_text, sizeof from_text, "%" PRId64, from);
+    snprintf (to_text, sizeof to_text, "%" PRId64, to);
+    snprintf (limit_text, sizeof limit_text, "%" PRId64, limit);
+    const char *params[] = {metric, labels, from ? from_text : NULL,
+                            to ? to_text : NULL, limit_text};
+    PGresult *result = s_exec (
+        self,
+        "SELECT labels, ms, value FROM ("
+        " SELECT s.labels::text AS labels, " S_MS ("x.ts") " AS ms, x.value,"
+        " x.ts, s.id FROM samples x JOIN series s ON s.id = x.series_id"
+        " WHERE s.metric = $1 AND s.labels @> $2::jsonb"
+        " AND ($3::bigint IS NULL OR x.ts >= timestamptz 'epoch' + $3::bigint"
+        "   * interval '1 millisecond')"
+        " AND ($4::bigint IS NULL OR x.ts <= timestamptz 'epoch' + $4::bigint"
+        "   * interval '1 millisecond')"
+        " ORDER BY x.ts DESC, s.id LIMIT $5::bigint) newest"
+        " ORDER BY ts, id",
+        5, params, PGRES_TUPLES_OK, "querying samples", err);
+    free (labels);
+    if (!result)
+        return NULL;
+    json_t *array = json_array ();
+    for (int row = 0; row < PQntuples (result); row++)
+        json_array_append_new (
+            array,
+            json_pack ("{s:o, s:I, s:f}", "labels",
+                       s_json_or_null (result, row, 0), "ts",
+                       (json_int_t) s_ms (result, row, 1), "value",
+                       strtod (PQgetvalue (result, row, 2), NULL)));
+    PQclear (result);
+    return array;
+}
+
+int64_t
+ws_db_count_series (ws_db_t *self, ws_err_t *err)
+{
+    PGresult *result = s_exec (self, "SELECT count(*) FROM series", 0, NULL,
+                               PGRES_TUPLES_OK, "counting series", err);
+    if (!result)
+        return -1;
+    int64_t count = s_ms (result, 0, 0);
+    PQclear (result);
+    return count;
+}

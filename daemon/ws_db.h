@@ -1,0 +1,93 @@
+//  ws_db - the coordinator's PostgreSQL connection: the only process with
+//  database credentials (DESIGN.md). Every statement is parameterised;
+//  batches go in as arrays through unnest() in one statement, one
+//  transaction per batch. The connection is synchronous: a batch of a few
+//  thousand rows is one round trip of a few ms, cheaper than the
+//  bookkeeping of an asynchronous one at this rate.
+#ifndef WS_DB_H
+#define WS_DB_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ws_err.h"
+
+typedef struct _ws_db_t ws_db_t;
+
+//  A connection to conninfo (copied; never logged: it may hold a
+//  password). Not connected until ws_db_connect.
+ws_db_t *ws_db_new (const char *conninfo);
+void ws_db_destroy (ws_db_t **self_p);
+
+//  Connect, or reconnect after a failure. 0 or -1 with *err.
+int ws_db_connect (ws_db_t *self, ws_err_t *err);
+bool ws_db_connected (ws_db_t *self);
+
+//  Apply the embedded migrations (ws_migrate). Returns the count applied.
+int ws_db_migrate (ws_db_t *self, ws_err_t *err);
+
+//  Create monthly partitions of samples from this month to months_ahead
+//  months ahead, if missing.
+int ws_db_ensure_partitions (ws_db_t *self, int64_t now_ms, int months_ahead,
+                             ws_err_t *err);
+
+//  All sources with their stored health, as a JSON array of {"id",
+//  "name", "def", "enabled", "failures", "next_due" (ms or null),
+//  "last_tick", "last_success", "last_error", "last_error_at",
+//  "last_error_kind", "last_values", "ticks_ok", "ticks_failed"}.
+json_t *ws_db_load_sources (ws_db_t *self, ws_err_t *err);
+
+//  Create or update sources by name from normalised definitions (an
+//  array of ws_source_to_json objects), in one transaction; with prune,
+//  delete the sources not named. With dry_run, roll back. *report gets
+//  {"created": [names], "updated": [...], "unchanged": [...],
+//  "deleted": [...]}.
+int ws_db_apply_sources (ws_db_t *self, json_t *defs, bool prune,
+                         bool dry_run, json_t **report, ws_err_t *err);
+
+//  Series ids for (metric, labels text, type, period, source) tuples;
+//  creates the missing ones. ids[i] is set for every i.
+int ws_db_resolve_series (ws_db_t *self, size_t count,
+                          const char *const *metrics,
+                          const char *const *labels, const char *const *types,
+                          const int64_t *period_ms, const int64_t *source_ids,
+                          int64_t *ids, ws_err_t *err);
+
+//  Insert samples (series id, tick ms, value) with ON CONFLICT DO
+//  NOTHING, in one transaction. *inserted gets the rows that were new.
+int ws_db_insert_samples (ws_db_t *self, size_t count, const int64_t *series,
+                          const int64_t *ts, const double *values,
+                          int64_t *inserted, ws_err_t *err);
+
+//  One source's health, as the coordinator keeps it in memory.
+typedef struct {
+    int64_t source_id;
+    int failures;
+    int64_t next_due, last_tick, last_success, last_error_at;  //  ms, 0 none
+    const char *last_error;       //  borrowed, NULL if none
+    const char *last_error_kind;  //  borrowed
+    const char *last_values;      //  borrowed JSON text, NULL if none
+    int64_t ticks_ok, ticks_failed;
+} ws_db_health_t;
+
+//  Upsert the health rows in one statement.
+int ws_db_write_health (ws_db_t *self, const ws_db_health_t *rows,
+                        size_t count, ws_err_t *err);
+
+//  Series for 'watershed series': [{"id","metric","labels","type",
+//  "samples","first","last","last_value"}], optionally one metric.
+json_t *ws_db_list_series (ws_db_t *self, const char *metric, ws_err_t *err);
+
+//  Samples for 'watershed samples': [{"labels","ts","value"}] of a metric
+//  whose labels contain filter (a JSON object, may be empty), from..to
+//  (ms; 0 = open), newest limit rows returned oldest first.
+json_t *ws_db_query_samples (ws_db_t *self, const char *metric,
+                             json_t *filter, int64_t from, int64_t to,
+                             int64_t limit, ws_err_t *err);
+
+//  Number of series, for status; -1 on error.
+int64_t ws_db_count_series (ws_db_t *self, ws_err_t *err);
+
+#endif

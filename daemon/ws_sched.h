@@ -1,0 +1,91 @@
+//  ws_sched - the coordinator's table of sources: their parsed
+//  definitions, their schedule and their health. Each source ticks on a
+//  fixed grid, tick k at k * interval + phase, where the phase comes from a
+//  hash of the name: ticks of many sources spread over the interval
+//  (jitter), and a restarted coordinator reproduces the same tick times,
+//  so a tick collected twice is one sample (samples are keyed by tick).
+//  After consecutive failures a source backs off exponentially (2^f
+//  intervals, up to backoff_max), staying on its grid; one success resets
+//  it. Health lives here and is flushed to source_health in batches.
+#ifndef WS_SCHED_H
+#define WS_SCHED_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ws_db.h"
+#include "ws_err.h"
+#include "ws_source.h"
+
+typedef struct {
+    int64_t id;
+    char *name;             //  owns
+    ws_source_t *source;    //  owns
+    json_t *def;            //  owns; normalised definition, sent in jobs
+    int64_t interval_ms;
+    int64_t phase_ms;       //  0 <= phase < interval
+    bool enabled;
+    int64_t next_tick;      //  ms; the next tick to dispatch
+    int outstanding;        //  jobs queued or in flight
+    //  Health
+    int failures;           //  consecutive ticks that yielded nothing
+    int64_t last_tick, last_success, last_error_at;  //  ms, 0 = never
+    char *last_error;       //  owns, NULL if none
+    char *last_error_kind;  //  owns
+    char *last_values;      //  owns; JSON text of the latest samples
+    int64_t ticks_ok, ticks_failed;
+    bool dirty;             //  health not yet written
+    size_t heap_index;
+} ws_sched_source_t;
+
+typedef struct _ws_sched_t ws_sched_t;
+
+ws_sched_t *ws_sched_new (int64_t backoff_max_ms);
+void ws_sched_destroy (ws_sched_t **self_p);
+
+//  Replace the table with the rows of ws_db_load_sources (borrowed).
+//  Health already in memory wins over the stored one (it is newer). A
+//  row whose definition no longer parses is skipped with a warning.
+//  Returns the number of enabled sources.
+int ws_sched_load (ws_sched_t *self, json_t *rows, int64_t now_ms);
+
+ws_sched_source_t *ws_sched_get (ws_sched_t *self, int64_t id);
+size_t ws_sched_count (ws_sched_t *self);
+
+//  The next source whose tick is due at now_ms, with *tick set to that
+//  tick, and its next tick planned; NULL when none is due.
+ws_sched_source_t *ws_sched_next_due (ws_sched_t *self, int64_t now_ms,
+                                      int64_t *tick);
+
+//  Ms until the earliest tick (0 if due, -1 if no source).
+int64_t ws_sched_wait (ws_sched_t *self, int64_t now_ms);
+
+//  Record the outcome of a tick. A result with samples and an error (one
+//  rule failed) records the error but does not back off: the other rules
+//  still deliver. values is the JSON text of its samples (borrowed).
+void ws_sched_record (ws_sched_t *self, ws_sched_source_t *source,
+                      int64_t tick, bool ok, size_t samples,
+                      const char *error, const char *error_kind,
+                      const char *values, int64_t now_ms);
+
+//  Record a tick that was never collected through no fault of the
+//  source (no worker free): an error to show, but no backoff.
+void ws_sched_record_skipped (ws_sched_t *self, ws_sched_source_t *source,
+                              int64_t tick, const char *why, int64_t now_ms);
+
+//  The health rows of dirty sources into *rows (caller frees the array,
+//  not the strings, which stay borrowed until the next call); marks them
+//  clean. Returns the count.
+size_t ws_sched_take_dirty (ws_sched_t *self, ws_db_health_t **rows);
+
+//  Mark every source dirty again (after a failed health write).
+void ws_sched_mark_dirty (ws_sched_t *self, const ws_db_health_t *rows,
+                          size_t count);
+
+//  Call fn for every source, in id order.
+typedef void (ws_sched_each_fn) (ws_sched_source_t *source, void *arg);
+void ws_sched_each (ws_sched_t *self, ws_sched_each_fn *fn, void *arg);
+
+#endif
