@@ -188,9 +188,11 @@ s_value (s_scan_t *scan)
     if (++scan->depth > 512)
         return -1;
     s_skip_space (scan);
-    s_mark (scan);
-    if (scan->pos >= scan->len)
+    if (scan->pos >= scan->len) {
+        scan->depth--;
         return -1;
+    }
+    s_mark (scan);
     char c = scan->text[scan->pos];
     int rc = 0;
     if (c == '{')
