@@ -127,8 +127,13 @@ s_print_list (json_t *report, const char *key)
     printf ("%-10s", key);
     size_t index;
     json_t *name;
-    json_array_foreach (names, index, name)
+    json_array_foreach (names, index, name) {
+        if (index == 10) {
+            printf (" and %zu more", json_array_size (names) - index);
+            break;
+        }
         printf ("%s%s", index ? ", " : " ", json_string_value (name));
+    }
     printf ("\n");
 }
 

@@ -30,7 +30,7 @@ s_print (json_t *series)
                 (long long) json_integer_value (json_object_get (item, "samples")),
                 last);
         if (json_is_number (value))
-            printf ("%g\n", json_number_value (value));
+            printf ("%.10g\n", json_number_value (value));
         else
             printf ("-\n");
     }

@@ -28,14 +28,22 @@ s_print (json_t *sources)
         ws_cli_format_ago (json_object_get (source, "last_success"), last_ok,
                            sizeof last_ok);
         ws_cli_format_ago (json_object_get (source, "next_due"), next, sizeof next);
-        char values[160] = "";
+        char values[400] = "";
         size_t used = 0;
         size_t i;
         json_t *value;
         json_array_foreach (json_object_get (source, "last_values"), i, value) {
-            int len = snprintf (values + used, sizeof values - used, "%s%s=%g",
-                                used ? " " : "",
+            char labels[96] = "";
+            if (json_object_size (json_object_get (value, "labels"))) {
+                char inner[90];
+                ws_cli_format_labels (json_object_get (value, "labels"), inner,
+                                      sizeof inner);
+                snprintf (labels, sizeof labels, "{%s}", inner);
+            }
+            int len = snprintf (values + used, sizeof values - used,
+                                "%s%s%s=%.10g", used ? " " : "",
                                 json_string_value (json_object_get (value, "metric")),
+                                labels,
                                 json_number_value (json_object_get (value, "value")));
             if (len < 0 || (size_t) len >= sizeof values - used)
                 break;

@@ -147,14 +147,12 @@ s_summary (const json_t *result, const char *path)
         printf ("trend:        no test (see notes)\n");
     const json_t *smk = json_object_get (result, "seasonal_mann_kendall");
     if (json_is_object (smk))
-        printf ("seasonal:     Mann-Kendall over %lld seasons of period %lld "
-                "(%s): z = %.3f, p = %.3g\n",
-                (long long) json_integer_value (
-                    json_object_get (smk, "seasons")),
-                (long long) json_integer_value (
-                    json_object_get (smk, "period")),
-                s_string (smk, "detected_by"),
-                s_get (smk, "z"), s_get (smk, "p"));
+        printf (
+            "seasonal:     Mann-Kendall over %lld seasons of period %lld "
+            "(%s): z = %.3f, p = %.3g\n",
+            (long long) json_integer_value (json_object_get (smk, "seasons")),
+            (long long) json_integer_value (json_object_get (smk, "period")),
+            s_string (smk, "detected_by"), s_get (smk, "z"), s_get (smk, "p"));
 
     const json_t *sen = json_object_get (result, "sen");
     const json_t *ols = json_object_get (result, "ols");
@@ -163,7 +161,8 @@ s_summary (const json_t *result, const char *path)
                 s_get (sen, "slope"), unit, 100 * s_get (sen, "confidence"),
                 s_get (sen, "slope_low"), s_get (sen, "slope_high"));
     if (json_is_object (ols))
-        printf ("              %.6g %s (least squares, R² %s)\n",
+        printf ("%s%.6g %s (least squares, R² %s)\n",
+                json_is_object (sen) ? "              " : "slope:        ",
                 s_get (ols, "slope"), unit,
                 s_format (s_get (ols, "r2"), "%.3f", text, sizeof text));
 
@@ -198,13 +197,14 @@ s_summary (const json_t *result, const char *path)
             printf (", gamma %.4g", s_get (hw, "gamma"));
         printf ("%s, SSE %.6g\n",
                 json_is_true (json_object_get (hw, "fitted")) ? " (fitted)"
-                                                             : "",
+                                                              : "",
                 s_get (hw, "sse"));
         const json_t *points = json_object_get (hw, "forecast");
         size_t hw_count = json_array_size (points);
         if (hw_count > 0) {
             const json_t *last = json_array_get (points, hw_count - 1);
-            printf ("              %.6g at t = %s (h = %zu", s_get (last, "mean"),
+            printf ("              %.6g at t = %s (h = %zu",
+                    s_get (last, "mean"),
                     s_get_t (last, "t", other, sizeof other), hw_count);
             if (isfinite (s_get (last, "low")))
                 printf ("; interval %.6g to %.6g", s_get (last, "low"),
@@ -244,9 +244,7 @@ cmd_trend (int argc, char **argv)
     int option;
     while ((option = getopt_long (argc, argv, ":h", options, NULL)) != -1) {
         switch (option) {
-        case 'c':
-            path = optarg;
-            break;
+        case 'c': path = optarg; break;
         case 'H':
             if (s_parse_count (optarg, 0, WS_TREND_MAX_HORIZON,
                                &settings.horizon))
@@ -257,8 +255,9 @@ cmd_trend (int argc, char **argv)
         case 's':
             if (s_parse_count (optarg, 2, 100000, &settings.season))
                 return ws_cli_usage_error (
-                    command, "--season '%s': expected a period of 2..100000 "
-                             "points",
+                    command,
+                    "--season '%s': expected a period of 2..100000 "
+                    "points",
                     optarg);
             break;
         case 'S':
@@ -281,12 +280,8 @@ cmd_trend (int argc, char **argv)
                     optarg);
             break;
         }
-        case 'j':
-            json = true;
-            break;
-        case 'h':
-            s_help (stdout);
-            return WS_EXIT_OK;
+        case 'j': json = true; break;
+        case 'h': s_help (stdout); return WS_EXIT_OK;
         case ':':
             return ws_cli_usage_error (command, "%s needs a value",
                                        argv[optind - 1]);
@@ -329,7 +324,8 @@ cmd_trend (int argc, char **argv)
         return WS_EXIT_FAIL;
     }
     if (json) {
-        char *text = json_dumps (result, JSON_INDENT (2) | JSON_REAL_PRECISION (17));
+        char *text =
+            json_dumps (result, JSON_INDENT (2) | JSON_REAL_PRECISION (17));
         if (!text) {
             json_decref (result);
             fprintf (stderr, "watershed trend: out of memory\n");

@@ -436,7 +436,12 @@ s_on_result (ws_coord_t *self, s_worker_t *worker, json_t *result, int64_t now)
     json_array_foreach (samples, index, sample) {
         const char *metric = json_string_value (json_object_get (sample, "metric"));
         json_t *labels = json_object_get (sample, "labels");
+        //  The codec admits only these three; a static name outlives
+        //  the message.
         const char *type = json_string_value (json_object_get (sample, "type"));
+        type = strcmp (type, "counter") == 0      ? "counter"
+               : strcmp (type, "per_period") == 0 ? "per_period"
+                                                  : "gauge";
         double value = json_number_value (json_object_get (sample, "value"));
         int64_t period = 0;
         for (size_t r = 0; r < ws_source_rule_count (source->source); r++) {

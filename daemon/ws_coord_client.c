@@ -121,7 +121,7 @@ s_source_json (ws_sched_source_t *source, void *arg)
         "health",
         json_string (!source->enabled ? "disabled"
                      : source->failures > 0 ? "failing"
-                     : source->last_error_at > source->last_success
+                     : source->last_error_at >= source->last_success
                          ? "degraded"
                      : source->last_success ? "ok"
                                             : "pending"));

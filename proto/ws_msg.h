@@ -19,6 +19,9 @@
 //  Most bytes a body frame may have; sockets set ZMQ_MAXMSGSIZE to it.
 #define WS_MSG_MAX_BODY (64 * 1024 * 1024)
 #define WS_MSG_MAX_ROUTING_ID 255
+//  Deepest nesting of arrays and objects in a body, the body itself
+//  being level 1. Bounds the recursion of every reader of a body.
+#define WS_MSG_MAX_DEPTH 64
 
 typedef enum {
     WS_MSG_READY = 1,   //  worker -> coordinator
@@ -35,8 +38,9 @@ typedef enum {
 typedef struct _ws_msg_t ws_msg_t;
 
 //  Create a message with the given command and body. Takes ownership of
-//  *body_p (a JSON object) and NULLs it. The body is not checked here;
-//  ws_msg_send checks it.
+//  *body_p (a JSON object) and NULLs it; a NULL body_p or *body_p means
+//  an empty object. The body is not checked here; ws_msg_send checks it.
+//  NULL if id is not a command or memory ran out.
 ws_msg_t *ws_msg_new (ws_msg_id_t id, json_t **body_p);
 
 //  Destroy the message; NULLs *self_p. Safe on NULL.
@@ -61,7 +65,11 @@ void ws_msg_set_routing_id (ws_msg_t *self, const uint8_t *data, size_t len);
 int ws_msg_validate (ws_msg_id_t id, json_t *body, ws_err_t *err);
 
 //  Send and destroy the message (also on failure). On a ROUTER socket
-//  the routing id goes first. 0 or -1 with *err.
+//  the routing id goes first (a message without one is refused); other
+//  sockets do not send it. Flags 0: set ZMQ_SNDTIMEO to bound the wait.
+//  0 or -1 with *err: WS_ERR_PROTO for an invalid body (nothing sent),
+//  WS_ERR_TIMEOUT on EAGAIN, WS_ERR_NET on EHOSTUNREACH (a ROUTER with
+//  ZMQ_ROUTER_MANDATORY and a peer that is gone), WS_ERR_SYSTEM else.
 int ws_msg_send (ws_msg_t **self_p, void *socket, ws_err_t *err);
 
 //  Receive one whole message (all its frames) from the socket. Set
@@ -83,5 +91,21 @@ ws_msg_t *ws_msg_decode (const uint8_t *const *frames, const size_t *sizes,
 //  Encode the message's frames: returns the body as compact JSON (caller
 //  owns) after validating it; for tests.
 char *ws_msg_encode_body (ws_msg_t *self, ws_err_t *err);
+
+//  Faults found by ws_msg_recv / ws_msg_decode / ws_msg_validate set
+//  err->where to the JSON pointer of the field at fault, or, for a fault
+//  in the framing, to the frame: "#routing-id", "#signature", "#version"
+//  (a WSP/<n> signature of another version), "#frames" (their count),
+//  "#command" or "#body" (too big, not JSON, not an object).
+//
+//  The ERROR code that answers a refused message: "version" when err
+//  says the peer speaks another protocol version, else "proto".
+const char *ws_msg_error_code (const ws_err_t *err);
+
+//  Build an ERROR message (caller owns) with the given code (1..32
+//  bytes) and text; the text is cut to 1024 bytes at a character
+//  boundary and bytes that are not UTF-8 become '?', so any error text
+//  may be passed. NULL if out of memory or the code is invalid.
+ws_msg_t *ws_msg_new_error (const char *code, const char *text);
 
 #endif

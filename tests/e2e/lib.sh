@@ -25,7 +25,7 @@ ok() {  # ok DESCRIPTION COMMAND...
     else echo "not ok $tap_n - $what"; tap_failed=$((tap_failed + 1)); fi
 }
 
-diag() { printf '# %s\n' "$@"; }
+diag() { printf '# %s\n' "$*"; }
 
 cleanup() {
     set +e

@@ -1,0 +1,89 @@
+//  ws_fetch - many HTTP transfers at once inside the process's ws_loop
+//  (libcurl multi, socket interface, as curl's ephiperfifo.c): curl's
+//  sockets are ws_loop fds, curl's timer a ws_loop timer, so a worker
+//  fetches hundreds of sources from one thread without blocking.
+//
+//  At most `concurrency` transfers run; the rest wait in a FIFO queue.
+//  Connections are kept and reused (the multi handle's connection cache,
+//  sized to the concurrency), TLS sessions and DNS answers are shared
+//  through a curl share, easy handles are pooled. TLS is always verified.
+//
+//  One fetch is one job's request with its retries: a transient failure
+//  (connection error, timeout, 429, 5xx) is tried again up to the
+//  source's "retries", after 250 ms x 2^k, or after the Retry-After of a
+//  429/503 when that ends before the job's deadline; other 4xx and body
+//  cap overruns are not retried. The callback is called once, with the
+//  last attempt's outcome.
+//
+//  Header values may hold ${NAME}: it is replaced by the worker's
+//  environment variable NAME when the fetch starts, so tokens never pass
+//  through the coordinator or the database. Values are never logged.
+#ifndef WS_FETCH_H
+#define WS_FETCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ws_buf.h"
+#include "ws_err.h"
+#include "ws_loop.h"
+#include "ws_source.h"
+
+#define WS_FETCH_USER_AGENT "watershed/0.1"
+
+typedef struct _ws_fetch_t ws_fetch_t;
+
+//  Zero fields take the default.
+typedef struct {
+    size_t concurrency;         //  transfers at once, default 256
+    size_t body_cap;            //  most body bytes, default 8 MiB
+    int64_t connect_timeout_ms; //  default 5 s; never above the source's
+                                //  timeout
+    int64_t retry_base_ms;      //  first backoff, default 250 ms
+} ws_fetch_config_t;
+
+//  The outcome of one fetch. Everything is borrowed for the duration of
+//  the callback only.
+typedef struct {
+    //  NULL on success, else the RESULT error_kind: "net", "timeout",
+    //  "http", "size" or "system".
+    const char *error_kind;
+    long http_status;    //  of the last response, 0 if none
+    ws_buf_t *body;      //  the last response's body (decoded); the
+                         //  callback may steal its data
+    int64_t duration_ms; //  start to end, waits and retries included
+    size_t bytes;        //  body bytes of the last response
+    int attempts;        //  1 + retries made
+} ws_fetch_result_t;
+
+//  Called once per ws_fetch_start, from the loop, never from inside
+//  ws_fetch_start. err is NULL on success, else names what failed, e.g.
+//  "HTTP 503: busy (after 3 attempts)". The callback may start new
+//  fetches but must not destroy the fetcher.
+typedef void (ws_fetch_done_fn) (const ws_fetch_result_t *result,
+                                 const ws_err_t *err, void *arg);
+
+//  Create a fetcher driven by loop (borrowed; must outlive it). NULL with
+//  *err if libcurl cannot be set up.
+ws_fetch_t *ws_fetch_new (ws_loop_t *loop, const ws_fetch_config_t *config,
+                          ws_err_t *err);
+
+//  Stop every transfer (their callbacks are not called) and free all;
+//  NULLs *self_p. Call before destroying the loop.
+void ws_fetch_destroy (ws_fetch_t **self_p);
+
+//  Fetch source (borrowed until the callback has run). deadline is wall
+//  clock epoch ms (0: none): no retry starts after it. Returns 0, or -1
+//  with *err (code WS_ERR_INPUT, e.g. a ${NAME} not set in the
+//  environment; the callback is then not called).
+int ws_fetch_start (ws_fetch_t *self, ws_source_t *source, int64_t deadline,
+                    ws_fetch_done_fn *fn, void *arg, ws_err_t *err);
+
+//  Fetches started whose callback has not run yet (running, queued or
+//  waiting to retry).
+size_t ws_fetch_running (ws_fetch_t *self);
+
+//  Transfers running in libcurl now (at most the concurrency).
+size_t ws_fetch_active (ws_fetch_t *self);
+
+#endif

@@ -1,1 +1,0 @@
-const int ws_placeholder_worker = 0;

@@ -1,0 +1,765 @@
+//  ws_worker - the protocol side of watershed-worker.
+#include "ws_worker.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "ws_buf.h"
+#include "ws_extract_json.h"
+#include "ws_fetch.h"
+#include "ws_log.h"
+#include "ws_msg.h"
+#include "ws_paths.h"
+#include "ws_results.h"
+#include "ws_source.h"
+
+//  Queue limits of the DEALER socket, in messages. A JOB or RESULT
+//  message carries up to ~1,000 jobs or results, so 1,000 messages is far
+//  more than a worker holds at once (its credit); past it a send fails
+//  at once (ZMQ_SNDTIMEO 0) instead of blocking the loop, and the result
+//  stays kept for the next turn.
+#define S_HWM 1000
+//  Results per RESULT message, and about the most bytes of one.
+#define S_BATCH_COUNT 1000
+#define S_BATCH_BYTES (16 * 1024 * 1024)
+//  Messages read from the socket per loop turn, so fetches get their turn.
+#define S_READ_BURST 256
+//  Reconnect backoff: 250 ms doubling to 8 s.
+#define S_BACKOFF_MIN 250
+#define S_BACKOFF_MAX 8000
+//  A DISCONNECT at shutdown gets this long to leave the socket.
+#define S_LINGER_AT_EXIT 1000
+
+static const ws_config_entry_t s_entries[] = {
+    //  name            type             default  min  max  help
+    {"coordinator", WS_CFG_STRING, WS_PATHS_WORKER_ENDPOINT, 0, 1024,
+     "coordinator endpoint (env WATERSHED_COORDINATOR)"},
+    {"name", WS_CFG_STRING, "", 0, 128,
+     "worker name in the coordinator's status (default HOST-PID)"},
+    {"credit", WS_CFG_INT, "256", 1, 65536, "most jobs held at once"},
+    {"concurrency", WS_CFG_INT, "256", 1, 65536,
+     "most HTTP transfers at once (the rest queue)"},
+    {"heartbeat", WS_CFG_DURATION, "1s", 100, 60000,
+     "heartbeat interval to the coordinator"},
+    {"liveness", WS_CFG_INT, "3", 1, 100,
+     "heartbeats of silence before reconnecting"},
+    {"body-cap", WS_CFG_INT, "8388608", 1024, 1073741824,
+     "most bytes of a response body (bigger is an error)"},
+    {"connect-timeout", WS_CFG_DURATION, "5s", 100, 600000,
+     "TCP+TLS connect timeout (never above a source's timeout)"},
+    {"drain-timeout", WS_CFG_DURATION, "10s", 0, 600000,
+     "on SIGTERM, how long to wait for running jobs and ACKs"},
+    {"max-unacked", WS_CFG_INT, "100000", 1, 10000000,
+     "results kept until ACKed; past it the oldest is dropped"},
+    {"log-level", WS_CFG_STRING, "notice", 0, 16,
+     "error, warning, notice, info or debug"},
+    {"log-format", WS_CFG_STRING, "text", 0, 16, "text or json"},
+};
+
+typedef struct s_job_t s_job_t;
+
+struct s_job_t {
+    ws_worker_t *worker; //  borrowed; the owner
+    int64_t id;
+    int64_t attempt;
+    int64_t tick;
+    int64_t deadline;
+    int64_t source_id;
+    ws_source_t *source; //  owns
+    s_job_t *next;       //  free list
+    s_job_t *all_next;   //  every job allocated, for ws_worker_destroy
+};
+
+struct _ws_worker_t {
+    ws_loop_t *loop;       //  borrowed
+    ws_config_t *config;   //  borrowed
+    void *context;         //  owns
+    void *socket;          //  owns; NULL while waiting to reconnect
+    ws_fetch_t *fetch;     //  owns
+    ws_results_t *results; //  owns
+    ws_buf_t batch;        //  owns; RESULT body, reused
+    char *endpoint;        //  owns
+    char *name;            //  owns
+    char host[256];
+    int64_t heartbeat_ms;
+    int64_t liveness;
+    int64_t credit;
+    int64_t drain_timeout_ms;
+    int64_t last_recv;  //  ws_clock_ms of the last message in
+    int64_t last_send;  //  and out
+    int64_t backoff_ms; //  the next reconnect's delay
+    bool answered;      //  the coordinator spoke since READY
+    int heartbeat_timer;
+    int reconnect_timer;
+    int drain_timer;
+    size_t running;         //  jobs in progress
+    s_job_t *free_jobs;     //  pool
+    s_job_t *all_jobs;      //  owns every job, running or pooled
+    size_t dropped;         //  results dropped since the last warning
+    int64_t dropped_warned; //  ws_clock_ms of that warning
+    bool draining;
+    int64_t drain_deadline; //  ws_clock_ms
+    int exit_code;
+};
+
+const ws_config_entry_t *ws_worker_config_entries (size_t *count) {
+    *count = sizeof s_entries / sizeof s_entries[0];
+    return s_entries;
+}
+
+//  ---------------------------------------------------------------------
+//  The socket
+
+static int s_on_message (ws_loop_t *loop, void *socket, void *arg);
+static int s_on_reconnect (ws_loop_t *loop, void *arg);
+
+//  Send a message built here (a bug, not input, if it is invalid).
+static void s_send (ws_worker_t *self, ws_msg_id_t id, json_t *body) {
+    if (!body) {
+        ws_error ("worker: out of memory");
+        abort ();
+    }
+    if (!self->socket) {
+        json_decref (body);
+        return;
+    }
+    ws_msg_t *msg = ws_msg_new (id, &body);
+    ws_err_t err;
+    if (ws_msg_send (&msg, self->socket, &err))
+        ws_debug ("worker '%s': %s", self->name, err.text);
+    else
+        self->last_send = ws_clock_ms ();
+}
+
+static void s_send_ready (ws_worker_t *self) {
+    s_send (self, WS_MSG_READY,
+            json_pack ("{s:s, s:I, s:I, s:s, s:s}", "name", self->name,
+                       "credit", (json_int_t)self->credit, "pid",
+                       (json_int_t)getpid (), "host", self->host, "version",
+                       WS_WORKER_VERSION));
+}
+
+static int s_connect (ws_worker_t *self, ws_err_t *err) {
+    void *socket = zmq_socket (self->context, ZMQ_DEALER);
+    if (!socket)
+        return ws_err_set (err, WS_ERR_SYSTEM, "worker: zmq_socket: %s",
+                           zmq_strerror (errno));
+    int linger = 0;
+    int64_t max_size = WS_MSG_MAX_BODY + 4096;
+    int hwm = S_HWM;
+    int send_timeout = 0;
+    zmq_setsockopt (socket, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt (socket, ZMQ_MAXMSGSIZE, &max_size, sizeof max_size);
+    zmq_setsockopt (socket, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt (socket, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    zmq_setsockopt (socket, ZMQ_SNDTIMEO, &send_timeout, sizeof send_timeout);
+    if (zmq_connect (socket, self->endpoint)) {
+        int code = errno;
+        zmq_close (socket);
+        ws_err_set (err, WS_ERR_INPUT,
+                    "config 'coordinator': \"%s\" is not an endpoint ZeroMQ "
+                    "can connect to: %s",
+                    self->endpoint, zmq_strerror (code));
+        ws_err_where (err, "coordinator");
+        return -1;
+    }
+    self->socket = socket;
+    ws_loop_reader (self->loop, socket, s_on_message, self);
+    self->last_recv = ws_clock_ms ();
+    self->answered = false;
+    //  READY first, then every unACKed result again (before_sleep sends
+    //  them after this).
+    s_send_ready (self);
+    ws_results_rewind (self->results);
+    return 0;
+}
+
+static void s_close (ws_worker_t *self) {
+    if (!self->socket)
+        return;
+    ws_loop_reader_end (self->loop, self->socket);
+    zmq_close (self->socket);
+    self->socket = NULL;
+}
+
+//  Close the socket and open a new one after the backoff (Paranoid
+//  Pirate): a fresh socket drops whatever the old one had queued.
+static void s_reconnect_later (ws_worker_t *self) {
+    s_close (self);
+    if (self->reconnect_timer)
+        return;
+    self->reconnect_timer = ws_loop_timer (self->loop, self->backoff_ms, false,
+                                           s_on_reconnect, self);
+    self->backoff_ms *= 2;
+    if (self->backoff_ms > S_BACKOFF_MAX)
+        self->backoff_ms = S_BACKOFF_MAX;
+}
+
+static int s_on_reconnect (ws_loop_t *loop, void *arg) {
+    (void)loop;
+    ws_worker_t *self = (ws_worker_t *)arg;
+    self->reconnect_timer = 0;
+    ws_err_t err;
+    if (s_connect (self, &err)) {
+        ws_warning ("worker '%s': %s", self->name, err.text);
+        s_reconnect_later (self);
+        return 0;
+    }
+    ws_notice ("worker '%s': reconnecting to %s, %zu results to send again",
+               self->name, self->endpoint, ws_results_count (self->results));
+    return 0;
+}
+
+//  Send every result not yet sent on this connection, ~1,000 a message.
+//  The bodies are pasted from the kept encodings, not encoded again.
+static void s_flush_results (ws_worker_t *self) {
+    while (self->socket && ws_results_unsent (self->results)) {
+        size_t count = ws_results_batch (self->results, &self->batch,
+                                         S_BATCH_COUNT, S_BATCH_BYTES);
+        if (!count)
+            break;
+        //  A multipart message is all or nothing once its first frame is
+        //  accepted, so only the first send may fail (EAGAIN at the HWM).
+        if (zmq_send (self->socket, WS_MSG_SIGNATURE, strlen (WS_MSG_SIGNATURE),
+                      ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1) {
+            ws_debug ("worker '%s': RESULT waits: %s", self->name,
+                      zmq_strerror (errno));
+            break;
+        }
+        zmq_send (self->socket, "RESULT", 6, ZMQ_SNDMORE);
+        zmq_send (self->socket, self->batch.data, self->batch.len, 0);
+        ws_results_sent (self->results, count);
+        self->last_send = ws_clock_ms ();
+    }
+    //  Give a big batch's memory back; a small one is kept for reuse.
+    if (self->batch.size > 1024 * 1024)
+        ws_buf_free (&self->batch);
+}
+
+//  ---------------------------------------------------------------------
+//  Jobs
+
+static s_job_t *s_job_get (ws_worker_t *self) {
+    s_job_t *job = self->free_jobs;
+    if (job)
+        self->free_jobs = job->next;
+    else {
+        if (!(job = calloc (1, sizeof *job))) {
+            ws_error ("worker: out of memory");
+            abort ();
+        }
+        job->all_next = self->all_jobs;
+        self->all_jobs = job;
+    }
+    job->worker = self;
+    job->next = NULL;
+    job->source = NULL;
+    return job;
+}
+
+static void s_job_put (ws_worker_t *self, s_job_t *job) {
+    ws_source_destroy (&job->source);
+    job->next = self->free_jobs;
+    self->free_jobs = job;
+}
+
+static void s_keep (ws_worker_t *self, int64_t id, json_t *result) {
+    //  Check the result as the coordinator will: one bad result must not
+    //  get a whole RESULT batch refused again and again.
+    json_t *wrapper = json_pack ("{s:[O]}", "results", result);
+    ws_err_t err;
+    if (!wrapper) {
+        ws_error ("worker: out of memory");
+        abort ();
+    }
+    if (ws_msg_validate (WS_MSG_RESULT, wrapper, &err)) {
+        ws_error ("worker '%s': job %" PRId64 ": built an invalid result "
+                  "(a bug): %s",
+                  self->name, id, err.text);
+        json_t *samples = json_array ();
+        json_object_set_new (result, "samples", samples);
+        json_object_set_new (result, "ok", json_false ());
+        json_object_set_new (result, "error_kind", json_string ("system"));
+        json_object_set_new (result, "error",
+                             json_string ("worker built an invalid result"));
+    }
+    json_decref (wrapper);
+    char *text = json_dumps (result, JSON_COMPACT);
+    if (!text) {
+        ws_error ("worker: out of memory");
+        abort ();
+    }
+    self->dropped +=
+        ws_results_add (self->results, (uint64_t)id, &text, strlen (text));
+    int64_t now = ws_clock_ms ();
+    if (self->dropped && now - self->dropped_warned >= 10000) {
+        ws_warning ("worker '%s': %zu results dropped, over max-unacked "
+                    "%" PRId64 " (is the coordinator committing?)",
+                    self->name, self->dropped,
+                    ws_config_int (self->config, "max-unacked"));
+        self->dropped = 0;
+        self->dropped_warned = now;
+    }
+}
+
+static json_t *s_result_new (s_job_t *job) {
+    json_t *result = json_object ();
+    if (!result || json_object_set_new (result, "id", json_integer (job->id)) ||
+        json_object_set_new (result, "attempt", json_integer (job->attempt)) ||
+        json_object_set_new (result, "kind", json_string ("collect")) ||
+        json_object_set_new (result, "source_id",
+                             json_integer (job->source_id)) ||
+        json_object_set_new (result, "tick", json_integer (job->tick))) {
+        ws_error ("worker: out of memory");
+        abort ();
+    }
+    return result;
+}
+
+static void s_result_finish (json_t *result, const char *error,
+                             const char *kind, long status, int64_t duration_ms,
+                             size_t bytes, json_t *samples) {
+    if (status < 0 || status > 999)
+        status = 0;
+    if (json_object_set_new (result, "ok", json_boolean (error == NULL)) ||
+        json_object_set_new (result, "error",
+                             error ? json_string (error) : json_null ()) ||
+        json_object_set_new (result, "error_kind",
+                             kind ? json_string (kind) : json_null ()) ||
+        json_object_set_new (result, "http_status", json_integer (status)) ||
+        json_object_set_new (result, "duration_ms",
+                             json_integer (duration_ms)) ||
+        json_object_set_new (result, "bytes",
+                             json_integer ((json_int_t)bytes)) ||
+        json_object_set_new (result, "samples",
+                             samples ? samples : json_array ())) {
+        ws_error ("worker: out of memory");
+        abort ();
+    }
+}
+
+//  A job that failed before any fetch: a bad source, a missing ${NAME}.
+static void s_job_fail (ws_worker_t *self, s_job_t *job, const char *kind,
+                        const char *error) {
+    json_t *result = s_result_new (job);
+    s_result_finish (result, error, kind, 0, 0, 0, NULL);
+    s_keep (self, job->id, result);
+    json_decref (result);
+}
+
+//  Join a rule's error to the others with "; ", cut at the buffer.
+static void s_append_error (ws_buf_t *errors, const char *text) {
+    if (errors->len)
+        ws_buf_append (errors, "; ", 2);
+    ws_buf_append (errors, text, strlen (text));
+}
+
+static void s_on_fetched (const ws_fetch_result_t *fetched,
+                          const ws_err_t *fetch_err, void *arg) {
+    s_job_t *job = (s_job_t *)arg;
+    ws_worker_t *self = job->worker;
+    const char *name = ws_source_name (job->source);
+    json_t *result = s_result_new (job);
+    json_t *samples = json_array ();
+    if (!samples) {
+        ws_error ("worker: out of memory");
+        abort ();
+    }
+    ws_buf_t errors;
+    ws_buf_init (&errors, 4096);
+    const char *kind = fetched->error_kind;
+    if (fetch_err)
+        s_append_error (&errors, fetch_err->text);
+    else {
+        //  Parse once; every rule reads the same document.
+        json_error_t jerr;
+        json_t *doc = NULL;
+        if (fetched->body->len == 0)
+            s_append_error (&errors, "empty body, expected JSON");
+        else if (!(doc = json_loadb (fetched->body->data, fetched->body->len,
+                                     JSON_DECODE_ANY, &jerr))) {
+            char text[256];
+            snprintf (text, sizeof text,
+                      "body is not JSON: %s (line %d, column %d)", jerr.text,
+                      jerr.line, jerr.column);
+            s_append_error (&errors, text);
+        }
+        if (!doc)
+            kind = "extract";
+        size_t rules = doc ? ws_source_rule_count (job->source) : 0;
+        for (size_t i = 0; i < rules; i++) {
+            const ws_rule_t *rule = ws_source_rule (job->source, i);
+            double value;
+            ws_err_t err;
+            if (ws_extract_json (rule, doc, &value, &err)) {
+                s_append_error (&errors, err.text);
+                kind = "extract";
+                continue;
+            }
+            json_t *sample = json_object ();
+            if (!sample || json_array_append_new (samples, sample) ||
+                json_object_set_new (sample, "metric",
+                                     json_string (rule->metric)) ||
+                json_object_set (sample, "labels", rule->labels) ||
+                json_object_set_new (
+                    sample, "type",
+                    json_string (ws_metric_type_name (rule->type))) ||
+                json_object_set_new (sample, "value", json_real (value))) {
+                ws_error ("worker: out of memory");
+                abort ();
+            }
+        }
+        json_decref (doc);
+    }
+    const char *error = errors.len ? errors.data : NULL;
+    s_result_finish (result, error, kind, fetched->http_status,
+                     fetched->duration_ms, fetched->bytes, samples);
+    if (error)
+        ws_info ("source '%s': job %" PRId64 " failed (%s): %s", name, job->id,
+                 kind, error);
+    else
+        ws_info ("source '%s': job %" PRId64 ": %zu samples, %" PRId64 " ms",
+                 name, job->id, json_array_size (samples),
+                 fetched->duration_ms);
+    s_keep (self, job->id, result);
+    json_decref (result);
+    ws_buf_free (&errors);
+    self->running--;
+    s_job_put (self, job);
+}
+
+static void s_on_job (ws_worker_t *self, json_t *def) {
+    s_job_t *job = s_job_get (self);
+    //  The codec checked every field's type and range.
+    job->id = json_integer_value (json_object_get (def, "id"));
+    job->attempt = json_integer_value (json_object_get (def, "attempt"));
+    job->tick = json_integer_value (json_object_get (def, "tick"));
+    job->deadline = json_integer_value (json_object_get (def, "deadline"));
+    job->source_id = json_integer_value (json_object_get (def, "source_id"));
+    json_t *source_def = json_object_get (def, "source");
+    ws_err_t err;
+    job->source = ws_source_new (source_def, &err);
+    if (!job->source) {
+        const char *name =
+            json_string_value (json_object_get (source_def, "name"));
+        char text[400];
+        snprintf (text, sizeof text, "source definition: %s", err.text);
+        ws_info ("source '%s': job %" PRId64 " refused: %s", name ? name : "?",
+                 job->id, text);
+        s_job_fail (self, job, "input", text);
+        s_job_put (self, job);
+        return;
+    }
+    if (ws_fetch_start (self->fetch, job->source, job->deadline, s_on_fetched,
+                        job, &err)) {
+        ws_info ("source '%s': job %" PRId64 " refused: %s",
+                 ws_source_name (job->source), job->id, err.text);
+        s_job_fail (self, job, "input", err.text);
+        s_job_put (self, job);
+        return;
+    }
+    self->running++;
+}
+
+//  ---------------------------------------------------------------------
+//  Messages from the coordinator
+
+static void s_on_ack (ws_worker_t *self, json_t *body) {
+    json_t *ids = json_object_get (body, "ids");
+    size_t index;
+    json_t *id;
+    json_array_foreach (ids, index, id)
+        ws_results_ack (self->results, (uint64_t)json_integer_value (id));
+}
+
+static void s_on_error (ws_worker_t *self, json_t *body) {
+    const char *code = json_string_value (json_object_get (body, "code"));
+    const char *text = json_string_value (json_object_get (body, "text"));
+    if (strcmp (code, "unknown-peer") == 0) {
+        //  A restarted coordinator does not know this socket: READY again
+        //  on a fresh one.
+        ws_notice ("worker '%s': coordinator does not know us (restarted?); "
+                   "reconnecting",
+                   self->name);
+        self->backoff_ms = S_BACKOFF_MIN;
+        s_reconnect_later (self);
+    } else if (strcmp (code, "version") == 0)
+        ws_error ("worker '%s': coordinator speaks another protocol version: "
+                  "%s",
+                  self->name, text);
+    else
+        ws_warning ("worker '%s': coordinator refused a message (%s): %s",
+                    self->name, code, text);
+}
+
+static void s_dispatch (ws_worker_t *self, ws_msg_t *msg) {
+    json_t *body = ws_msg_body (msg);
+    switch (ws_msg_id (msg)) {
+    case WS_MSG_JOB: {
+        json_t *jobs = json_object_get (body, "jobs");
+        size_t index;
+        json_t *job;
+        json_array_foreach (jobs, index, job) s_on_job (self, job);
+        if (self->running > (size_t)self->credit)
+            ws_debug ("worker '%s': %zu jobs held, credit %" PRId64, self->name,
+                      self->running, self->credit);
+        break;
+    }
+    case WS_MSG_ACK:
+        s_on_ack (self, body);
+        break;
+    case WS_MSG_HEARTBEAT:
+        break;
+    case WS_MSG_DISCONNECT: {
+        const char *reason =
+            json_string_value (json_object_get (body, "reason"));
+        ws_notice ("worker '%s': coordinator disconnects (%s); reconnecting",
+                   self->name, reason && *reason ? reason : "no reason");
+        self->backoff_ms = S_BACKOFF_MIN;
+        s_reconnect_later (self);
+        break;
+    }
+    case WS_MSG_ERROR:
+        s_on_error (self, body);
+        break;
+    default:
+        ws_warning ("worker '%s': unexpected %s from the coordinator",
+                    self->name, ws_msg_command (msg));
+        break;
+    }
+}
+
+static int s_on_message (ws_loop_t *loop, void *socket, void *arg) {
+    (void)loop;
+    ws_worker_t *self = (ws_worker_t *)arg;
+    for (int i = 0; i < S_READ_BURST && self->socket == socket; i++) {
+        ws_err_t err;
+        ws_msg_t *msg =
+            ws_msg_recv (socket, false, ZMQ_DONTWAIT, &err, NULL, NULL);
+        if (!msg) {
+            if (err.code == WS_ERR_TIMEOUT)
+                break;
+            //  Still a sign of life, but nothing to act on.
+            ws_warning ("worker '%s': malformed message from the "
+                        "coordinator: %s",
+                        self->name, err.text);
+            self->last_recv = ws_clock_ms ();
+            continue;
+        }
+        self->last_recv = ws_clock_ms ();
+        if (!self->answered) {
+            self->answered = true;
+            self->backoff_ms = S_BACKOFF_MIN;
+            ws_notice ("worker '%s': connected to %s", self->name,
+                       self->endpoint);
+        }
+        s_dispatch (self, msg);
+        ws_msg_destroy (&msg);
+    }
+    return 0;
+}
+
+//  ---------------------------------------------------------------------
+//  Heartbeat, drain, loop hooks
+
+static int s_on_heartbeat (ws_loop_t *loop, void *arg) {
+    (void)loop;
+    ws_worker_t *self = (ws_worker_t *)arg;
+    if (!self->socket)
+        return 0;
+    int64_t now = ws_clock_ms ();
+    if (now - self->last_recv > self->liveness * self->heartbeat_ms) {
+        ws_warning ("worker '%s': coordinator at %s silent for %" PRId64
+                    " ms; reconnecting in %" PRId64 " ms",
+                    self->name, self->endpoint, now - self->last_recv,
+                    self->backoff_ms);
+        s_reconnect_later (self);
+        return 0;
+    }
+    //  Only when nothing else went out lately: any message is a sign of
+    //  life. Half an interval keeps timer jitter from skipping a beat.
+    if (now - self->last_send >= self->heartbeat_ms / 2)
+        s_send (self, WS_MSG_HEARTBEAT,
+                json_pack ("{s:I}", "running", (json_int_t)self->running));
+    return 0;
+}
+
+static void s_finish (ws_worker_t *self) {
+    size_t lost = ws_results_count (self->results);
+    if (self->running || lost)
+        ws_warning ("worker '%s': drain time over: %zu jobs still running, "
+                    "%zu results not ACKed (the coordinator dispatches "
+                    "them again)",
+                    self->name, self->running, lost);
+    if (self->socket) {
+        s_send (self, WS_MSG_DISCONNECT,
+                json_pack ("{s:s}", "reason", "shutdown"));
+        //  Let the DISCONNECT leave before the socket closes.
+        int linger = S_LINGER_AT_EXIT;
+        zmq_setsockopt (self->socket, ZMQ_LINGER, &linger, sizeof linger);
+    }
+    ws_notice ("worker '%s': stopped", self->name);
+    self->exit_code = 0;
+    ws_loop_stop (self->loop);
+}
+
+static int s_before_sleep (ws_loop_t *loop, void *arg) {
+    (void)loop;
+    ws_worker_t *self = (ws_worker_t *)arg;
+    s_flush_results (self);
+    if (self->draining &&
+        ((self->running == 0 && ws_results_count (self->results) == 0) ||
+         ws_clock_ms () >= self->drain_deadline))
+        s_finish (self);
+    return 0;
+}
+
+static int s_on_drain_timeout (ws_loop_t *loop, void *arg) {
+    (void)loop;
+    ws_worker_t *self = (ws_worker_t *)arg;
+    self->drain_timer = 0;
+    //  Only wakes the loop; before_sleep sees the deadline.
+    return 0;
+}
+
+static int s_on_signal (ws_loop_t *loop, int signum, void *arg) {
+    (void)loop;
+    ws_worker_t *self = (ws_worker_t *)arg;
+    if (signum == SIGHUP) {
+        ws_notice ("worker '%s': SIGHUP ignored (restart to change settings)",
+                   self->name);
+        return 0;
+    }
+    if (self->draining) {
+        ws_notice ("worker '%s': second signal, stopping now", self->name);
+        self->exit_code = 1;
+        return -1;
+    }
+    ws_worker_drain (self);
+    return 0;
+}
+
+//  ---------------------------------------------------------------------
+//  Public API
+
+ws_worker_t *ws_worker_new (ws_loop_t *loop, ws_config_t *config,
+                            ws_err_t *err) {
+    assert (loop && config);
+    ws_worker_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        ws_err_set (err, WS_ERR_SYSTEM, "worker: out of memory");
+        return NULL;
+    }
+    self->loop = loop;
+    self->config = config;
+    self->exit_code = 1;
+    self->heartbeat_ms = ws_config_int (config, "heartbeat");
+    self->liveness = ws_config_int (config, "liveness");
+    self->credit = ws_config_int (config, "credit");
+    self->drain_timeout_ms = ws_config_int (config, "drain-timeout");
+    self->backoff_ms = S_BACKOFF_MIN;
+    if (gethostname (self->host, sizeof self->host))
+        snprintf (self->host, sizeof self->host, "localhost");
+    self->host[sizeof self->host - 1] = '\0';
+    const char *name = ws_config_string (config, "name");
+    char fallback[300];
+    if (!*name) {
+        snprintf (fallback, sizeof fallback, "%.100s-%d", self->host,
+                  (int)getpid ());
+        name = fallback;
+    }
+    self->name = strdup (name);
+    self->endpoint = strdup (ws_config_string (config, "coordinator"));
+    ws_buf_init (&self->batch, WS_MSG_MAX_BODY);
+    self->results =
+        ws_results_new ((size_t)ws_config_int (config, "max-unacked"));
+    ws_fetch_config_t fetch_config = {
+        (size_t)ws_config_int (config, "concurrency"),
+        (size_t)ws_config_int (config, "body-cap"),
+        ws_config_int (config, "connect-timeout"), 0};
+    self->fetch = ws_fetch_new (loop, &fetch_config, err);
+    self->context = zmq_ctx_new ();
+    if (!self->name || !self->endpoint || !self->fetch || !self->context) {
+        if (self->fetch && !self->context)
+            ws_err_set (err, WS_ERR_SYSTEM, "worker: zmq_ctx_new: %s",
+                        zmq_strerror (errno));
+        ws_worker_destroy (&self);
+        return NULL;
+    }
+    return self;
+}
+
+void ws_worker_destroy (ws_worker_t **self_p) {
+    if (!self_p || !*self_p)
+        return;
+    ws_worker_t *self = *self_p;
+    if (self->heartbeat_timer)
+        ws_loop_timer_end (self->loop, self->heartbeat_timer);
+    if (self->reconnect_timer)
+        ws_loop_timer_end (self->loop, self->reconnect_timer);
+    if (self->drain_timer)
+        ws_loop_timer_end (self->loop, self->drain_timer);
+    ws_loop_set_before_sleep (self->loop, NULL, NULL);
+    //  Stopping the fetcher drops the jobs in flight without callbacks.
+    ws_fetch_destroy (&self->fetch);
+    s_close (self);
+    if (self->context)
+        zmq_ctx_term (self->context);
+    ws_results_destroy (&self->results);
+    ws_buf_free (&self->batch);
+    //  Jobs still running had their transfers dropped with the fetcher
+    //  (no callback); free them with the pooled ones.
+    while (self->all_jobs) {
+        s_job_t *job = self->all_jobs;
+        self->all_jobs = job->all_next;
+        ws_source_destroy (&job->source);
+        free (job);
+    }
+    free (self->name);
+    free (self->endpoint);
+    free (self);
+    *self_p = NULL;
+}
+
+int ws_worker_start (ws_worker_t *self, ws_err_t *err) {
+    if (s_connect (self, err))
+        return -1;
+    ws_notice ("worker '%s': connecting to %s, credit %" PRId64
+               ", concurrency %" PRId64,
+               self->name, self->endpoint, self->credit,
+               ws_config_int (self->config, "concurrency"));
+    self->heartbeat_timer = ws_loop_timer (self->loop, self->heartbeat_ms, true,
+                                           s_on_heartbeat, self);
+    ws_loop_set_before_sleep (self->loop, s_before_sleep, self);
+    ws_loop_on_signal (self->loop, s_on_signal, self);
+    return 0;
+}
+
+void ws_worker_drain (ws_worker_t *self) {
+    if (self->draining)
+        return;
+    self->draining = true;
+    self->drain_deadline = ws_clock_ms () + self->drain_timeout_ms;
+    ws_notice ("worker '%s': draining: %zu jobs running, %zu results not "
+               "ACKed, waiting up to %" PRId64 " ms",
+               self->name, self->running, ws_results_count (self->results),
+               self->drain_timeout_ms);
+    self->drain_timer = ws_loop_timer (self->loop, self->drain_timeout_ms,
+                                       false, s_on_drain_timeout, self);
+}
+
+size_t ws_worker_running (ws_worker_t *self) { return self->running; }
+
+size_t ws_worker_unacked (ws_worker_t *self) {
+    return ws_results_count (self->results);
+}
+
+int ws_worker_exit_code (ws_worker_t *self) { return self->exit_code; }
