@@ -141,8 +141,9 @@ test_samples (void **state)
     assert_int_equal (ws_db_insert_samples (db, N, series, ts, values, &inserted, &err), 0);
     assert_int_equal (inserted, 0);
 
-    json_t *found = ws_db_query_samples (db, "sales", json_pack ("{s:s}", "region", "eu"),
-                                         0, 0, 10, &err);
+    json_t *filter = json_pack ("{s:s}", "region", "eu");
+    json_t *found = ws_db_query_samples (db, "sales", filter, 0, 0, 10, &err);
+    json_decref (filter);
     assert_non_null (found);
     assert_int_equal (json_array_size (found), 10);
     //  Oldest first among the newest ten.
