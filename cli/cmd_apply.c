@@ -137,6 +137,24 @@ s_print_list (json_t *report, const char *key)
     printf ("\n");
 }
 
+typedef struct {
+    const char *path;
+    bool prune, dry_run;
+} s_options_t;
+
+static int
+s_option (int option, const char *value, void *arg)
+{
+    s_options_t *options = arg;
+    if (option == 'f')
+        options->path = value;
+    else if (option == 'p')
+        options->prune = true;
+    else
+        options->dry_run = true;
+    return 0;
+}
+
 int
 cmd_apply (int argc, char **argv)
 {
@@ -144,33 +162,20 @@ cmd_apply (int argc, char **argv)
         {"file", required_argument, NULL, 'f'},
         {"prune", no_argument, NULL, 'p'},
         {"dry-run", no_argument, NULL, 'n'},
-        {"json", no_argument, NULL, 'j'},
-        {"coordinator", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    const char *path = NULL, *endpoint = NULL;
-    bool prune = false, dry_run = false, json = false;
-    int option;
-    optind = 1;
-    opterr = 0;
-    while ((option = getopt_long (argc, argv, "f:h", options, NULL)) != -1) {
-        switch (option) {
-        case 'f': path = optarg; break;
-        case 'p': prune = true; break;
-        case 'n': dry_run = true; break;
-        case 'j': json = true; break;
-        case 'c': endpoint = optarg; break;
-        case 'h': fputs (s_help, stdout); return WS_EXIT_OK;
-        default:
-            return ws_cli_usage_error ("apply", "unknown option '%s'",
-                                       argv[optind - 1]);
-        }
-    }
+    ws_cli_common_t common;
+    s_options_t parsed = {NULL, false, false};
+    int rc = ws_cli_parse (argc, argv, s_help, options, s_option, &parsed,
+                           &common);
+    if (rc != WS_CLI_GO_ON)
+        return rc;
     if (optind < argc)
         return ws_cli_usage_error ("apply", "unexpected argument '%s'",
                                    argv[optind]);
-    if (!path)
+    if (!parsed.path)
         return ws_cli_usage_error ("apply", "-f FILE is required");
+    const char *path = parsed.path, *endpoint = common.endpoint;
+    bool prune = parsed.prune, dry_run = parsed.dry_run, json = common.json;
 
     char error[600];
     size_t len;

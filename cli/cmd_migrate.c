@@ -25,36 +25,32 @@ s_print (json_t *result)
             (long long) json_integer_value (json_object_get (result, "applied")));
 }
 
+static int
+s_option (int option, const char *value, void *arg)
+{
+    (void) option;
+    *(const char **) arg = value;
+    return 0;
+}
+
 int
 cmd_migrate (int argc, char **argv)
 {
     static const struct option options[] = {
-        {"db", required_argument, NULL, 'd'},
-        {"json", no_argument, NULL, 'j'},
-        {"coordinator", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    const char *endpoint = NULL, *conninfo = NULL;
-    bool json = false;
-    int option;
-    optind = 1;
-    opterr = 0;
-    while ((option = getopt_long (argc, argv, "h", options, NULL)) != -1) {
-        switch (option) {
-        case 'd': conninfo = optarg; break;
-        case 'j': json = true; break;
-        case 'c': endpoint = optarg; break;
-        case 'h': fputs (s_help, stdout); return WS_EXIT_OK;
-        default:
-            return ws_cli_usage_error ("migrate", "unknown option '%s'",
-                                       argv[optind - 1]);
-        }
-    }
+        {"db", required_argument, NULL, 'd'}, {NULL, 0, NULL, 0}};
+    ws_cli_common_t common;
+    const char *conninfo = NULL;
+    int rc = ws_cli_parse (argc, argv, s_help, options, s_option, &conninfo,
+                           &common);
+    if (rc != WS_CLI_GO_ON)
+        return rc;
     if (optind < argc)
         return ws_cli_usage_error ("migrate", "unexpected argument '%s'",
                                    argv[optind]);
+    bool json = common.json;
     if (!conninfo)
-        return ws_client_run ("migrate", endpoint, json_object (), json, s_print);
+        return ws_client_run ("migrate", common.endpoint, json_object (), json,
+                              s_print);
 
     PGconn *db = PQconnectdb (conninfo);
     if (PQstatus (db) != CONNECTION_OK) {

@@ -34,6 +34,31 @@ s_print (json_t *samples)
         printf ("(no samples)\n");
 }
 
+static int
+s_option (int option, const char *value, void *arg)
+{
+    json_t *args = arg;
+    if (option == 'l')
+        return ws_cli_parse_labels (value, json_object_get (args, "labels"),
+                                    "samples");
+    if (option == 'F' || option == 'T') {
+        int64_t ms;
+        ws_err_t err;
+        const char *name = option == 'F' ? "from" : "to";
+        if (ws_iso8601_parse (value, &ms, &err))
+            return ws_cli_usage_error ("samples", "--%s: %s", name, err.text);
+        json_object_set_new (args, name, json_integer (ms));
+        return 0;
+    }
+    char *end;
+    long long limit = strtoll (value, &end, 10);
+    if (*end || limit < 1 || limit > 10000000)
+        return ws_cli_usage_error ("samples", "--limit '%s': expected 1..10000000",
+                                   value);
+    json_object_set_new (args, "limit", json_integer (limit));
+    return 0;
+}
+
 int
 cmd_samples (int argc, char **argv)
 {
@@ -42,69 +67,18 @@ cmd_samples (int argc, char **argv)
         {"from", required_argument, NULL, 'F'},
         {"to", required_argument, NULL, 'T'},
         {"limit", required_argument, NULL, 'n'},
-        {"json", no_argument, NULL, 'j'},
-        {"coordinator", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    const char *endpoint = NULL;
-    bool json = false;
+    ws_cli_common_t common;
     json_t *args = json_pack ("{s:{}}", "labels");
-    int option, rc;
-    optind = 1;
-    opterr = 0;
-    while ((option = getopt_long (argc, argv, "h", options, NULL)) != -1) {
-        switch (option) {
-        case 'l':
-            if ((rc = ws_cli_parse_labels (optarg, json_object_get (args, "labels"),
-                                           "samples"))) {
-                json_decref (args);
-                return rc;
-            }
-            break;
-        case 'F':
-        case 'T': {
-            int64_t ms;
-            ws_err_t err;
-            if (ws_iso8601_parse (optarg, &ms, &err)) {
-                json_decref (args);
-                return ws_cli_usage_error ("samples", "--%s: %s",
-                                           option == 'F' ? "from" : "to",
-                                           err.text);
-            }
-            json_object_set_new (args, option == 'F' ? "from" : "to",
-                                 json_integer (ms));
-            break;
-        }
-        case 'n': {
-            char *end;
-            long long limit = strtoll (optarg, &end, 10);
-            if (*end || limit < 1 || limit > 10000000) {
-                json_decref (args);
-                return ws_cli_usage_error ("samples",
-                                           "--limit '%s': expected 1..10000000",
-                                           optarg);
-            }
-            json_object_set_new (args, "limit", json_integer (limit));
-            break;
-        }
-        case 'j': json = true; break;
-        case 'c': endpoint = optarg; break;
-        case 'h':
-            json_decref (args);
-            fputs (s_help, stdout);
-            return WS_EXIT_OK;
-        default:
-            json_decref (args);
-            return ws_cli_usage_error ("samples", "unknown option '%s'",
-                                       argv[optind - 1]);
-        }
-    }
-    if (optind != argc - 1) {
+    int rc = ws_cli_parse (argc, argv, s_help, options, s_option, args, &common);
+    if (rc == WS_CLI_GO_ON && optind != argc - 1)
+        rc = ws_cli_usage_error ("samples", optind >= argc ? "METRIC is required"
+                                                           : "one METRIC only");
+    if (rc != WS_CLI_GO_ON) {
         json_decref (args);
-        return ws_cli_usage_error ("samples", optind >= argc
-                                                  ? "METRIC is required"
-                                                  : "one METRIC only");
+        return rc;
     }
     json_object_set_new (args, "metric", json_string (argv[optind]));
-    return ws_client_run ("samples", endpoint, args, json, s_print);
+    return ws_client_run ("samples", common.endpoint, args, common.json,
+                          s_print);
 }

@@ -38,36 +38,29 @@ s_print (json_t *series)
         printf ("(no series yet)\n");
 }
 
+static int
+s_option (int option, const char *value, void *arg)
+{
+    (void) option;
+    json_object_set_new (arg, "metric", json_string (value));
+    return 0;
+}
+
 int
 cmd_series (int argc, char **argv)
 {
     static const struct option options[] = {
-        {"metric", required_argument, NULL, 'm'},
-        {"json", no_argument, NULL, 'j'},
-        {"coordinator", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    const char *endpoint = NULL, *metric = NULL;
-    bool json = false;
-    int option;
-    optind = 1;
-    opterr = 0;
-    while ((option = getopt_long (argc, argv, "h", options, NULL)) != -1) {
-        switch (option) {
-        case 'm': metric = optarg; break;
-        case 'j': json = true; break;
-        case 'c': endpoint = optarg; break;
-        case 'h': fputs (s_help, stdout); return WS_EXIT_OK;
-        default:
-            return ws_cli_usage_error ("series", "unknown option '%s'",
-                                       argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        return ws_cli_usage_error ("series", "unexpected argument '%s'",
-                                   argv[optind]);
+        {"metric", required_argument, NULL, 'm'}, {NULL, 0, NULL, 0}};
+    ws_cli_common_t common;
     json_t *args = json_object ();
-    if (metric)
-        json_object_set_new (args, "metric", json_string (metric));
-    return ws_client_run ("series", endpoint, args, json, s_print);
+    int rc = ws_cli_parse (argc, argv, s_help, options, s_option, args, &common);
+    if (rc == WS_CLI_GO_ON && optind < argc)
+        rc = ws_cli_usage_error ("series", "unexpected argument '%s'",
+                                 argv[optind]);
+    if (rc != WS_CLI_GO_ON) {
+        json_decref (args);
+        return rc;
+    }
+    return ws_client_run ("series", common.endpoint, args, common.json,
+                          s_print);
 }

@@ -67,28 +67,13 @@ s_print (json_t *status)
 int
 cmd_status (int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"json", no_argument, NULL, 'j'},
-        {"coordinator", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    const char *endpoint = NULL;
-    bool json = false;
-    int option;
-    optind = 1;
-    opterr = 0;
-    while ((option = getopt_long (argc, argv, "h", options, NULL)) != -1) {
-        switch (option) {
-        case 'j': json = true; break;
-        case 'c': endpoint = optarg; break;
-        case 'h': fputs (s_help, stdout); return WS_EXIT_OK;
-        default:
-            return ws_cli_usage_error ("status", "unknown option '%s'",
-                                       argv[optind - 1]);
-        }
-    }
+    ws_cli_common_t common;
+    int rc = ws_cli_parse (argc, argv, s_help, NULL, NULL, NULL, &common);
+    if (rc != WS_CLI_GO_ON)
+        return rc;
     if (optind < argc)
         return ws_cli_usage_error ("status", "unexpected argument '%s'",
                                    argv[optind]);
-    return ws_client_run ("status", endpoint, json_object (), json, s_print);
+    return ws_client_run ("status", common.endpoint, json_object (),
+                          common.json, s_print);
 }

@@ -26,6 +26,7 @@ int ws_cli_usage_error (const char *command, const char *fmt, ...)
 //  Formatting shared by the commands: an epoch-ms JSON integer as ISO
 //  8601 or "-", as "12s ago" / "in 3s" or "never"; labels as k=v,k=v.
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 void ws_cli_format_time (json_t *value, char *out, size_t size);
 void ws_cli_format_ago (json_t *value, char *out, size_t size);
@@ -34,6 +35,23 @@ void ws_cli_format_labels (json_t *labels, char *out, size_t size);
 //  Parse "k=v,k=v" into labels. 0, or WS_EXIT_USAGE after a message.
 int ws_cli_parse_labels (const char *text, json_t *labels,
                          const char *command);
+
+//  The options every client command has, --json, --coordinator ENDPOINT
+//  and --help, parsed with the command's own (extra, getopt_long form,
+//  may be NULL; on_option gets each of those with its argument, and
+//  returns 0 or an exit code). Returns WS_CLI_GO_ON with optind at the
+//  first operand, or the exit code to return at once: WS_EXIT_OK after
+//  printing help, WS_EXIT_USAGE after a usage message.
+#define WS_CLI_GO_ON (-1)
+struct option;
+typedef struct {
+    bool json;
+    const char *endpoint;  //  NULL: the default
+} ws_cli_common_t;
+typedef int (ws_cli_option_fn) (int option, const char *value, void *arg);
+int ws_cli_parse (int argc, char **argv, const char *help,
+                  const struct option *extra, ws_cli_option_fn *on_option,
+                  void *arg, ws_cli_common_t *common);
 
 int cmd_apply (int argc, char **argv);
 int cmd_sources (int argc, char **argv);

@@ -1,4 +1,5 @@
 //  ws_cli_util - formatting shared by the CLI's commands.
+#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -77,4 +78,58 @@ ws_cli_parse_labels (const char *text, json_t *labels, const char *command)
         json_object_set_new (labels, pair, json_string (equals + 1));
     }
     return 0;
+}
+
+#define S_OPT_JSON 1001
+#define S_OPT_COORDINATOR 1002
+#define S_OPT_HELP 1003
+
+int
+ws_cli_parse (int argc, char **argv, const char *help,
+              const struct option *extra, ws_cli_option_fn *on_option,
+              void *arg, ws_cli_common_t *common)
+{
+    struct option options[32];
+    char shortopts[64] = "h";
+    size_t count = 0, len = 1;
+    for (; extra && extra[count].name && count < 28; count++) {
+        options[count] = extra[count];
+        //  A one-letter value is also a short option (-f FILE).
+        int value = extra[count].val;
+        if (value > ' ' && value < 127 && len + 3 < sizeof shortopts) {
+            shortopts[len++] = (char) value;
+            if (extra[count].has_arg == required_argument)
+                shortopts[len++] = ':';
+            shortopts[len] = '\0';
+        }
+    }
+    options[count++] = (struct option) {"json", no_argument, NULL, S_OPT_JSON};
+    options[count++] = (struct option) {"coordinator", required_argument,
+                                        NULL, S_OPT_COORDINATOR};
+    options[count++] = (struct option) {"help", no_argument, NULL, S_OPT_HELP};
+    options[count] = (struct option) {NULL, 0, NULL, 0};
+    common->json = false;
+    common->endpoint = NULL;
+    optind = 1;
+    opterr = 0;
+    int option;
+    while ((option = getopt_long (argc, argv, shortopts, options, NULL)) != -1) {
+        switch (option) {
+        case S_OPT_JSON: common->json = true; break;
+        case S_OPT_COORDINATOR: common->endpoint = optarg; break;
+        case 'h':
+        case S_OPT_HELP: fputs (help, stdout); return WS_EXIT_OK;
+        case '?':
+        case ':':
+            return ws_cli_usage_error (argv[0], "unknown option or missing "
+                                                "value: '%s'",
+                                       argv[optind - 1]);
+        default: {
+            int rc = on_option ? on_option (option, optarg, arg) : 0;
+            if (rc)
+                return rc;
+        }
+        }
+    }
+    return WS_CLI_GO_ON;
 }
