@@ -40,61 +40,58 @@
 #define S_RETRIES_DEFAULT 2
 
 struct _ws_source_t {
-    char *name;      //  owns
-    char *url;       //  owns
-    char *method;    //  owns; "GET" or "POST"
-    json_t *headers; //  owns; object of strings
-    char *body;      //  owns; NULL if none
+    char *name;       //  owns
+    char *url;        //  owns
+    char *method;     //  owns; "GET" or "POST"
+    json_t *headers;  //  owns; object of strings
+    char *body;       //  owns; NULL if none
     int64_t interval_ms;
     int64_t timeout_ms;
     int retries;
     bool enabled;
-    json_t *labels;       //  owns; the source's own labels
-    ws_rule_t *rules;     //  owns the array and each rule's fields
-    json_t **rule_labels; //  owns; each rule's own labels, for to_json
+    json_t *labels;        //  owns; the source's own labels
+    ws_rule_t *rules;      //  owns the array and each rule's fields
+    json_t **rule_labels;  //  owns; each rule's own labels, for to_json
     size_t rule_count;
 };
 
 //  Describe a JSON value for "found ..." in an error: the type and, for a
 //  scalar, its text (strings cut at 40 bytes).
-static void s_describe (json_t *value, char *out, size_t size) {
+static void
+s_describe (json_t *value, char *out, size_t size)
+{
     switch (json_typeof (value)) {
-    case JSON_OBJECT:
-        snprintf (out, size, "an object");
-        break;
-    case JSON_ARRAY:
-        snprintf (out, size, "an array");
-        break;
+    case JSON_OBJECT: snprintf (out, size, "an object"); break;
+    case JSON_ARRAY: snprintf (out, size, "an array"); break;
     case JSON_STRING: {
         const char *text = json_string_value (value);
         size_t len = json_string_length (value);
-        snprintf (out, size, "\"%.*s%s\"", (int)(len > 40 ? 40 : len), text,
-                  len > 40 ? "..." : "");
+        size_t cut = len;
+        //  Cut long text at 40 bytes, back to a UTF-8 character start, so
+        //  the message stays valid UTF-8 (it travels in JSON).
+        if (cut > 40)
+            for (cut = 40; cut && (text[cut] & 0xC0) == 0x80; cut--)
+                ;
+        snprintf (out, size, "\"%.*s%s\"", (int) cut, text,
+                  cut < len ? "..." : "");
         break;
     }
     case JSON_INTEGER:
         snprintf (out, size, "%" JSON_INTEGER_FORMAT,
                   json_integer_value (value));
         break;
-    case JSON_REAL:
-        snprintf (out, size, "%g", json_real_value (value));
-        break;
-    case JSON_TRUE:
-        snprintf (out, size, "true");
-        break;
-    case JSON_FALSE:
-        snprintf (out, size, "false");
-        break;
-    case JSON_NULL:
-        snprintf (out, size, "null");
-        break;
+    case JSON_REAL: snprintf (out, size, "%g", json_real_value (value)); break;
+    case JSON_TRUE: snprintf (out, size, "true"); break;
+    case JSON_FALSE: snprintf (out, size, "false"); break;
+    case JSON_NULL: snprintf (out, size, "null"); break;
     }
 }
 
 //  Append a key to a JSON pointer with RFC 6901 escapes (~ as ~0, / as
 //  ~1), so err->where stays a valid pointer for keys such as "a/b".
-static void s_pointer_join (char *out, size_t size, const char *base,
-                            const char *key) {
+static void
+s_pointer_join (char *out, size_t size, const char *base, const char *key)
+{
     size_t len = strlen (base);
     if (len >= size)
         len = size - 1;
@@ -105,7 +102,8 @@ static void s_pointer_join (char *out, size_t size, const char *base,
         if (*p == '~' || *p == '/') {
             out[len++] = '~';
             out[len++] = *p == '~' ? '0' : '1';
-        } else
+        }
+        else
             out[len++] = *p;
     }
     out[len] = '\0';
@@ -115,7 +113,9 @@ static void s_pointer_join (char *out, size_t size, const char *base,
 static int s_fail (ws_err_t *err, const char *path, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 
-static int s_fail (ws_err_t *err, const char *path, const char *fmt, ...) {
+static int
+s_fail (ws_err_t *err, const char *path, const char *fmt, ...)
+{
     if (!err)
         return -1;
     char text[sizeof err->text];
@@ -128,17 +128,20 @@ static int s_fail (ws_err_t *err, const char *path, const char *fmt, ...) {
     return -1;
 }
 
-static int s_fail_found (ws_err_t *err, const char *path, json_t *found,
-                         const char *expected) {
+static int
+s_fail_found (ws_err_t *err, const char *path, json_t *found,
+              const char *expected)
+{
     char what[64];
     s_describe (found, what, sizeof what);
     return s_fail (err, path, "found %s, expected %s", what, expected);
 }
 
 //  Unknown keys are refused, naming the first one and the keys allowed.
-static int s_check_keys (json_t *object, const char *path,
-                         const char *const *allowed, const char *allowed_text,
-                         ws_err_t *err) {
+static int
+s_check_keys (json_t *object, const char *path, const char *const *allowed,
+              const char *allowed_text, ws_err_t *err)
+{
     const char *key;
     json_t *value;
     json_object_foreach (object, key, value) {
@@ -159,9 +162,10 @@ static int s_check_keys (json_t *object, const char *path,
 }
 
 //  A string field: present or not (*text NULL), length 1..max.
-static int s_string (json_t *object, const char *key, const char *base,
-                     bool required, size_t max, const char **text,
-                     ws_err_t *err) {
+static int
+s_string (json_t *object, const char *key, const char *base, bool required,
+          size_t max, const char **text, ws_err_t *err)
+{
     char path[128];
     s_pointer_join (path, sizeof path, base, key);
     json_t *value = json_object_get (object, key);
@@ -186,9 +190,10 @@ static int s_string (json_t *object, const char *key, const char *base,
 }
 
 //  A duration: a string such as "90s" or a number of seconds.
-static int s_duration (json_t *object, const char *key, const char *base,
-                       int64_t fallback, int64_t min, int64_t max, int64_t *ms,
-                       ws_err_t *err) {
+static int
+s_duration (json_t *object, const char *key, const char *base, int64_t fallback,
+            int64_t min, int64_t max, int64_t *ms, ws_err_t *err)
+{
     char path[128];
     s_pointer_join (path, sizeof path, base, key);
     json_t *value = json_object_get (object, key);
@@ -204,13 +209,15 @@ static int s_duration (json_t *object, const char *key, const char *base,
         if (ws_duration_parse (json_string_value (value), ms, &inner))
             return s_fail_found (err, path, value,
                                  "a duration such as \"30s\", \"5m\", \"1d\"");
-    } else if (json_is_number (value)) {
+    }
+    else if (json_is_number (value)) {
         double seconds = json_number_value (value);
         if (!isfinite (seconds) || seconds < 0 || seconds > 1e9)
             return s_fail_found (err, path, value,
                                  "a duration such as \"30s\", \"5m\", \"1d\"");
-        *ms = (int64_t)llround (seconds * 1000.0);
-    } else
+        *ms = (int64_t) llround (seconds * 1000.0);
+    }
+    else
         return s_fail_found (err, path, value,
                              "a duration such as \"30s\", \"5m\", \"1d\"");
     if (*ms < min || *ms > max) {
@@ -222,32 +229,40 @@ static int s_duration (json_t *object, const char *key, const char *base,
     return 0;
 }
 
-static bool s_is_token_char (unsigned char c) {
+static bool
+s_is_token_char (unsigned char c)
+{
     return isalnum (c) || strchr ("!#$%&'*+-.^_`|~", c) != NULL;
 }
 
-static bool s_valid_name (const char *name) {
+static bool
+s_valid_name (const char *name)
+{
     for (const char *p = name; *p; p++)
-        if (!isalnum ((unsigned char)*p) && !strchr ("_.-", *p))
+        if (!isalnum ((unsigned char) *p) && !strchr ("_.-", *p))
             return false;
     return true;
 }
 
 //  [A-Za-z_:][A-Za-z0-9_:.]* (Prometheus' metric names, plus '.').
-static bool s_valid_metric (const char *name) {
-    if (!isalpha ((unsigned char)*name) && *name != '_' && *name != ':')
+static bool
+s_valid_metric (const char *name)
+{
+    if (!isalpha ((unsigned char) *name) && *name != '_' && *name != ':')
         return false;
     for (const char *p = name + 1; *p; p++)
-        if (!isalnum ((unsigned char)*p) && !strchr ("_:.", *p))
+        if (!isalnum ((unsigned char) *p) && !strchr ("_:.", *p))
             return false;
     return true;
 }
 
-static bool s_valid_label_key (const char *key) {
-    if (!isalpha ((unsigned char)*key) && *key != '_')
+static bool
+s_valid_label_key (const char *key)
+{
+    if (!isalpha ((unsigned char) *key) && *key != '_')
         return false;
     for (const char *p = key + 1; *p; p++)
-        if (!isalnum ((unsigned char)*p) && *p != '_')
+        if (!isalnum ((unsigned char) *p) && *p != '_')
             return false;
     return true;
 }
@@ -255,8 +270,10 @@ static bool s_valid_label_key (const char *key) {
 //  scheme://host[:port][/path][?query][#fragment], scheme http or https,
 //  no spaces or control characters, no user:password (it would be stored
 //  in the database; secrets go in headers as ${NAME}).
-static int s_check_url (const char *url, const char *path, ws_err_t *err) {
-    for (const unsigned char *p = (const unsigned char *)url; *p; p++)
+static int
+s_check_url (const char *url, const char *path, ws_err_t *err)
+{
+    for (const unsigned char *p = (const unsigned char *) url; *p; p++)
         if (*p <= 0x20 || *p == 0x7f)
             return s_fail (err, path,
                            "\"%.60s\": contains a space or control character "
@@ -284,20 +301,21 @@ static int s_check_url (const char *url, const char *path, ws_err_t *err) {
         if (!close || close == host + 1)
             return s_fail (err, path, "\"%.60s\": bad IPv6 address", url);
         for (const char *p = host + 1; p < close; p++)
-            if (!isxdigit ((unsigned char)*p) && *p != ':' && *p != '.')
+            if (!isxdigit ((unsigned char) *p) && *p != ':' && *p != '.')
                 return s_fail (err, path, "\"%.60s\": bad IPv6 address", url);
         if (close + 1 < end) {
             if (close[1] != ':')
                 return s_fail (err, path, "\"%.60s\": bad host", url);
             port = close + 2;
         }
-    } else {
+    }
+    else {
         const char *colon = memchr (host, ':', authority);
         const char *host_end = colon ? colon : end;
         if (host_end == host)
             return s_fail (err, path, "\"%.60s\": no host", url);
         for (const char *p = host; p < host_end; p++)
-            if (!isalnum ((unsigned char)*p) && !strchr ("-._", *p))
+            if (!isalnum ((unsigned char) *p) && !strchr ("-._", *p))
                 return s_fail (err, path,
                                "\"%.60s\": bad character '%c' in the host", url,
                                *p);
@@ -309,7 +327,7 @@ static int s_check_url (const char *url, const char *path, ws_err_t *err) {
         if (port == end)
             return s_fail (err, path, "\"%.60s\": empty port", url);
         for (const char *p = port; p < end; p++) {
-            if (!isdigit ((unsigned char)*p) || number > 65535)
+            if (!isdigit ((unsigned char) *p) || number > 65535)
                 return s_fail (err, path, "\"%.60s\": bad port", url);
             number = number * 10 + (*p - '0');
         }
@@ -322,8 +340,9 @@ static int s_check_url (const char *url, const char *path, ws_err_t *err) {
 
 //  ${NAME} references must be well formed; the value is only looked up
 //  by the worker at fetch time.
-static int s_check_header_value (const char *value, const char *path,
-                                 ws_err_t *err) {
+static int
+s_check_header_value (const char *value, const char *path, ws_err_t *err)
+{
     for (const char *p = value; *p; p++) {
         if (*p == '\r' || *p == '\n')
             return s_fail (err, path, "contains a line break");
@@ -332,12 +351,12 @@ static int s_check_header_value (const char *value, const char *path,
             const char *close = strchr (name, '}');
             if (!close)
                 return s_fail (err, path, "\"${\" without a closing \"}\"");
-            if (close == name || isdigit ((unsigned char)*name))
+            if (close == name || isdigit ((unsigned char) *name))
                 return s_fail (err, path,
                                "bad variable name in ${...}, expected "
                                "[A-Za-z_][A-Za-z0-9_]*");
             for (const char *q = name; q < close; q++)
-                if (!isalnum ((unsigned char)*q) && *q != '_')
+                if (!isalnum ((unsigned char) *q) && *q != '_')
                     return s_fail (err, path,
                                    "bad variable name in ${...}, expected "
                                    "[A-Za-z_][A-Za-z0-9_]*");
@@ -347,7 +366,9 @@ static int s_check_header_value (const char *value, const char *path,
     return 0;
 }
 
-static int s_check_headers (json_t *headers, ws_err_t *err) {
+static int
+s_check_headers (json_t *headers, ws_err_t *err)
+{
     if (!json_is_object (headers))
         return s_fail_found (err, "/headers", headers,
                              "an object of header names to strings");
@@ -362,7 +383,7 @@ static int s_check_headers (json_t *headers, ws_err_t *err) {
         if (!*key)
             return s_fail (err, path, "empty header name");
         for (const char *p = key; *p; p++)
-            if (!s_is_token_char ((unsigned char)*p))
+            if (!s_is_token_char ((unsigned char) *p))
                 return s_fail (err, path,
                                "bad character '%c' in the header name "
                                "(letters, digits and !#$%%&'*+-.^_`|~ only)",
@@ -381,7 +402,9 @@ static int s_check_headers (json_t *headers, ws_err_t *err) {
 }
 
 //  A labels object: keys [A-Za-z_][A-Za-z0-9_]*, values strings.
-static int s_check_labels (json_t *labels, const char *path, ws_err_t *err) {
+static int
+s_check_labels (json_t *labels, const char *path, ws_err_t *err)
+{
     if (!json_is_object (labels))
         return s_fail_found (err, path, labels,
                              "an object of label names to strings");
@@ -411,8 +434,10 @@ static int s_check_labels (json_t *labels, const char *path, ws_err_t *err) {
 
 //  RFC 6901: "" or "/"-separated segments where '~' is followed by 0 or 1.
 //  Sets *wildcard when a segment is exactly "*".
-static int s_check_pointer (const char *pointer, const char *path,
-                            bool *wildcard, ws_err_t *err) {
+static int
+s_check_pointer (const char *pointer, const char *path, bool *wildcard,
+                 ws_err_t *err)
+{
     *wildcard = false;
     if (*pointer && *pointer != '/')
         return s_fail (err, path,
@@ -431,25 +456,31 @@ static int s_check_pointer (const char *pointer, const char *path,
     return 0;
 }
 
-static int s_parse_agg (const char *text, ws_agg_t *aggregate) {
+static int
+s_parse_agg (const char *text, ws_agg_t *aggregate)
+{
     for (int i = WS_AGG_SUM; i <= WS_AGG_AVG; i++)
-        if (strcmp (text, ws_agg_name ((ws_agg_t)i)) == 0) {
-            *aggregate = (ws_agg_t)i;
+        if (strcmp (text, ws_agg_name ((ws_agg_t) i)) == 0) {
+            *aggregate = (ws_agg_t) i;
             return 0;
         }
     return -1;
 }
 
-static int s_parse_type (const char *text, ws_metric_type_t *type) {
+static int
+s_parse_type (const char *text, ws_metric_type_t *type)
+{
     for (int i = WS_METRIC_GAUGE; i <= WS_METRIC_PER_PERIOD; i++)
-        if (strcmp (text, ws_metric_type_name ((ws_metric_type_t)i)) == 0) {
-            *type = (ws_metric_type_t)i;
+        if (strcmp (text, ws_metric_type_name ((ws_metric_type_t) i)) == 0) {
+            *type = (ws_metric_type_t) i;
             return 0;
         }
     return -1;
 }
 
-static void s_rule_free (ws_rule_t *rule) {
+static void
+s_rule_free (ws_rule_t *rule)
+{
     free (rule->metric);
     free (rule->pointer);
     json_decref (rule->labels);
@@ -457,12 +488,15 @@ static void s_rule_free (ws_rule_t *rule) {
     memset (rule, 0, sizeof *rule);
 }
 
-static int s_oom (ws_err_t *err) {
+static int
+s_oom (ws_err_t *err)
+{
     return ws_err_set (err, WS_ERR_SYSTEM, "source: out of memory");
 }
 
-static int s_parse_rule (ws_source_t *self, json_t *def, size_t index,
-                         ws_err_t *err) {
+static int
+s_parse_rule (ws_source_t *self, json_t *def, size_t index, ws_err_t *err)
+{
     static const char *const keys[] = {"name",      "type",   "period", "json",
                                        "aggregate", "labels", NULL};
     char base[64];
@@ -501,7 +535,8 @@ static int s_parse_rule (ws_source_t *self, json_t *def, size_t index,
         if (s_duration (def, "period", base, 0, S_PERIOD_MIN, S_PERIOD_MAX,
                         &rule->period_ms, err))
             return -1;
-    } else if (json_object_get (def, "period"))
+    }
+    else if (json_object_get (def, "period"))
         return s_fail (err, path,
                        "only a per_period metric has a period, "
                        "this one is a %s",
@@ -518,8 +553,8 @@ static int s_parse_rule (ws_source_t *self, json_t *def, size_t index,
     if (!json_is_string (value))
         return s_fail_found (err, path, value, "a JSON pointer string");
     pointer = json_string_value (value);
-    if (json_string_length (value) > S_POINTER_MAX ||
-        strlen (pointer) != json_string_length (value))
+    if (json_string_length (value) > S_POINTER_MAX
+        || strlen (pointer) != json_string_length (value))
         return s_fail (err, path, "longer than %d characters or has a NUL",
                        S_POINTER_MAX);
     bool wildcard;
@@ -558,22 +593,24 @@ static int s_parse_rule (ws_source_t *self, json_t *def, size_t index,
     rule->metric = strdup (metric);
     rule->pointer = strdup (pointer);
     rule->labels_text = json_dumps (labels, JSON_COMPACT | JSON_SORT_KEYS);
-    if (!self->rule_labels[index] || !rule->metric || !rule->pointer ||
-        !rule->labels_text)
+    if (!self->rule_labels[index] || !rule->metric || !rule->pointer
+        || !rule->labels_text)
         return s_oom (err);
 
     //  Two rules writing the same series would collide on (series, tick):
     //  one value would silently win.
     for (size_t i = 0; i < index; i++)
-        if (strcmp (self->rules[i].metric, rule->metric) == 0 &&
-            strcmp (self->rules[i].labels_text, rule->labels_text) == 0)
+        if (strcmp (self->rules[i].metric, rule->metric) == 0
+            && strcmp (self->rules[i].labels_text, rule->labels_text) == 0)
             return s_fail (err, base,
                            "same metric \"%.60s\" and labels as /metrics/%zu",
                            rule->metric, i);
     return 0;
 }
 
-static int s_parse (ws_source_t *self, json_t *def, ws_err_t *err) {
+static int
+s_parse (ws_source_t *self, json_t *def, ws_err_t *err)
+{
     static const char *const keys[] = {
         "name",    "url",     "method",  "headers", "body",    "interval",
         "timeout", "retries", "enabled", "labels",  "metrics", NULL};
@@ -593,8 +630,8 @@ static int s_parse (ws_source_t *self, json_t *def, ws_err_t *err) {
                        "\"%.64s\": bad name, expected letters, digits, "
                        "'_', '.' and '-'",
                        name);
-    if (s_string (def, "url", "", true, S_URL_MAX, &url, err) ||
-        s_check_url (url, "/url", err))
+    if (s_string (def, "url", "", true, S_URL_MAX, &url, err)
+        || s_check_url (url, "/url", err))
         return -1;
     if (s_string (def, "method", "", false, 8, &method, err))
         return -1;
@@ -615,8 +652,8 @@ static int s_parse (ws_source_t *self, json_t *def, ws_err_t *err) {
             return s_fail_found (err, "/body", body_value, "a string");
         if (json_string_length (body_value) > S_BODY_MAX)
             return s_fail (err, "/body", "longer than %d bytes", S_BODY_MAX);
-        if (strlen (json_string_value (body_value)) !=
-            json_string_length (body_value))
+        if (strlen (json_string_value (body_value))
+            != json_string_length (body_value))
             return s_fail (err, "/body", "contains a NUL character");
         if (strcmp (method, "POST") != 0)
             return s_fail (err, "/body",
@@ -625,19 +662,19 @@ static int s_parse (ws_source_t *self, json_t *def, ws_err_t *err) {
     }
 
     if (s_duration (def, "interval", "", S_INTERVAL_DEFAULT, S_INTERVAL_MIN,
-                    S_INTERVAL_MAX, &self->interval_ms, err) ||
-        s_duration (def, "timeout", "", S_TIMEOUT_DEFAULT, S_TIMEOUT_MIN,
-                    S_TIMEOUT_MAX, &self->timeout_ms, err))
+                    S_INTERVAL_MAX, &self->interval_ms, err)
+        || s_duration (def, "timeout", "", S_TIMEOUT_DEFAULT, S_TIMEOUT_MIN,
+                       S_TIMEOUT_MAX, &self->timeout_ms, err))
         return -1;
 
     json_t *retries = json_object_get (def, "retries");
     self->retries = S_RETRIES_DEFAULT;
     if (retries) {
-        if (!json_is_integer (retries) || json_integer_value (retries) < 0 ||
-            json_integer_value (retries) > S_RETRIES_MAX)
+        if (!json_is_integer (retries) || json_integer_value (retries) < 0
+            || json_integer_value (retries) > S_RETRIES_MAX)
             return s_fail_found (err, "/retries", retries,
                                  "an integer from 0 to 5");
-        self->retries = (int)json_integer_value (retries);
+        self->retries = (int) json_integer_value (retries);
     }
 
     json_t *enabled = json_object_get (def, "enabled");
@@ -658,8 +695,8 @@ static int s_parse (ws_source_t *self, json_t *def, ws_err_t *err) {
     self->headers = headers ? json_deep_copy (headers) : json_object ();
     self->body = body ? strdup (body) : NULL;
     self->labels = labels ? json_deep_copy (labels) : json_object ();
-    if (!self->name || !self->url || !self->method || !self->headers ||
-        (body && !self->body) || !self->labels)
+    if (!self->name || !self->url || !self->method || !self->headers
+        || (body && !self->body) || !self->labels)
         return s_oom (err);
 
     json_t *metrics = json_object_get (def, "metrics");
@@ -683,7 +720,9 @@ static int s_parse (ws_source_t *self, json_t *def, ws_err_t *err) {
     return 0;
 }
 
-ws_source_t *ws_source_new (json_t *def, ws_err_t *err) {
+ws_source_t *
+ws_source_new (json_t *def, ws_err_t *err)
+{
     ws_source_t *self = calloc (1, sizeof *self);
     if (!self) {
         s_oom (err);
@@ -694,7 +733,9 @@ ws_source_t *ws_source_new (json_t *def, ws_err_t *err) {
     return self;
 }
 
-void ws_source_destroy (ws_source_t **self_p) {
+void
+ws_source_destroy (ws_source_t **self_p)
+{
     if (!self_p || !*self_p)
         return;
     ws_source_t *self = *self_p;
@@ -716,7 +757,9 @@ void ws_source_destroy (ws_source_t **self_p) {
 
 //  jansson's *_new calls steal the value and fail on NULL, so one check
 //  of the result at the end covers every allocation.
-json_t *ws_source_to_json (ws_source_t *self) {
+json_t *
+ws_source_to_json (ws_source_t *self)
+{
     char interval[32], timeout[32];
     ws_duration_format (self->interval_ms, interval, sizeof interval);
     ws_duration_format (self->timeout_ms, timeout, sizeof timeout);
@@ -768,56 +811,93 @@ json_t *ws_source_to_json (ws_source_t *self) {
     return def;
 }
 
-const char *ws_source_name (ws_source_t *self) { return self->name; }
+const char *
+ws_source_name (ws_source_t *self)
+{
+    return self->name;
+}
 
-const char *ws_source_url (ws_source_t *self) { return self->url; }
+const char *
+ws_source_url (ws_source_t *self)
+{
+    return self->url;
+}
 
-const char *ws_source_method (ws_source_t *self) { return self->method; }
+const char *
+ws_source_method (ws_source_t *self)
+{
+    return self->method;
+}
 
-json_t *ws_source_headers (ws_source_t *self) { return self->headers; }
+json_t *
+ws_source_headers (ws_source_t *self)
+{
+    return self->headers;
+}
 
-const char *ws_source_body (ws_source_t *self) { return self->body; }
+const char *
+ws_source_body (ws_source_t *self)
+{
+    return self->body;
+}
 
-int64_t ws_source_interval_ms (ws_source_t *self) { return self->interval_ms; }
+int64_t
+ws_source_interval_ms (ws_source_t *self)
+{
+    return self->interval_ms;
+}
 
-int64_t ws_source_timeout_ms (ws_source_t *self) { return self->timeout_ms; }
+int64_t
+ws_source_timeout_ms (ws_source_t *self)
+{
+    return self->timeout_ms;
+}
 
-int ws_source_retries (ws_source_t *self) { return self->retries; }
+int
+ws_source_retries (ws_source_t *self)
+{
+    return self->retries;
+}
 
-bool ws_source_enabled (ws_source_t *self) { return self->enabled; }
+bool
+ws_source_enabled (ws_source_t *self)
+{
+    return self->enabled;
+}
 
-size_t ws_source_rule_count (ws_source_t *self) { return self->rule_count; }
+size_t
+ws_source_rule_count (ws_source_t *self)
+{
+    return self->rule_count;
+}
 
-const ws_rule_t *ws_source_rule (ws_source_t *self, size_t index) {
+const ws_rule_t *
+ws_source_rule (ws_source_t *self, size_t index)
+{
     return index < self->rule_count ? &self->rules[index] : NULL;
 }
 
-const char *ws_metric_type_name (ws_metric_type_t type) {
+const char *
+ws_metric_type_name (ws_metric_type_t type)
+{
     switch (type) {
-    case WS_METRIC_GAUGE:
-        return "gauge";
-    case WS_METRIC_COUNTER:
-        return "counter";
-    case WS_METRIC_PER_PERIOD:
-        return "per_period";
+    case WS_METRIC_GAUGE: return "gauge";
+    case WS_METRIC_COUNTER: return "counter";
+    case WS_METRIC_PER_PERIOD: return "per_period";
     }
     return "unknown";
 }
 
-const char *ws_agg_name (ws_agg_t aggregate) {
+const char *
+ws_agg_name (ws_agg_t aggregate)
+{
     switch (aggregate) {
-    case WS_AGG_NONE:
-        return "none";
-    case WS_AGG_SUM:
-        return "sum";
-    case WS_AGG_COUNT:
-        return "count";
-    case WS_AGG_MIN:
-        return "min";
-    case WS_AGG_MAX:
-        return "max";
-    case WS_AGG_AVG:
-        return "avg";
+    case WS_AGG_NONE: return "none";
+    case WS_AGG_SUM: return "sum";
+    case WS_AGG_COUNT: return "count";
+    case WS_AGG_MIN: return "min";
+    case WS_AGG_MAX: return "max";
+    case WS_AGG_AVG: return "avg";
     }
     return "unknown";
 }

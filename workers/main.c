@@ -13,7 +13,9 @@
 #include "ws_loop.h"
 #include "ws_worker.h"
 
-static void s_usage (ws_config_t *config, FILE *out) {
+static void
+s_usage (ws_config_t *config, FILE *out)
+{
     fprintf (out, "usage: watershed-worker [OPTION VALUE]...\n\n"
                   "Fetch web sources for a watershed coordinator. Options "
                   "(also NAME = VALUE lines in --config FILE):\n");
@@ -26,17 +28,21 @@ static void s_usage (ws_config_t *config, FILE *out) {
 
 //  Whether the command line sets the option itself (it then wins over
 //  WATERSHED_COORDINATOR, which wins over a config file).
-static int s_has_option (int argc, char **argv, const char *name) {
+static int
+s_has_option (int argc, char **argv, const char *name)
+{
     size_t len = strlen (name);
     for (int i = 1; i < argc; i++)
-        if (strncmp (argv[i], "--", 2) == 0 &&
-            strncmp (argv[i] + 2, name, len) == 0 &&
-            (argv[i][2 + len] == '\0' || argv[i][2 + len] == '='))
+        if (strncmp (argv[i], "--", 2) == 0
+            && strncmp (argv[i] + 2, name, len) == 0
+            && (argv[i][2 + len] == '\0' || argv[i][2 + len] == '='))
             return 1;
     return 0;
 }
 
-int main (int argc, char **argv) {
+int
+main (int argc, char **argv)
+{
     ws_log_init ('W', false);
     size_t count;
     const ws_config_entry_t *entries = ws_worker_config_entries (&count);
@@ -64,8 +70,8 @@ int main (int argc, char **argv) {
         return 2;
     }
     const char *endpoint = getenv ("WATERSHED_COORDINATOR");
-    if (endpoint && *endpoint && !from_command_line &&
-        ws_config_set (config, "coordinator", endpoint, &err)) {
+    if (endpoint && *endpoint && !from_command_line
+        && ws_config_set (config, "coordinator", endpoint, &err)) {
         ws_error ("WATERSHED_COORDINATOR: %s", err.text);
         ws_config_destroy (&config);
         return 2;
@@ -85,7 +91,7 @@ int main (int argc, char **argv) {
         ws_config_destroy (&config);
         return 2;
     }
-    ws_log_set_level ((ws_log_level_t)level);
+    ws_log_set_level ((ws_log_level_t) level);
 
     ws_loop_t *loop = ws_loop_new ();
     ws_worker_t *worker = ws_worker_new (loop, config, &err);

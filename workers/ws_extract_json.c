@@ -13,25 +13,32 @@
 #define S_PATH_MAX 1200
 
 typedef struct {
-    const ws_rule_t *rule; //  borrowed
-    ws_err_t *err;         //  borrowed, may be NULL
-    char path[S_PATH_MAX]; //  the concrete path walked so far
-    size_t count;          //  matches
+    const ws_rule_t *rule;  //  borrowed
+    ws_err_t *err;          //  borrowed, may be NULL
+    char path[S_PATH_MAX];  //  the concrete path walked so far
+    size_t count;           //  matches
     double sum, min, max;
 } s_walk_t;
 
-static void s_describe (json_t *value, char *out, size_t size) {
+static void
+s_describe (json_t *value, char *out, size_t size)
+{
     switch (json_typeof (value)) {
-    case JSON_OBJECT:
-        snprintf (out, size, "an object");
-        break;
+    case JSON_OBJECT: snprintf (out, size, "an object"); break;
     case JSON_ARRAY:
         snprintf (out, size, "an array of %zu", json_array_size (value));
         break;
     case JSON_STRING: {
+        const char *text = json_string_value (value);
         size_t len = json_string_length (value);
-        snprintf (out, size, "string \"%.*s%s\"", (int)(len > 40 ? 40 : len),
-                  json_string_value (value), len > 40 ? "..." : "");
+        size_t cut = len;
+        //  Cut long text at 40 bytes, back to a UTF-8 character start, so
+        //  the message stays valid UTF-8 (it travels in JSON).
+        if (cut > 40)
+            for (cut = 40; cut && (text[cut] & 0xC0) == 0x80; cut--)
+                ;
+        snprintf (out, size, "string \"%.*s%s\"", (int) cut, text,
+                  cut < len ? "..." : "");
         break;
     }
     case JSON_INTEGER:
@@ -41,22 +48,18 @@ static void s_describe (json_t *value, char *out, size_t size) {
     case JSON_REAL:
         snprintf (out, size, "number %g", json_real_value (value));
         break;
-    case JSON_TRUE:
-        snprintf (out, size, "boolean true");
-        break;
-    case JSON_FALSE:
-        snprintf (out, size, "boolean false");
-        break;
-    case JSON_NULL:
-        snprintf (out, size, "null");
-        break;
+    case JSON_TRUE: snprintf (out, size, "boolean true"); break;
+    case JSON_FALSE: snprintf (out, size, "boolean false"); break;
+    case JSON_NULL: snprintf (out, size, "null"); break;
     }
 }
 
 static int s_fail (s_walk_t *self, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));
 
-static int s_fail (s_walk_t *self, const char *fmt, ...) {
+static int
+s_fail (s_walk_t *self, const char *fmt, ...)
+{
     if (!self->err)
         return -1;
     char text[sizeof self->err->text];
@@ -73,8 +76,9 @@ static int s_fail (s_walk_t *self, const char *fmt, ...) {
 
 //  Append "/" and a segment (raw, already escaped) or a key (escaped
 //  here) to the concrete path; returns the old length to restore.
-static size_t s_push (s_walk_t *self, const char *text, size_t len,
-                      bool escape) {
+static size_t
+s_push (s_walk_t *self, const char *text, size_t len, bool escape)
+{
     size_t old = strlen (self->path);
     size_t at = old;
     if (at + 1 < S_PATH_MAX)
@@ -83,20 +87,25 @@ static size_t s_push (s_walk_t *self, const char *text, size_t len,
         if (escape && (text[i] == '~' || text[i] == '/')) {
             self->path[at++] = '~';
             self->path[at++] = text[i] == '~' ? '0' : '1';
-        } else
+        }
+        else
             self->path[at++] = text[i];
     }
     self->path[at] = '\0';
     return old;
 }
 
-static size_t s_push_index (s_walk_t *self, size_t index) {
+static size_t
+s_push_index (s_walk_t *self, size_t index)
+{
     char text[24];
     int len = snprintf (text, sizeof text, "%zu", index);
-    return s_push (self, text, (size_t)len, false);
+    return s_push (self, text, (size_t) len, false);
 }
 
-static int s_match (s_walk_t *self, json_t *value) {
+static int
+s_match (s_walk_t *self, json_t *value)
+{
     if (self->rule->aggregate == WS_AGG_COUNT) {
         self->count++;
         return 0;
@@ -119,22 +128,25 @@ static int s_match (s_walk_t *self, json_t *value) {
 }
 
 //  RFC 6901 array index: "0" or digits without a leading zero.
-static bool s_parse_index (const char *text, size_t len, size_t *index) {
+static bool
+s_parse_index (const char *text, size_t len, size_t *index)
+{
     if (len == 0 || len > 18 || (len > 1 && text[0] == '0'))
         return false;
     *index = 0;
     for (size_t i = 0; i < len; i++) {
         if (text[i] < '0' || text[i] > '9')
             return false;
-        *index = *index * 10 + (size_t)(text[i] - '0');
+        *index = *index * 10 + (size_t) (text[i] - '0');
     }
     return true;
 }
 
 //  Walk node along rest ("/seg/..." or ""). strict until the first "*":
 //  then a branch that lacks the path is no match rather than an error.
-static int s_walk (s_walk_t *self, json_t *node, const char *rest,
-                   bool strict) {
+static int
+s_walk (s_walk_t *self, json_t *node, const char *rest, bool strict)
+{
     if (*rest == '\0')
         return s_match (self, node);
     const char *segment = rest + 1;
@@ -178,7 +190,8 @@ static int s_walk (s_walk_t *self, json_t *node, const char *rest,
         if (segment[i] == '~' && i + 1 < raw_len) {
             key[len++] = segment[i + 1] == '1' ? '/' : '~';
             i++;
-        } else
+        }
+        else
             key[len++] = segment[i];
     }
     key[len] = '\0';
@@ -229,8 +242,10 @@ static int s_walk (s_walk_t *self, json_t *node, const char *rest,
                    found, key);
 }
 
-int ws_extract_json (const ws_rule_t *rule, json_t *doc, double *value,
-                     ws_err_t *err) {
+int
+ws_extract_json (const ws_rule_t *rule, json_t *doc, double *value,
+                 ws_err_t *err)
+{
     s_walk_t walk;
     walk.rule = rule;
     walk.err = err;
@@ -253,21 +268,11 @@ int ws_extract_json (const ws_rule_t *rule, json_t *doc, double *value,
         //  demands an aggregate, so more than one match cannot happen.
         result = walk.sum;
         break;
-    case WS_AGG_SUM:
-        result = walk.sum;
-        break;
-    case WS_AGG_COUNT:
-        result = (double)walk.count;
-        break;
-    case WS_AGG_MIN:
-        result = walk.min;
-        break;
-    case WS_AGG_MAX:
-        result = walk.max;
-        break;
-    case WS_AGG_AVG:
-        result = walk.sum / (double)walk.count;
-        break;
+    case WS_AGG_SUM: result = walk.sum; break;
+    case WS_AGG_COUNT: result = (double) walk.count; break;
+    case WS_AGG_MIN: result = walk.min; break;
+    case WS_AGG_MAX: result = walk.max; break;
+    case WS_AGG_AVG: result = walk.sum / (double) walk.count; break;
     }
     if (!isfinite (result)) {
         ws_err_set (err, WS_ERR_EXTRACT,

@@ -26,38 +26,38 @@
 typedef struct s_transfer_t s_transfer_t;
 
 struct s_transfer_t {
-    ws_fetch_t *fetch;          //  borrowed; the owner
-    CURL *easy;                 //  owns while running, else NULL
-    ws_source_t *source;        //  borrowed until the callback ran
-    struct curl_slist *headers; //  owns; with ${NAME} expanded
-    ws_buf_t body;              //  owns the memory; reused
+    ws_fetch_t *fetch;           //  borrowed; the owner
+    CURL *easy;                  //  owns while running, else NULL
+    ws_source_t *source;         //  borrowed until the callback ran
+    struct curl_slist *headers;  //  owns; with ${NAME} expanded
+    ws_buf_t body;               //  owns the memory; reused
     ws_fetch_done_fn *fn;
     void *arg;
-    int64_t deadline; //  wall clock ms, 0 none
-    int64_t started;  //  ws_clock_ms at ws_fetch_start
-    int attempt;      //  1 for the first try
-    int timer;        //  retry timer id, 0 none
-    bool too_big;     //  the write callback hit the cap
+    int64_t deadline;  //  wall clock ms, 0 none
+    int64_t started;   //  ws_clock_ms at ws_fetch_start
+    int attempt;       //  1 for the first try
+    int timer;         //  retry timer id, 0 none
+    bool too_big;      //  the write callback hit the cap
     char errbuf[CURL_ERROR_SIZE];
-    s_transfer_t *next;      //  queue or free list
-    s_transfer_t *live_prev; //  every unfinished transfer, for
-    s_transfer_t *live_next; //  ws_fetch_destroy
+    s_transfer_t *next;       //  queue or free list
+    s_transfer_t *live_prev;  //  every unfinished transfer, for
+    s_transfer_t *live_next;  //  ws_fetch_destroy
 };
 
 struct _ws_fetch_t {
-    ws_loop_t *loop; //  borrowed
-    CURLM *multi;    //  owns
-    CURLSH *share;   //  owns
+    ws_loop_t *loop;  //  borrowed
+    CURLM *multi;     //  owns
+    CURLSH *share;    //  owns
     ws_fetch_config_t config;
-    int timer;                //  curl's timeout as a loop timer
-    size_t running;           //  started, callback not yet run
-    size_t active;            //  in the multi handle now
-    s_transfer_t *queue_head; //  waiting for a slot, FIFO
+    int timer;                 //  curl's timeout as a loop timer
+    size_t running;            //  started, callback not yet run
+    size_t active;             //  in the multi handle now
+    s_transfer_t *queue_head;  //  waiting for a slot, FIFO
     s_transfer_t *queue_tail;
-    s_transfer_t *free_transfers; //  pool
-    CURL **free_easy;             //  pool of reset easy handles
+    s_transfer_t *free_transfers;  //  pool
+    CURL **free_easy;              //  pool of reset easy handles
     size_t free_easy_count;
-    s_transfer_t *live; //  list of unfinished transfers
+    s_transfer_t *live;  //  list of unfinished transfers
 };
 
 static void s_check_done (ws_fetch_t *self);
@@ -65,7 +65,9 @@ static void s_pump (ws_fetch_t *self);
 
 //  Out of memory in the fetcher's own bookkeeping aborts (STYLE.md:
 //  the loop's state); a job's input never gets here.
-static void *s_alloc (size_t size) {
+static void *
+s_alloc (size_t size)
+{
     void *memory = calloc (1, size);
     if (!memory) {
         ws_error ("worker: out of memory");
@@ -74,7 +76,9 @@ static void *s_alloc (size_t size) {
     return memory;
 }
 
-static void s_format_size (size_t bytes, char *out, size_t size) {
+static void
+s_format_size (size_t bytes, char *out, size_t size)
+{
     if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) == 0)
         snprintf (out, size, "%zu MiB", bytes / (1024 * 1024));
     else if (bytes >= 1024 && bytes % 1024 == 0)
@@ -86,9 +90,11 @@ static void s_format_size (size_t bytes, char *out, size_t size) {
 //  ---------------------------------------------------------------------
 //  libcurl's socket and timer callbacks: hand curl's needs to ws_loop
 
-static int s_on_socket (ws_loop_t *loop, int fd, int revents, void *arg) {
-    (void)loop;
-    ws_fetch_t *self = (ws_fetch_t *)arg;
+static int
+s_on_socket (ws_loop_t *loop, int fd, int revents, void *arg)
+{
+    (void) loop;
+    ws_fetch_t *self = (ws_fetch_t *) arg;
     int flags = 0;
     if (revents & ZMQ_POLLIN)
         flags |= CURL_CSELECT_IN;
@@ -102,11 +108,13 @@ static int s_on_socket (ws_loop_t *loop, int fd, int revents, void *arg) {
     return 0;
 }
 
-static int s_curl_socket (CURL *easy, curl_socket_t socket, int what,
-                          void *userp, void *socketp) {
-    (void)easy;
-    (void)socketp;
-    ws_fetch_t *self = (ws_fetch_t *)userp;
+static int
+s_curl_socket (CURL *easy, curl_socket_t socket, int what, void *userp,
+               void *socketp)
+{
+    (void) easy;
+    (void) socketp;
+    ws_fetch_t *self = (ws_fetch_t *) userp;
     if (what == CURL_POLL_REMOVE)
         ws_loop_fd_end (self->loop, socket);
     else {
@@ -120,9 +128,11 @@ static int s_curl_socket (CURL *easy, curl_socket_t socket, int what,
     return 0;
 }
 
-static int s_on_timeout (ws_loop_t *loop, void *arg) {
-    (void)loop;
-    ws_fetch_t *self = (ws_fetch_t *)arg;
+static int
+s_on_timeout (ws_loop_t *loop, void *arg)
+{
+    (void) loop;
+    ws_fetch_t *self = (ws_fetch_t *) arg;
     //  The loop timer is one-shot and has fired; curl may set a new one
     //  from inside socket_action.
     self->timer = 0;
@@ -133,9 +143,11 @@ static int s_on_timeout (ws_loop_t *loop, void *arg) {
     return 0;
 }
 
-static int s_curl_timer (CURLM *multi, long timeout_ms, void *userp) {
-    (void)multi;
-    ws_fetch_t *self = (ws_fetch_t *)userp;
+static int
+s_curl_timer (CURLM *multi, long timeout_ms, void *userp)
+{
+    (void) multi;
+    ws_fetch_t *self = (ws_fetch_t *) userp;
     if (self->timer)
         ws_loop_timer_end (self->loop, self->timer);
     self->timer = 0;
@@ -148,8 +160,10 @@ static int s_curl_timer (CURLM *multi, long timeout_ms, void *userp) {
     return 0;
 }
 
-static size_t s_on_write (char *data, size_t size, size_t count, void *arg) {
-    s_transfer_t *transfer = (s_transfer_t *)arg;
+static size_t
+s_on_write (char *data, size_t size, size_t count, void *arg)
+{
+    s_transfer_t *transfer = (s_transfer_t *) arg;
     size_t len = size * count;
     //  The cap is checked here, not only with MAXFILESIZE: a chunked or
     //  compressed body announces no size. Returning short fails the
@@ -165,7 +179,9 @@ static size_t s_on_write (char *data, size_t size, size_t count, void *arg) {
 //  ---------------------------------------------------------------------
 //  Transfers: pool, queue, start, finish
 
-static s_transfer_t *s_transfer_get (ws_fetch_t *self) {
+static s_transfer_t *
+s_transfer_get (ws_fetch_t *self)
+{
     s_transfer_t *transfer = self->free_transfers;
     if (transfer)
         self->free_transfers = transfer->next;
@@ -183,7 +199,9 @@ static s_transfer_t *s_transfer_get (ws_fetch_t *self) {
     return transfer;
 }
 
-static void s_easy_put (ws_fetch_t *self, CURL *easy) {
+static void
+s_easy_put (ws_fetch_t *self, CURL *easy)
+{
     //  Reset now so the pooled handle keeps no pointer into the finished
     //  transfer; reset keeps its connections and session cache.
     curl_easy_reset (easy);
@@ -194,7 +212,9 @@ static void s_easy_put (ws_fetch_t *self, CURL *easy) {
     curl_easy_cleanup (easy);
 }
 
-static void s_transfer_put (ws_fetch_t *self, s_transfer_t *transfer) {
+static void
+s_transfer_put (ws_fetch_t *self, s_transfer_t *transfer)
+{
     if (transfer->easy) {
         curl_multi_remove_handle (self->multi, transfer->easy);
         s_easy_put (self, transfer->easy);
@@ -223,7 +243,9 @@ static void s_transfer_put (ws_fetch_t *self, s_transfer_t *transfer) {
     self->free_transfers = transfer;
 }
 
-static void s_enqueue (ws_fetch_t *self, s_transfer_t *transfer) {
+static void
+s_enqueue (ws_fetch_t *self, s_transfer_t *transfer)
+{
     transfer->next = NULL;
     if (self->queue_tail)
         self->queue_tail->next = transfer;
@@ -233,8 +255,10 @@ static void s_enqueue (ws_fetch_t *self, s_transfer_t *transfer) {
 }
 
 //  Call the callback once and return the transfer to the pool.
-static void s_finish (ws_fetch_t *self, s_transfer_t *transfer,
-                      const char *kind, long status, const ws_err_t *err) {
+static void
+s_finish (ws_fetch_t *self, s_transfer_t *transfer, const char *kind,
+          long status, const ws_err_t *err)
+{
     if (transfer->easy) {
         curl_multi_remove_handle (self->multi, transfer->easy);
         s_easy_put (self, transfer->easy);
@@ -255,9 +279,11 @@ static void s_finish (ws_fetch_t *self, s_transfer_t *transfer,
     s_transfer_put (self, transfer);
 }
 
-static int s_on_finish_later (ws_loop_t *loop, void *arg) {
-    (void)loop;
-    s_transfer_t *transfer = (s_transfer_t *)arg;
+static int
+s_on_finish_later (ws_loop_t *loop, void *arg)
+{
+    (void) loop;
+    s_transfer_t *transfer = (s_transfer_t *) arg;
     transfer->timer = 0;
     ws_err_t err;
     ws_err_set (&err, WS_ERR_SYSTEM,
@@ -266,7 +292,9 @@ static int s_on_finish_later (ws_loop_t *loop, void *arg) {
     return 0;
 }
 
-static int s_setup (ws_fetch_t *self, s_transfer_t *transfer, CURL *easy) {
+static int
+s_setup (ws_fetch_t *self, s_transfer_t *transfer, CURL *easy)
+{
     ws_source_t *source = transfer->source;
     int64_t timeout = ws_source_timeout_ms (source);
     int64_t connect = self->config.connect_timeout_ms;
@@ -281,13 +309,13 @@ static int s_setup (ws_fetch_t *self, s_transfer_t *transfer, CURL *easy) {
     S_SET (CURLOPT_PROTOCOLS_STR, "http,https");
     S_SET (CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     S_SET (CURLOPT_FOLLOWLOCATION, 1L);
-    S_SET (CURLOPT_MAXREDIRS, (long)S_MAX_REDIRECTS);
+    S_SET (CURLOPT_MAXREDIRS, (long) S_MAX_REDIRECTS);
     S_SET (CURLOPT_NOSIGNAL, 1L);
     S_SET (CURLOPT_USERAGENT, WS_FETCH_USER_AGENT);
     S_SET (CURLOPT_ACCEPT_ENCODING, "");
-    S_SET (CURLOPT_CONNECTTIMEOUT_MS, (long)connect);
-    S_SET (CURLOPT_TIMEOUT_MS, (long)timeout);
-    S_SET (CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)self->config.body_cap);
+    S_SET (CURLOPT_CONNECTTIMEOUT_MS, (long) connect);
+    S_SET (CURLOPT_TIMEOUT_MS, (long) timeout);
+    S_SET (CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) self->config.body_cap);
     S_SET (CURLOPT_WRITEFUNCTION, s_on_write);
     S_SET (CURLOPT_WRITEDATA, transfer);
     S_SET (CURLOPT_ERRORBUFFER, transfer->errbuf);
@@ -298,22 +326,24 @@ static int s_setup (ws_fetch_t *self, s_transfer_t *transfer, CURL *easy) {
         S_SET (CURLOPT_HTTPHEADER, transfer->headers);
     if (strcmp (ws_source_method (source), "POST") == 0) {
         S_SET (CURLOPT_POSTFIELDS, body ? body : "");
-        S_SET (CURLOPT_POSTFIELDSIZE, (long)(body ? strlen (body) : 0));
+        S_SET (CURLOPT_POSTFIELDSIZE, (long) (body ? strlen (body) : 0));
     }
 #undef S_SET
     return rc == CURLE_OK ? 0 : -1;
 }
 
 //  Give a queued transfer an easy handle and add it to the multi handle.
-static void s_activate (ws_fetch_t *self, s_transfer_t *transfer) {
+static void
+s_activate (ws_fetch_t *self, s_transfer_t *transfer)
+{
     CURL *easy = self->free_easy_count
                      ? self->free_easy[--self->free_easy_count]
                      : curl_easy_init ();
     transfer->too_big = false;
     transfer->errbuf[0] = '\0';
     ws_buf_reset (&transfer->body);
-    if (!easy || s_setup (self, transfer, easy) ||
-        curl_multi_add_handle (self->multi, easy) != CURLM_OK) {
+    if (!easy || s_setup (self, transfer, easy)
+        || curl_multi_add_handle (self->multi, easy) != CURLM_OK) {
         if (easy)
             s_easy_put (self, easy);
         //  Never call back from inside ws_fetch_start: finish next turn.
@@ -325,7 +355,9 @@ static void s_activate (ws_fetch_t *self, s_transfer_t *transfer) {
     self->active++;
 }
 
-static void s_pump (ws_fetch_t *self) {
+static void
+s_pump (ws_fetch_t *self)
+{
     while (self->queue_head && self->active < self->config.concurrency) {
         s_transfer_t *transfer = self->queue_head;
         self->queue_head = transfer->next;
@@ -336,9 +368,11 @@ static void s_pump (ws_fetch_t *self) {
     }
 }
 
-static int s_on_retry (ws_loop_t *loop, void *arg) {
-    (void)loop;
-    s_transfer_t *transfer = (s_transfer_t *)arg;
+static int
+s_on_retry (ws_loop_t *loop, void *arg)
+{
+    (void) loop;
+    s_transfer_t *transfer = (s_transfer_t *) arg;
     transfer->timer = 0;
     transfer->attempt++;
     s_enqueue (transfer->fetch, transfer);
@@ -348,17 +382,19 @@ static int s_on_retry (ws_loop_t *loop, void *arg) {
 
 //  A short, printable start of an error body for the message: servers
 //  often say why ("rate limit exceeded").
-static void s_snippet (const ws_buf_t *body, char *out, size_t size) {
+static void
+s_snippet (const ws_buf_t *body, char *out, size_t size)
+{
     size_t len = 0;
     for (size_t i = 0; i < body->len && len + 1 < size && len < 80; i++) {
-        unsigned char c = (unsigned char)body->data[i];
+        unsigned char c = (unsigned char) body->data[i];
         if (c == '\r' || c == '\n' || c == '\t')
             c = ' ';
         if (c < 0x20 || c >= 0x7f)
             continue;
         if (c == ' ' && (len == 0 || out[len - 1] == ' '))
             continue;
-        out[len++] = (char)c;
+        out[len++] = (char) c;
     }
     while (len && out[len - 1] == ' ')
         len--;
@@ -366,8 +402,9 @@ static void s_snippet (const ws_buf_t *body, char *out, size_t size) {
 }
 
 //  Decide the outcome of one attempt: done (ok or failed) or retry.
-static void s_on_done (ws_fetch_t *self, s_transfer_t *transfer,
-                       CURLcode code) {
+static void
+s_on_done (ws_fetch_t *self, s_transfer_t *transfer, CURLcode code)
+{
     CURL *easy = transfer->easy;
     long status = 0;
     curl_easy_getinfo (easy, CURLINFO_RESPONSE_CODE, &status);
@@ -383,7 +420,8 @@ static void s_on_done (ws_fetch_t *self, s_transfer_t *transfer,
         s_format_size (self->config.body_cap, cap, sizeof cap);
         kind = "size";
         ws_err_set (&err, WS_ERR_INPUT, "body over the %s cap", cap);
-    } else if (code == CURLE_OK) {
+    }
+    else if (code == CURLE_OK) {
         if (status >= 400) {
             char snippet[96];
             s_snippet (&transfer->body, snippet, sizeof snippet);
@@ -392,18 +430,22 @@ static void s_on_done (ws_fetch_t *self, s_transfer_t *transfer,
             ws_err_set (&err, WS_ERR_HTTP, "HTTP %ld%s%s", status,
                         *snippet ? ": " : "", snippet);
         }
-    } else if (code == CURLE_OPERATION_TIMEDOUT) {
+    }
+    else if (code == CURLE_OPERATION_TIMEDOUT) {
         kind = "timeout";
         transient = true;
         ws_err_set (&err, WS_ERR_TIMEOUT, "%s", detail);
-    } else if (code == CURLE_TOO_MANY_REDIRECTS) {
+    }
+    else if (code == CURLE_TOO_MANY_REDIRECTS) {
         kind = "http";
         ws_err_set (&err, WS_ERR_HTTP, "more than %d redirects (HTTP %ld)",
                     S_MAX_REDIRECTS, status);
-    } else if (code == CURLE_OUT_OF_MEMORY || code == CURLE_WRITE_ERROR) {
+    }
+    else if (code == CURLE_OUT_OF_MEMORY || code == CURLE_WRITE_ERROR) {
         kind = "system";
         ws_err_set (&err, WS_ERR_SYSTEM, "%s", detail);
-    } else {
+    }
+    else {
         kind = "net";
         switch (code) {
         case CURLE_COULDNT_RESOLVE_HOST:
@@ -414,12 +456,8 @@ static void s_on_done (ws_fetch_t *self, s_transfer_t *transfer,
         case CURLE_PARTIAL_FILE:
         case CURLE_SSL_CONNECT_ERROR:
         case CURLE_HTTP2:
-        case CURLE_HTTP2_STREAM:
-        case CURLE_BAD_CONTENT_ENCODING:
-            transient = true;
-            break;
-        default:
-            break;
+        case CURLE_HTTP2_STREAM: transient = true; break;
+        default: break;
         }
         ws_err_set (&err, WS_ERR_NET, "%s", detail);
     }
@@ -428,22 +466,22 @@ static void s_on_done (ws_fetch_t *self, s_transfer_t *transfer,
         s_finish (self, transfer, NULL, status, NULL);
         return;
     }
-    if (transient &&
-        transfer->attempt <= ws_source_retries (transfer->source)) {
+    if (transient
+        && transfer->attempt <= ws_source_retries (transfer->source)) {
         int64_t delay = self->config.retry_base_ms << (transfer->attempt - 1);
         curl_off_t retry_after = -1;
-        if ((status == 429 || status == 503) && code == CURLE_OK &&
-            curl_easy_getinfo (easy, CURLINFO_RETRY_AFTER, &retry_after) ==
-                CURLE_OK &&
-            retry_after >= 0)
-            delay = (int64_t)retry_after * 1000;
+        if ((status == 429 || status == 503) && code == CURLE_OK
+            && curl_easy_getinfo (easy, CURLINFO_RETRY_AFTER, &retry_after)
+                   == CURLE_OK
+            && retry_after >= 0)
+            delay = (int64_t) retry_after * 1000;
         bool fits = transfer->deadline
                         ? ws_wall_ms () + delay < transfer->deadline
                         : delay <= S_RETRY_AFTER_MAX;
         if (fits) {
             ws_debug ("source '%s': attempt %d failed (%s), retry in %lld ms",
                       ws_source_name (transfer->source), transfer->attempt,
-                      err.text, (long long)delay);
+                      err.text, (long long) delay);
             curl_multi_remove_handle (self->multi, easy);
             s_easy_put (self, easy);
             transfer->easy = NULL;
@@ -466,15 +504,18 @@ static void s_on_done (ws_fetch_t *self, s_transfer_t *transfer,
     s_finish (self, transfer, kind, status, &err);
 }
 
-static void s_check_done (ws_fetch_t *self) {
+static void
+s_check_done (ws_fetch_t *self)
+{
     CURLMsg *message;
     int left;
     while ((message = curl_multi_info_read (self->multi, &left))) {
         if (message->msg != CURLMSG_DONE)
             continue;
-        s_transfer_t *transfer = NULL;
+        char *private_data = NULL;
         curl_easy_getinfo (message->easy_handle, CURLINFO_PRIVATE,
-                           (char **)&transfer);
+                           &private_data);
+        s_transfer_t *transfer = (s_transfer_t *) private_data;
         assert (transfer && transfer->easy == message->easy_handle);
         s_on_done (self, transfer, message->data.result);
     }
@@ -484,8 +525,9 @@ static void s_check_done (ws_fetch_t *self) {
 //  ---------------------------------------------------------------------
 //  Headers with ${NAME} from the environment
 
-static int s_expand (const char *name, const char *value, ws_buf_t *out,
-                     ws_err_t *err) {
+static int
+s_expand (const char *name, const char *value, ws_buf_t *out, ws_err_t *err)
+{
     ws_buf_reset (out);
     if (ws_buf_printf (out, "%s", name))
         return ws_err_set (err, WS_ERR_INPUT, "header '%s': too long", name);
@@ -506,7 +548,7 @@ static int s_expand (const char *name, const char *value, ws_buf_t *out,
             break;
         }
         char variable[256];
-        size_t len = (size_t)(close - start - 2);
+        size_t len = (size_t) (close - start - 2);
         if (len >= sizeof variable)
             return ws_err_set (err, WS_ERR_INPUT,
                                "header '%s': variable name too long", name);
@@ -524,14 +566,13 @@ static int s_expand (const char *name, const char *value, ws_buf_t *out,
                                "header '%s': environment variable %s holds a "
                                "line break",
                                name, variable);
-        if (ws_buf_append (out, p, (size_t)(start - p)) ||
-            ws_buf_append (out, found, strlen (found)))
+        if (ws_buf_append (out, p, (size_t) (start - p))
+            || ws_buf_append (out, found, strlen (found)))
             return ws_err_set (err, WS_ERR_INPUT, "header '%s': too long",
                                name);
         p = close + 1;
     }
     if (out->len == mark + 2) {
-        out->len = mark;
         out->data[mark] = ';';
         out->data[mark + 1] = '\0';
         out->len = mark + 1;
@@ -539,8 +580,9 @@ static int s_expand (const char *name, const char *value, ws_buf_t *out,
     return 0;
 }
 
-static int s_build_headers (ws_source_t *source, struct curl_slist **list,
-                            ws_err_t *err) {
+static int
+s_build_headers (ws_source_t *source, struct curl_slist **list, ws_err_t *err)
+{
     json_t *headers = ws_source_headers (source);
     const char *name;
     json_t *value;
@@ -549,8 +591,8 @@ static int s_build_headers (ws_source_t *source, struct curl_slist **list,
     *list = NULL;
     //  A POST over 1 KiB would wait a second for "100 Continue" that few
     //  APIs send.
-    if (strcmp (ws_source_method (source), "POST") == 0 &&
-        !(*list = curl_slist_append (*list, "Expect:")))
+    if (strcmp (ws_source_method (source), "POST") == 0
+        && !(*list = curl_slist_append (*list, "Expect:")))
         goto oom;
     json_object_foreach (headers, name, value) {
         if (s_expand (name, json_string_value (value), &line, err)) {
@@ -576,8 +618,9 @@ oom:
 //  ---------------------------------------------------------------------
 //  Public API
 
-ws_fetch_t *ws_fetch_new (ws_loop_t *loop, const ws_fetch_config_t *config,
-                          ws_err_t *err) {
+ws_fetch_t *
+ws_fetch_new (ws_loop_t *loop, const ws_fetch_config_t *config, ws_err_t *err)
+{
     assert (loop);
     if (curl_global_init (CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         ws_err_set (err, WS_ERR_SYSTEM, "libcurl: global init failed");
@@ -609,7 +652,7 @@ ws_fetch_t *ws_fetch_new (ws_loop_t *loop, const ws_fetch_config_t *config,
     curl_share_setopt (self->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     curl_share_setopt (self->share, CURLSHOPT_SHARE,
                        CURL_LOCK_DATA_SSL_SESSION);
-    long connections = (long)self->config.concurrency;
+    long connections = (long) self->config.concurrency;
     curl_multi_setopt (self->multi, CURLMOPT_SOCKETFUNCTION, s_curl_socket);
     curl_multi_setopt (self->multi, CURLMOPT_SOCKETDATA, self);
     curl_multi_setopt (self->multi, CURLMOPT_TIMERFUNCTION, s_curl_timer);
@@ -619,7 +662,9 @@ ws_fetch_t *ws_fetch_new (ws_loop_t *loop, const ws_fetch_config_t *config,
     return self;
 }
 
-void ws_fetch_destroy (ws_fetch_t **self_p) {
+void
+ws_fetch_destroy (ws_fetch_t **self_p)
+{
     if (!self_p || !*self_p)
         return;
     ws_fetch_t *self = *self_p;
@@ -645,8 +690,10 @@ void ws_fetch_destroy (ws_fetch_t **self_p) {
     *self_p = NULL;
 }
 
-int ws_fetch_start (ws_fetch_t *self, ws_source_t *source, int64_t deadline,
-                    ws_fetch_done_fn *fn, void *arg, ws_err_t *err) {
+int
+ws_fetch_start (ws_fetch_t *self, ws_source_t *source, int64_t deadline,
+                ws_fetch_done_fn *fn, void *arg, ws_err_t *err)
+{
     assert (self && source && fn);
     struct curl_slist *headers;
     if (s_build_headers (source, &headers, err))
@@ -666,6 +713,14 @@ int ws_fetch_start (ws_fetch_t *self, ws_source_t *source, int64_t deadline,
     return 0;
 }
 
-size_t ws_fetch_running (ws_fetch_t *self) { return self->running; }
+size_t
+ws_fetch_running (ws_fetch_t *self)
+{
+    return self->running;
+}
 
-size_t ws_fetch_active (ws_fetch_t *self) { return self->active; }
+size_t
+ws_fetch_active (ws_fetch_t *self)
+{
+    return self->active;
+}

@@ -35,11 +35,11 @@ typedef struct _ws_fetch_t ws_fetch_t;
 
 //  Zero fields take the default.
 typedef struct {
-    size_t concurrency;         //  transfers at once, default 256
-    size_t body_cap;            //  most body bytes, default 8 MiB
-    int64_t connect_timeout_ms; //  default 5 s; never above the source's
-                                //  timeout
-    int64_t retry_base_ms;      //  first backoff, default 250 ms
+    size_t concurrency;          //  transfers at once, default 256
+    size_t body_cap;             //  most body bytes, default 8 MiB
+    int64_t connect_timeout_ms;  //  default 5 s; never above the source's
+                                 //  timeout
+    int64_t retry_base_ms;       //  first backoff, default 250 ms
 } ws_fetch_config_t;
 
 //  The outcome of one fetch. Everything is borrowed for the duration of
@@ -48,12 +48,12 @@ typedef struct {
     //  NULL on success, else the RESULT error_kind: "net", "timeout",
     //  "http", "size" or "system".
     const char *error_kind;
-    long http_status;    //  of the last response, 0 if none
-    ws_buf_t *body;      //  the last response's body (decoded); the
-                         //  callback may steal its data
-    int64_t duration_ms; //  start to end, waits and retries included
-    size_t bytes;        //  body bytes of the last response
-    int attempts;        //  1 + retries made
+    long http_status;     //  of the last response, 0 if none
+    ws_buf_t *body;       //  the last response's body (decoded); the
+                          //  callback may steal its data
+    int64_t duration_ms;  //  start to end, waits and retries included
+    size_t bytes;         //  body bytes of the last response
+    int attempts;         //  1 + retries made
 } ws_fetch_result_t;
 
 //  Called once per ws_fetch_start, from the loop, never from inside

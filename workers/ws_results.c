@@ -12,27 +12,29 @@ typedef struct s_result_t s_result_t;
 
 struct s_result_t {
     uint64_t id;
-    char *json; //  owns; one encoded result object
+    char *json;  //  owns; one encoded result object
     size_t len;
-    uint64_t sent_epoch; //  the connection it was sent on, 0 never
-    s_result_t *prev;    //  arrival order
+    uint64_t sent_epoch;  //  the connection it was sent on, 0 never
+    s_result_t *prev;     //  arrival order
     s_result_t *next;
 };
 
 struct _ws_results_t {
-    ws_map_t *by_id;  //  id -> s_result_t, borrowed from the list
-    s_result_t *head; //  owns the list: oldest first
+    ws_map_t *by_id;   //  id -> s_result_t, borrowed from the list
+    s_result_t *head;  //  owns the list: oldest first
     s_result_t *tail;
-    s_result_t *unsent; //  first result not sent on this connection;
-                        //  every later one is unsent too
+    s_result_t *unsent;  //  first result not sent on this connection;
+                         //  every later one is unsent too
     size_t count;
     size_t unsent_count;
     size_t max;
-    uint64_t epoch;         //  the connection, counted from 1
-    s_result_t *free_nodes; //  pool, linked by next
+    uint64_t epoch;          //  the connection, counted from 1
+    s_result_t *free_nodes;  //  pool, linked by next
 };
 
-ws_results_t *ws_results_new (size_t max) {
+ws_results_t *
+ws_results_new (size_t max)
+{
     assert (max >= 1);
     ws_results_t *self = calloc (1, sizeof *self);
     if (!self) {
@@ -45,7 +47,9 @@ ws_results_t *ws_results_new (size_t max) {
     return self;
 }
 
-void ws_results_destroy (ws_results_t **self_p) {
+void
+ws_results_destroy (ws_results_t **self_p)
+{
     if (!self_p || !*self_p)
         return;
     ws_results_t *self = *self_p;
@@ -65,7 +69,9 @@ void ws_results_destroy (ws_results_t **self_p) {
     *self_p = NULL;
 }
 
-static void s_remove (ws_results_t *self, s_result_t *node) {
+static void
+s_remove (ws_results_t *self, s_result_t *node)
+{
     if (node == self->unsent)
         self->unsent = node->next;
     if (node->prev)
@@ -87,12 +93,15 @@ static void s_remove (ws_results_t *self, s_result_t *node) {
 //  Whether node waits to be sent on this connection. A node is marked
 //  with the epoch it was sent in; a new connection starts a new epoch,
 //  so a rewind costs O(1) and this check too.
-static int s_is_unsent (ws_results_t *self, s_result_t *node) {
+static int
+s_is_unsent (ws_results_t *self, s_result_t *node)
+{
     return node->sent_epoch != self->epoch;
 }
 
-size_t ws_results_add (ws_results_t *self, uint64_t id, char **json_p,
-                       size_t len) {
+size_t
+ws_results_add (ws_results_t *self, uint64_t id, char **json_p, size_t len)
+{
     assert (json_p && *json_p);
     s_result_t *old = ws_map_take_int (self->by_id, id);
     if (old) {
@@ -136,7 +145,9 @@ size_t ws_results_add (ws_results_t *self, uint64_t id, char **json_p,
     return dropped;
 }
 
-int ws_results_ack (ws_results_t *self, uint64_t id) {
+int
+ws_results_ack (ws_results_t *self, uint64_t id)
+{
     s_result_t *node = ws_map_take_int (self->by_id, id);
     if (!node)
         return 0;
@@ -146,8 +157,10 @@ int ws_results_ack (ws_results_t *self, uint64_t id) {
     return 1;
 }
 
-size_t ws_results_batch (ws_results_t *self, ws_buf_t *body, size_t max_count,
-                         size_t max_bytes) {
+size_t
+ws_results_batch (ws_results_t *self, ws_buf_t *body, size_t max_count,
+                  size_t max_bytes)
+{
     ws_buf_reset (body);
     if (!self->unsent || ws_buf_append (body, "{\"results\":[", 12))
         return 0;
@@ -158,8 +171,8 @@ size_t ws_results_batch (ws_results_t *self, ws_buf_t *body, size_t max_count,
         //  (the buffer's) is the only hard one.
         if (count && body->len + node->len + 3 > max_bytes)
             break;
-        if ((count && ws_buf_append (body, ",", 1)) ||
-            ws_buf_append (body, node->json, node->len))
+        if ((count && ws_buf_append (body, ",", 1))
+            || ws_buf_append (body, node->json, node->len))
             break;
         count++;
     }
@@ -170,7 +183,9 @@ size_t ws_results_batch (ws_results_t *self, ws_buf_t *body, size_t max_count,
     return count;
 }
 
-void ws_results_sent (ws_results_t *self, size_t count) {
+void
+ws_results_sent (ws_results_t *self, size_t count)
+{
     while (count-- && self->unsent) {
         self->unsent->sent_epoch = self->epoch;
         self->unsent = self->unsent->next;
@@ -178,12 +193,22 @@ void ws_results_sent (ws_results_t *self, size_t count) {
     }
 }
 
-void ws_results_rewind (ws_results_t *self) {
+void
+ws_results_rewind (ws_results_t *self)
+{
     self->epoch++;
     self->unsent = self->head;
     self->unsent_count = self->count;
 }
 
-size_t ws_results_count (ws_results_t *self) { return self->count; }
+size_t
+ws_results_count (ws_results_t *self)
+{
+    return self->count;
+}
 
-size_t ws_results_unsent (ws_results_t *self) { return self->unsent_count; }
+size_t
+ws_results_unsent (ws_results_t *self)
+{
+    return self->unsent_count;
+}

@@ -67,50 +67,52 @@ static const ws_config_entry_t s_entries[] = {
 typedef struct s_job_t s_job_t;
 
 struct s_job_t {
-    ws_worker_t *worker; //  borrowed; the owner
+    ws_worker_t *worker;  //  borrowed; the owner
     int64_t id;
     int64_t attempt;
     int64_t tick;
     int64_t deadline;
     int64_t source_id;
-    ws_source_t *source; //  owns
-    s_job_t *next;       //  free list
-    s_job_t *all_next;   //  every job allocated, for ws_worker_destroy
+    ws_source_t *source;  //  owns
+    s_job_t *next;        //  free list
+    s_job_t *all_next;    //  every job allocated, for ws_worker_destroy
 };
 
 struct _ws_worker_t {
-    ws_loop_t *loop;       //  borrowed
-    ws_config_t *config;   //  borrowed
-    void *context;         //  owns
-    void *socket;          //  owns; NULL while waiting to reconnect
-    ws_fetch_t *fetch;     //  owns
-    ws_results_t *results; //  owns
-    ws_buf_t batch;        //  owns; RESULT body, reused
-    char *endpoint;        //  owns
-    char *name;            //  owns
+    ws_loop_t *loop;        //  borrowed
+    ws_config_t *config;    //  borrowed
+    void *context;          //  owns
+    void *socket;           //  owns; NULL while waiting to reconnect
+    ws_fetch_t *fetch;      //  owns
+    ws_results_t *results;  //  owns
+    ws_buf_t batch;         //  owns; RESULT body, reused
+    char *endpoint;         //  owns
+    char *name;             //  owns
     char host[256];
     int64_t heartbeat_ms;
     int64_t liveness;
     int64_t credit;
     int64_t drain_timeout_ms;
-    int64_t last_recv;  //  ws_clock_ms of the last message in
-    int64_t last_send;  //  and out
-    int64_t backoff_ms; //  the next reconnect's delay
-    bool answered;      //  the coordinator spoke since READY
+    int64_t last_recv;   //  ws_clock_ms of the last message in
+    int64_t last_send;   //  and out
+    int64_t backoff_ms;  //  the next reconnect's delay
+    bool answered;       //  the coordinator spoke since READY
     int heartbeat_timer;
     int reconnect_timer;
     int drain_timer;
-    size_t running;         //  jobs in progress
-    s_job_t *free_jobs;     //  pool
-    s_job_t *all_jobs;      //  owns every job, running or pooled
-    size_t dropped;         //  results dropped since the last warning
-    int64_t dropped_warned; //  ws_clock_ms of that warning
+    size_t running;          //  jobs in progress
+    s_job_t *free_jobs;      //  pool
+    s_job_t *all_jobs;       //  owns every job, running or pooled
+    size_t dropped;          //  results dropped since the last warning
+    int64_t dropped_warned;  //  ws_clock_ms of that warning
     bool draining;
-    int64_t drain_deadline; //  ws_clock_ms
+    int64_t drain_deadline;  //  ws_clock_ms
     int exit_code;
 };
 
-const ws_config_entry_t *ws_worker_config_entries (size_t *count) {
+const ws_config_entry_t *
+ws_worker_config_entries (size_t *count)
+{
     *count = sizeof s_entries / sizeof s_entries[0];
     return s_entries;
 }
@@ -122,7 +124,9 @@ static int s_on_message (ws_loop_t *loop, void *socket, void *arg);
 static int s_on_reconnect (ws_loop_t *loop, void *arg);
 
 //  Send a message built here (a bug, not input, if it is invalid).
-static void s_send (ws_worker_t *self, ws_msg_id_t id, json_t *body) {
+static void
+s_send (ws_worker_t *self, ws_msg_id_t id, json_t *body)
+{
     if (!body) {
         ws_error ("worker: out of memory");
         abort ();
@@ -139,15 +143,19 @@ static void s_send (ws_worker_t *self, ws_msg_id_t id, json_t *body) {
         self->last_send = ws_clock_ms ();
 }
 
-static void s_send_ready (ws_worker_t *self) {
+static void
+s_send_ready (ws_worker_t *self)
+{
     s_send (self, WS_MSG_READY,
             json_pack ("{s:s, s:I, s:I, s:s, s:s}", "name", self->name,
-                       "credit", (json_int_t)self->credit, "pid",
-                       (json_int_t)getpid (), "host", self->host, "version",
+                       "credit", (json_int_t) self->credit, "pid",
+                       (json_int_t) getpid (), "host", self->host, "version",
                        WS_WORKER_VERSION));
 }
 
-static int s_connect (ws_worker_t *self, ws_err_t *err) {
+static int
+s_connect (ws_worker_t *self, ws_err_t *err)
+{
     void *socket = zmq_socket (self->context, ZMQ_DEALER);
     if (!socket)
         return ws_err_set (err, WS_ERR_SYSTEM, "worker: zmq_socket: %s",
@@ -182,7 +190,9 @@ static int s_connect (ws_worker_t *self, ws_err_t *err) {
     return 0;
 }
 
-static void s_close (ws_worker_t *self) {
+static void
+s_close (ws_worker_t *self)
+{
     if (!self->socket)
         return;
     ws_loop_reader_end (self->loop, self->socket);
@@ -192,7 +202,9 @@ static void s_close (ws_worker_t *self) {
 
 //  Close the socket and open a new one after the backoff (Paranoid
 //  Pirate): a fresh socket drops whatever the old one had queued.
-static void s_reconnect_later (ws_worker_t *self) {
+static void
+s_reconnect_later (ws_worker_t *self)
+{
     s_close (self);
     if (self->reconnect_timer)
         return;
@@ -203,9 +215,11 @@ static void s_reconnect_later (ws_worker_t *self) {
         self->backoff_ms = S_BACKOFF_MAX;
 }
 
-static int s_on_reconnect (ws_loop_t *loop, void *arg) {
-    (void)loop;
-    ws_worker_t *self = (ws_worker_t *)arg;
+static int
+s_on_reconnect (ws_loop_t *loop, void *arg)
+{
+    (void) loop;
+    ws_worker_t *self = (ws_worker_t *) arg;
     self->reconnect_timer = 0;
     ws_err_t err;
     if (s_connect (self, &err)) {
@@ -220,7 +234,9 @@ static int s_on_reconnect (ws_loop_t *loop, void *arg) {
 
 //  Send every result not yet sent on this connection, ~1,000 a message.
 //  The bodies are pasted from the kept encodings, not encoded again.
-static void s_flush_results (ws_worker_t *self) {
+static void
+s_flush_results (ws_worker_t *self)
+{
     while (self->socket && ws_results_unsent (self->results)) {
         size_t count = ws_results_batch (self->results, &self->batch,
                                          S_BATCH_COUNT, S_BATCH_BYTES);
@@ -229,7 +245,8 @@ static void s_flush_results (ws_worker_t *self) {
         //  A multipart message is all or nothing once its first frame is
         //  accepted, so only the first send may fail (EAGAIN at the HWM).
         if (zmq_send (self->socket, WS_MSG_SIGNATURE, strlen (WS_MSG_SIGNATURE),
-                      ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1) {
+                      ZMQ_SNDMORE | ZMQ_DONTWAIT)
+            == -1) {
             ws_debug ("worker '%s': RESULT waits: %s", self->name,
                       zmq_strerror (errno));
             break;
@@ -247,7 +264,9 @@ static void s_flush_results (ws_worker_t *self) {
 //  ---------------------------------------------------------------------
 //  Jobs
 
-static s_job_t *s_job_get (ws_worker_t *self) {
+static s_job_t *
+s_job_get (ws_worker_t *self)
+{
     s_job_t *job = self->free_jobs;
     if (job)
         self->free_jobs = job->next;
@@ -265,13 +284,17 @@ static s_job_t *s_job_get (ws_worker_t *self) {
     return job;
 }
 
-static void s_job_put (ws_worker_t *self, s_job_t *job) {
+static void
+s_job_put (ws_worker_t *self, s_job_t *job)
+{
     ws_source_destroy (&job->source);
     job->next = self->free_jobs;
     self->free_jobs = job;
 }
 
-static void s_keep (ws_worker_t *self, int64_t id, json_t *result) {
+static void
+s_keep (ws_worker_t *self, int64_t id, json_t *result)
+{
     //  Check the result as the coordinator will: one bad result must not
     //  get a whole RESULT batch refused again and again.
     json_t *wrapper = json_pack ("{s:[O]}", "results", result);
@@ -298,7 +321,7 @@ static void s_keep (ws_worker_t *self, int64_t id, json_t *result) {
         abort ();
     }
     self->dropped +=
-        ws_results_add (self->results, (uint64_t)id, &text, strlen (text));
+        ws_results_add (self->results, (uint64_t) id, &text, strlen (text));
     int64_t now = ws_clock_ms ();
     if (self->dropped && now - self->dropped_warned >= 10000) {
         ws_warning ("worker '%s': %zu results dropped, over max-unacked "
@@ -310,45 +333,92 @@ static void s_keep (ws_worker_t *self, int64_t id, json_t *result) {
     }
 }
 
-static json_t *s_result_new (s_job_t *job) {
+static json_t *
+s_result_new (s_job_t *job)
+{
     json_t *result = json_object ();
-    if (!result || json_object_set_new (result, "id", json_integer (job->id)) ||
-        json_object_set_new (result, "attempt", json_integer (job->attempt)) ||
-        json_object_set_new (result, "kind", json_string ("collect")) ||
-        json_object_set_new (result, "source_id",
-                             json_integer (job->source_id)) ||
-        json_object_set_new (result, "tick", json_integer (job->tick))) {
+    if (!result || json_object_set_new (result, "id", json_integer (job->id))
+        || json_object_set_new (result, "attempt", json_integer (job->attempt))
+        || json_object_set_new (result, "kind", json_string ("collect"))
+        || json_object_set_new (result, "source_id",
+                                json_integer (job->source_id))
+        || json_object_set_new (result, "tick", json_integer (job->tick))) {
         ws_error ("worker: out of memory");
         abort ();
     }
     return result;
 }
 
-static void s_result_finish (json_t *result, const char *error,
-                             const char *kind, long status, int64_t duration_ms,
-                             size_t bytes, json_t *samples) {
+//  Error texts are cut to fit buffers (ws_err_t holds 256 bytes), which
+//  may split a UTF-8 character of a source's text; JSON needs valid
+//  UTF-8, so such bytes become '?'. Only called when jansson refused
+//  the text.
+static json_t *
+s_error_string (const char *text)
+{
+    json_t *string = json_string (text);
+    if (string)
+        return string;
+    char *copy = strdup (text);
+    if (!copy)
+        return NULL;
+    unsigned char *p = (unsigned char *) copy;
+    while (*p) {
+        int len = *p < 0x80             ? 1
+                  : (*p & 0xE0) == 0xC0 ? 2
+                  : (*p & 0xF0) == 0xE0 ? 3
+                  : (*p & 0xF8) == 0xF0 ? 4
+                                        : 0;
+        int good = len > 0;
+        for (int i = 1; good && i < len; i++)
+            good = (p[i] & 0xC0) == 0x80;
+        if (!good) {
+            *p++ = '?';
+            continue;
+        }
+        p += len;
+    }
+    //  Overlong forms and surrogates that pass the shape test above.
+    string = json_string (copy);
+    if (!string) {
+        for (p = (unsigned char *) copy; *p; p++)
+            if (*p >= 0x80)
+                *p = '?';
+        string = json_string (copy);
+    }
+    free (copy);
+    return string;
+}
+
+static void
+s_result_finish (json_t *result, const char *error, const char *kind,
+                 long status, int64_t duration_ms, size_t bytes,
+                 json_t *samples)
+{
     if (status < 0 || status > 999)
         status = 0;
-    if (json_object_set_new (result, "ok", json_boolean (error == NULL)) ||
-        json_object_set_new (result, "error",
-                             error ? json_string (error) : json_null ()) ||
-        json_object_set_new (result, "error_kind",
-                             kind ? json_string (kind) : json_null ()) ||
-        json_object_set_new (result, "http_status", json_integer (status)) ||
-        json_object_set_new (result, "duration_ms",
-                             json_integer (duration_ms)) ||
-        json_object_set_new (result, "bytes",
-                             json_integer ((json_int_t)bytes)) ||
-        json_object_set_new (result, "samples",
-                             samples ? samples : json_array ())) {
+    if (json_object_set_new (result, "ok", json_boolean (error == NULL))
+        || json_object_set_new (result, "error",
+                                error ? s_error_string (error) : json_null ())
+        || json_object_set_new (result, "error_kind",
+                                kind ? json_string (kind) : json_null ())
+        || json_object_set_new (result, "http_status", json_integer (status))
+        || json_object_set_new (result, "duration_ms",
+                                json_integer (duration_ms))
+        || json_object_set_new (result, "bytes",
+                                json_integer ((json_int_t) bytes))
+        || json_object_set_new (result, "samples",
+                                samples ? samples : json_array ())) {
         ws_error ("worker: out of memory");
         abort ();
     }
 }
 
 //  A job that failed before any fetch: a bad source, a missing ${NAME}.
-static void s_job_fail (ws_worker_t *self, s_job_t *job, const char *kind,
-                        const char *error) {
+static void
+s_job_fail (ws_worker_t *self, s_job_t *job, const char *kind,
+            const char *error)
+{
     json_t *result = s_result_new (job);
     s_result_finish (result, error, kind, 0, 0, 0, NULL);
     s_keep (self, job->id, result);
@@ -356,15 +426,32 @@ static void s_job_fail (ws_worker_t *self, s_job_t *job, const char *kind,
 }
 
 //  Join a rule's error to the others with "; ", cut at the buffer.
-static void s_append_error (ws_buf_t *errors, const char *text) {
+static void
+s_append_error (ws_buf_t *errors, const char *text)
+{
     if (errors->len)
         ws_buf_append (errors, "; ", 2);
     ws_buf_append (errors, text, strlen (text));
 }
 
-static void s_on_fetched (const ws_fetch_result_t *fetched,
-                          const ws_err_t *fetch_err, void *arg) {
-    s_job_t *job = (s_job_t *)arg;
+//  A whole value within 2^53 goes as a JSON integer ("3", not
+//  "3.0000000000000000"): shorter, and exact either way.
+static json_t *
+s_number (double value)
+{
+    //  The range check comes first: casting a double out of int64_t's
+    //  range is undefined.
+    if (value < 9007199254740992.0 && value > -9007199254740992.0
+        && value == (double) (int64_t) value)
+        return json_integer ((json_int_t) value);
+    return json_real (value);
+}
+
+static void
+s_on_fetched (const ws_fetch_result_t *fetched, const ws_err_t *fetch_err,
+              void *arg)
+{
+    s_job_t *job = (s_job_t *) arg;
     ws_worker_t *self = job->worker;
     const char *name = ws_source_name (job->source);
     json_t *result = s_result_new (job);
@@ -405,14 +492,14 @@ static void s_on_fetched (const ws_fetch_result_t *fetched,
                 continue;
             }
             json_t *sample = json_object ();
-            if (!sample || json_array_append_new (samples, sample) ||
-                json_object_set_new (sample, "metric",
-                                     json_string (rule->metric)) ||
-                json_object_set (sample, "labels", rule->labels) ||
-                json_object_set_new (
+            if (!sample || json_array_append_new (samples, sample)
+                || json_object_set_new (sample, "metric",
+                                        json_string (rule->metric))
+                || json_object_set (sample, "labels", rule->labels)
+                || json_object_set_new (
                     sample, "type",
-                    json_string (ws_metric_type_name (rule->type))) ||
-                json_object_set_new (sample, "value", json_real (value))) {
+                    json_string (ws_metric_type_name (rule->type)))
+                || json_object_set_new (sample, "value", s_number (value))) {
                 ws_error ("worker: out of memory");
                 abort ();
             }
@@ -436,7 +523,9 @@ static void s_on_fetched (const ws_fetch_result_t *fetched,
     s_job_put (self, job);
 }
 
-static void s_on_job (ws_worker_t *self, json_t *def) {
+static void
+s_on_job (ws_worker_t *self, json_t *def)
+{
     s_job_t *job = s_job_get (self);
     //  The codec checked every field's type and range.
     job->id = json_integer_value (json_object_get (def, "id"));
@@ -446,6 +535,14 @@ static void s_on_job (ws_worker_t *self, json_t *def) {
     job->source_id = json_integer_value (json_object_get (def, "source_id"));
     json_t *source_def = json_object_get (def, "source");
     ws_err_t err;
+    //  Too late to be of use (PROTOCOL.md 8.3): answered, not fetched.
+    if (job->deadline > 0 && ws_wall_ms () >= job->deadline) {
+        ws_info ("job %" PRId64 ": deadline passed before it started", job->id);
+        s_job_fail (self, job, "timeout",
+                    "the job's deadline passed before it started");
+        s_job_put (self, job);
+        return;
+    }
     job->source = ws_source_new (source_def, &err);
     if (!job->source) {
         const char *name =
@@ -472,15 +569,19 @@ static void s_on_job (ws_worker_t *self, json_t *def) {
 //  ---------------------------------------------------------------------
 //  Messages from the coordinator
 
-static void s_on_ack (ws_worker_t *self, json_t *body) {
+static void
+s_on_ack (ws_worker_t *self, json_t *body)
+{
     json_t *ids = json_object_get (body, "ids");
     size_t index;
     json_t *id;
     json_array_foreach (ids, index, id)
-        ws_results_ack (self->results, (uint64_t)json_integer_value (id));
+        ws_results_ack (self->results, (uint64_t) json_integer_value (id));
 }
 
-static void s_on_error (ws_worker_t *self, json_t *body) {
+static void
+s_on_error (ws_worker_t *self, json_t *body)
+{
     const char *code = json_string_value (json_object_get (body, "code"));
     const char *text = json_string_value (json_object_get (body, "text"));
     if (strcmp (code, "unknown-peer") == 0) {
@@ -491,7 +592,8 @@ static void s_on_error (ws_worker_t *self, json_t *body) {
                    self->name);
         self->backoff_ms = S_BACKOFF_MIN;
         s_reconnect_later (self);
-    } else if (strcmp (code, "version") == 0)
+    }
+    else if (strcmp (code, "version") == 0)
         ws_error ("worker '%s': coordinator speaks another protocol version: "
                   "%s",
                   self->name, text);
@@ -500,24 +602,24 @@ static void s_on_error (ws_worker_t *self, json_t *body) {
                     self->name, code, text);
 }
 
-static void s_dispatch (ws_worker_t *self, ws_msg_t *msg) {
+static void
+s_dispatch (ws_worker_t *self, ws_msg_t *msg)
+{
     json_t *body = ws_msg_body (msg);
     switch (ws_msg_id (msg)) {
     case WS_MSG_JOB: {
         json_t *jobs = json_object_get (body, "jobs");
         size_t index;
         json_t *job;
-        json_array_foreach (jobs, index, job) s_on_job (self, job);
-        if (self->running > (size_t)self->credit)
+        json_array_foreach (jobs, index, job)
+            s_on_job (self, job);
+        if (self->running > (size_t) self->credit)
             ws_debug ("worker '%s': %zu jobs held, credit %" PRId64, self->name,
                       self->running, self->credit);
         break;
     }
-    case WS_MSG_ACK:
-        s_on_ack (self, body);
-        break;
-    case WS_MSG_HEARTBEAT:
-        break;
+    case WS_MSG_ACK: s_on_ack (self, body); break;
+    case WS_MSG_HEARTBEAT: break;
     case WS_MSG_DISCONNECT: {
         const char *reason =
             json_string_value (json_object_get (body, "reason"));
@@ -527,9 +629,7 @@ static void s_dispatch (ws_worker_t *self, ws_msg_t *msg) {
         s_reconnect_later (self);
         break;
     }
-    case WS_MSG_ERROR:
-        s_on_error (self, body);
-        break;
+    case WS_MSG_ERROR: s_on_error (self, body); break;
     default:
         ws_warning ("worker '%s': unexpected %s from the coordinator",
                     self->name, ws_msg_command (msg));
@@ -537,9 +637,11 @@ static void s_dispatch (ws_worker_t *self, ws_msg_t *msg) {
     }
 }
 
-static int s_on_message (ws_loop_t *loop, void *socket, void *arg) {
-    (void)loop;
-    ws_worker_t *self = (ws_worker_t *)arg;
+static int
+s_on_message (ws_loop_t *loop, void *socket, void *arg)
+{
+    (void) loop;
+    ws_worker_t *self = (ws_worker_t *) arg;
     for (int i = 0; i < S_READ_BURST && self->socket == socket; i++) {
         ws_err_t err;
         ws_msg_t *msg =
@@ -555,7 +657,8 @@ static int s_on_message (ws_loop_t *loop, void *socket, void *arg) {
             continue;
         }
         self->last_recv = ws_clock_ms ();
-        if (!self->answered) {
+        //  WORKING (PROTOCOL.md 5.1) once anything but ERROR arrives.
+        if (!self->answered && ws_msg_id (msg) != WS_MSG_ERROR) {
             self->answered = true;
             self->backoff_ms = S_BACKOFF_MIN;
             ws_notice ("worker '%s': connected to %s", self->name,
@@ -570,9 +673,11 @@ static int s_on_message (ws_loop_t *loop, void *socket, void *arg) {
 //  ---------------------------------------------------------------------
 //  Heartbeat, drain, loop hooks
 
-static int s_on_heartbeat (ws_loop_t *loop, void *arg) {
-    (void)loop;
-    ws_worker_t *self = (ws_worker_t *)arg;
+static int
+s_on_heartbeat (ws_loop_t *loop, void *arg)
+{
+    (void) loop;
+    ws_worker_t *self = (ws_worker_t *) arg;
     if (!self->socket)
         return 0;
     int64_t now = ws_clock_ms ();
@@ -588,11 +693,13 @@ static int s_on_heartbeat (ws_loop_t *loop, void *arg) {
     //  life. Half an interval keeps timer jitter from skipping a beat.
     if (now - self->last_send >= self->heartbeat_ms / 2)
         s_send (self, WS_MSG_HEARTBEAT,
-                json_pack ("{s:I}", "running", (json_int_t)self->running));
+                json_pack ("{s:I}", "running", (json_int_t) self->running));
     return 0;
 }
 
-static void s_finish (ws_worker_t *self) {
+static void
+s_finish (ws_worker_t *self)
+{
     size_t lost = ws_results_count (self->results);
     if (self->running || lost)
         ws_warning ("worker '%s': drain time over: %zu jobs still running, "
@@ -611,28 +718,34 @@ static void s_finish (ws_worker_t *self) {
     ws_loop_stop (self->loop);
 }
 
-static int s_before_sleep (ws_loop_t *loop, void *arg) {
-    (void)loop;
-    ws_worker_t *self = (ws_worker_t *)arg;
+static int
+s_before_sleep (ws_loop_t *loop, void *arg)
+{
+    (void) loop;
+    ws_worker_t *self = (ws_worker_t *) arg;
     s_flush_results (self);
-    if (self->draining &&
-        ((self->running == 0 && ws_results_count (self->results) == 0) ||
-         ws_clock_ms () >= self->drain_deadline))
+    if (self->draining
+        && ((self->running == 0 && ws_results_count (self->results) == 0)
+            || ws_clock_ms () >= self->drain_deadline))
         s_finish (self);
     return 0;
 }
 
-static int s_on_drain_timeout (ws_loop_t *loop, void *arg) {
-    (void)loop;
-    ws_worker_t *self = (ws_worker_t *)arg;
+static int
+s_on_drain_timeout (ws_loop_t *loop, void *arg)
+{
+    (void) loop;
+    ws_worker_t *self = (ws_worker_t *) arg;
     self->drain_timer = 0;
     //  Only wakes the loop; before_sleep sees the deadline.
     return 0;
 }
 
-static int s_on_signal (ws_loop_t *loop, int signum, void *arg) {
-    (void)loop;
-    ws_worker_t *self = (ws_worker_t *)arg;
+static int
+s_on_signal (ws_loop_t *loop, int signum, void *arg)
+{
+    (void) loop;
+    ws_worker_t *self = (ws_worker_t *) arg;
     if (signum == SIGHUP) {
         ws_notice ("worker '%s': SIGHUP ignored (restart to change settings)",
                    self->name);
@@ -650,8 +763,9 @@ static int s_on_signal (ws_loop_t *loop, int signum, void *arg) {
 //  ---------------------------------------------------------------------
 //  Public API
 
-ws_worker_t *ws_worker_new (ws_loop_t *loop, ws_config_t *config,
-                            ws_err_t *err) {
+ws_worker_t *
+ws_worker_new (ws_loop_t *loop, ws_config_t *config, ws_err_t *err)
+{
     assert (loop && config);
     ws_worker_t *self = calloc (1, sizeof *self);
     if (!self) {
@@ -673,17 +787,17 @@ ws_worker_t *ws_worker_new (ws_loop_t *loop, ws_config_t *config,
     char fallback[300];
     if (!*name) {
         snprintf (fallback, sizeof fallback, "%.100s-%d", self->host,
-                  (int)getpid ());
+                  (int) getpid ());
         name = fallback;
     }
     self->name = strdup (name);
     self->endpoint = strdup (ws_config_string (config, "coordinator"));
     ws_buf_init (&self->batch, WS_MSG_MAX_BODY);
     self->results =
-        ws_results_new ((size_t)ws_config_int (config, "max-unacked"));
+        ws_results_new ((size_t) ws_config_int (config, "max-unacked"));
     ws_fetch_config_t fetch_config = {
-        (size_t)ws_config_int (config, "concurrency"),
-        (size_t)ws_config_int (config, "body-cap"),
+        (size_t) ws_config_int (config, "concurrency"),
+        (size_t) ws_config_int (config, "body-cap"),
         ws_config_int (config, "connect-timeout"), 0};
     self->fetch = ws_fetch_new (loop, &fetch_config, err);
     self->context = zmq_ctx_new ();
@@ -697,7 +811,9 @@ ws_worker_t *ws_worker_new (ws_loop_t *loop, ws_config_t *config,
     return self;
 }
 
-void ws_worker_destroy (ws_worker_t **self_p) {
+void
+ws_worker_destroy (ws_worker_t **self_p)
+{
     if (!self_p || !*self_p)
         return;
     ws_worker_t *self = *self_p;
@@ -729,7 +845,9 @@ void ws_worker_destroy (ws_worker_t **self_p) {
     *self_p = NULL;
 }
 
-int ws_worker_start (ws_worker_t *self, ws_err_t *err) {
+int
+ws_worker_start (ws_worker_t *self, ws_err_t *err)
+{
     if (s_connect (self, err))
         return -1;
     ws_notice ("worker '%s': connecting to %s, credit %" PRId64
@@ -743,7 +861,9 @@ int ws_worker_start (ws_worker_t *self, ws_err_t *err) {
     return 0;
 }
 
-void ws_worker_drain (ws_worker_t *self) {
+void
+ws_worker_drain (ws_worker_t *self)
+{
     if (self->draining)
         return;
     self->draining = true;
@@ -756,10 +876,20 @@ void ws_worker_drain (ws_worker_t *self) {
                                        false, s_on_drain_timeout, self);
 }
 
-size_t ws_worker_running (ws_worker_t *self) { return self->running; }
+size_t
+ws_worker_running (ws_worker_t *self)
+{
+    return self->running;
+}
 
-size_t ws_worker_unacked (ws_worker_t *self) {
+size_t
+ws_worker_unacked (ws_worker_t *self)
+{
     return ws_results_count (self->results);
 }
 
-int ws_worker_exit_code (ws_worker_t *self) { return self->exit_code; }
+int
+ws_worker_exit_code (ws_worker_t *self)
+{
+    return self->exit_code;
+}

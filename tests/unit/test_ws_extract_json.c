@@ -24,29 +24,37 @@ static const char *s_doc_text =
 
 static json_t *s_doc;
 
-static int s_setup (void **state) {
-    (void)state;
+static int
+s_setup (void **state)
+{
+    (void) state;
     json_error_t jerr;
     s_doc = json_loads (s_doc_text, 0, &jerr);
     return s_doc ? 0 : -1;
 }
 
-static int s_teardown (void **state) {
-    (void)state;
+static int
+s_teardown (void **state)
+{
+    (void) state;
     json_decref (s_doc);
     return 0;
 }
 
-static ws_rule_t s_rule (const char *pointer, ws_agg_t aggregate) {
+static ws_rule_t
+s_rule (const char *pointer, ws_agg_t aggregate)
+{
     ws_rule_t rule;
     memset (&rule, 0, sizeof rule);
-    rule.metric = (char *)"signups";
-    rule.pointer = (char *)pointer;
+    rule.metric = (char *) "signups";
+    rule.pointer = (char *) pointer;
     rule.aggregate = aggregate;
     return rule;
 }
 
-static double s_value (json_t *doc, const char *pointer, ws_agg_t aggregate) {
+static double
+s_value (json_t *doc, const char *pointer, ws_agg_t aggregate)
+{
     ws_rule_t rule = s_rule (pointer, aggregate);
     ws_err_t err;
     double value = -12345;
@@ -56,8 +64,10 @@ static double s_value (json_t *doc, const char *pointer, ws_agg_t aggregate) {
 }
 
 //  The error text must be exactly this, and where the given path.
-static void s_error (const char *pointer, ws_agg_t aggregate, const char *text,
-                     const char *where) {
+static void
+s_error (const char *pointer, ws_agg_t aggregate, const char *text,
+         const char *where)
+{
     ws_rule_t rule = s_rule (pointer, aggregate);
     ws_err_t err;
     ws_err_clear (&err);
@@ -70,8 +80,10 @@ static void s_error (const char *pointer, ws_agg_t aggregate, const char *text,
     assert_true (value == -12345);
 }
 
-static void test_pointers (void **state) {
-    (void)state;
+static void
+test_pointers (void **state)
+{
+    (void) state;
     assert_true (s_value (s_doc, "/data/0/count", WS_AGG_NONE) == 3);
     assert_true (s_value (s_doc, "/data/1/count", WS_AGG_NONE) == 4.5);
     assert_true (s_value (s_doc, "/a~1b/~0c/1", WS_AGG_NONE) == 20);
@@ -89,8 +101,10 @@ static void test_pointers (void **state) {
     assert_true (s_value (s_doc, "/data/0/count", WS_AGG_COUNT) == 1);
 }
 
-static void test_wildcards (void **state) {
-    (void)state;
+static void
+test_wildcards (void **state)
+{
+    (void) state;
     //  Items without "x" are skipped below a "*".
     assert_true (s_value (s_doc, "/items/*/x", WS_AGG_SUM) == 4);
     assert_true (s_value (s_doc, "/items/*/x", WS_AGG_COUNT) == 2);
@@ -117,8 +131,10 @@ static void test_wildcards (void **state) {
     assert_true (s_value (s_doc, "/neg/*/*", WS_AGG_COUNT) == 0);
 }
 
-static void test_errors (void **state) {
-    (void)state;
+static void
+test_errors (void **state)
+{
+    (void) state;
     s_error ("/data/2/count", WS_AGG_NONE,
              "rule 'signups' /data/2/count: found string \"n/a\", expected a "
              "number",
@@ -202,8 +218,10 @@ static void test_errors (void **state) {
 }
 
 //  Rules of a source evaluated on one parsed document, as the worker does.
-static void test_with_source (void **state) {
-    (void)state;
+static void
+test_with_source (void **state)
+{
+    (void) state;
     json_error_t jerr;
     json_t *def = json_loads (
         "{\"name\": \"s\", \"url\": \"http://h\", \"metrics\": ["
@@ -227,7 +245,9 @@ static void test_with_source (void **state) {
     json_decref (def);
 }
 
-int main (void) {
+int
+main (void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_pointers),
         cmocka_unit_test (test_wildcards),

@@ -27,11 +27,11 @@
 static struct MHD_Daemon *s_daemon;
 static int s_port;
 static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
-static int s_hits_flaky; //  requests to /flaky429
-static int s_hits_500;   //  requests to /500
+static int s_hits_flaky;  //  requests to /flaky429
+static int s_hits_500;    //  requests to /500
 static int s_hits_404;
-static int s_open;     //  /parallel requests being answered now
-static int s_max_open; //  most at once
+static int s_open;      //  /parallel requests being answered now
+static int s_max_open;  //  most at once
 
 //  gzip of {"count": 7, "pad": "x...x"} (200 x): 45 bytes that decode
 //  to 223.
@@ -41,16 +41,19 @@ static const unsigned char s_gzip[] = {
     0x2a, 0x48, 0x4c, 0x01, 0xb2, 0x94, 0x2a, 0x86, 0x09, 0x50, 0xaa, 0x05,
     0x00, 0xcb, 0xa5, 0x46, 0xe1, 0xdf, 0x00, 0x00, 0x00};
 
-static void s_sleep_ms (int ms) {
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+static void
+s_sleep_ms (int ms)
+{
+    struct timespec ts = {ms / 1000, (long) (ms % 1000) * 1000000L};
     nanosleep (&ts, NULL);
 }
 
-static enum MHD_Result s_reply (struct MHD_Connection *connection,
-                                unsigned int status, const char *body,
-                                const char *header, const char *value) {
+static enum MHD_Result
+s_reply (struct MHD_Connection *connection, unsigned int status,
+         const char *body, const char *header, const char *value)
+{
     struct MHD_Response *response = MHD_create_response_from_buffer (
-        strlen (body), (void *)body, MHD_RESPMEM_MUST_COPY);
+        strlen (body), (void *) body, MHD_RESPMEM_MUST_COPY);
     MHD_add_response_header (response, "Content-Type", "application/json");
     if (header)
         MHD_add_response_header (response, header, value);
@@ -59,21 +62,25 @@ static enum MHD_Result s_reply (struct MHD_Connection *connection,
     return rc;
 }
 
-static enum MHD_Result s_add_header (void *cls, enum MHD_ValueKind kind,
-                                     const char *key, const char *value) {
-    (void)kind;
-    json_object_set_new ((json_t *)cls, key, json_string (value ? value : ""));
+static enum MHD_Result
+s_add_header (void *cls, enum MHD_ValueKind kind, const char *key,
+              const char *value)
+{
+    (void) kind;
+    json_object_set_new ((json_t *) cls, key, json_string (value ? value : ""));
     return MHD_YES;
 }
 
 //  A chunked body of 4 x 1000 bytes: no Content-Length for curl to check.
-static ssize_t s_chunked (void *cls, uint64_t pos, char *buf, size_t max) {
-    (void)cls;
+static ssize_t
+s_chunked (void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void) cls;
     if (pos >= 4000)
         return MHD_CONTENT_READER_END_OF_STREAM;
     size_t len = max < 1000 ? max : 1000;
     memset (buf, 'x', len);
-    return (ssize_t)len;
+    return (ssize_t) len;
 }
 
 typedef struct {
@@ -81,12 +88,13 @@ typedef struct {
     size_t len;
 } s_upload_t;
 
-static enum MHD_Result s_handler (void *cls, struct MHD_Connection *connection,
-                                  const char *url, const char *method,
-                                  const char *version, const char *upload_data,
-                                  size_t *upload_data_size, void **con_cls) {
-    (void)cls;
-    (void)version;
+static enum MHD_Result
+s_handler (void *cls, struct MHD_Connection *connection, const char *url,
+           const char *method, const char *version, const char *upload_data,
+           size_t *upload_data_size, void **con_cls)
+{
+    (void) cls;
+    (void) version;
     if (strcmp (method, "POST") == 0) {
         s_upload_t *upload = *con_cls;
         if (!upload) {
@@ -103,7 +111,7 @@ static enum MHD_Result s_handler (void *cls, struct MHD_Connection *connection,
             return MHD_YES;
         }
         json_t *echo = json_pack ("{s:s, s:s#}", "method", method, "body",
-                                  upload->data, (int)upload->len);
+                                  upload->data, (int) upload->len);
         char *text = json_dumps (echo, JSON_COMPACT);
         enum MHD_Result rc = s_reply (connection, 200, text, NULL, NULL);
         free (text);
@@ -127,17 +135,20 @@ static enum MHD_Result s_handler (void *cls, struct MHD_Connection *connection,
         pthread_mutex_lock (&s_lock);
         s_open--;
         pthread_mutex_unlock (&s_lock);
-    } else if (strcmp (url, "/500") == 0) {
+    }
+    else if (strcmp (url, "/500") == 0) {
         pthread_mutex_lock (&s_lock);
         s_hits_500++;
         pthread_mutex_unlock (&s_lock);
         rc = s_reply (connection, 500, "internal\n  error", NULL, NULL);
-    } else if (strcmp (url, "/404") == 0) {
+    }
+    else if (strcmp (url, "/404") == 0) {
         pthread_mutex_lock (&s_lock);
         s_hits_404++;
         pthread_mutex_unlock (&s_lock);
         rc = s_reply (connection, 404, "", NULL, NULL);
-    } else if (strcmp (url, "/flaky429") == 0) {
+    }
+    else if (strcmp (url, "/flaky429") == 0) {
         pthread_mutex_lock (&s_lock);
         int hit = ++s_hits_flaky;
         pthread_mutex_unlock (&s_lock);
@@ -145,33 +156,39 @@ static enum MHD_Result s_handler (void *cls, struct MHD_Connection *connection,
             rc = s_reply (connection, 429, "slow down", "Retry-After", "0");
         else
             rc = s_reply (connection, 200, "{\"count\": 5}", NULL, NULL);
-    } else if (strcmp (url, "/busy") == 0)
+    }
+    else if (strcmp (url, "/busy") == 0)
         rc = s_reply (connection, 503, "busy", "Retry-After", "120");
     else if (strcmp (url, "/big") == 0) {
         char body[2001];
         memset (body, 'x', 2000);
         body[2000] = '\0';
         rc = s_reply (connection, 200, body, NULL, NULL);
-    } else if (strcmp (url, "/chunked") == 0) {
+    }
+    else if (strcmp (url, "/chunked") == 0) {
         struct MHD_Response *response = MHD_create_response_from_callback (
             MHD_SIZE_UNKNOWN, 1000, s_chunked, NULL, NULL);
         rc = MHD_queue_response (connection, 200, response);
         MHD_destroy_response (response);
-    } else if (strcmp (url, "/gzip") == 0) {
+    }
+    else if (strcmp (url, "/gzip") == 0) {
         struct MHD_Response *response = MHD_create_response_from_buffer (
-            sizeof s_gzip, (void *)s_gzip, MHD_RESPMEM_PERSISTENT);
+            sizeof s_gzip, (void *) s_gzip, MHD_RESPMEM_PERSISTENT);
         MHD_add_response_header (response, "Content-Encoding", "gzip");
         MHD_add_response_header (response, "Content-Type", "application/json");
         rc = MHD_queue_response (connection, 200, response);
         MHD_destroy_response (response);
-    } else if (strcmp (url, "/slow") == 0) {
+    }
+    else if (strcmp (url, "/slow") == 0) {
         s_sleep_ms (1500);
         rc = s_reply (connection, 200, "{\"count\": 1}", NULL, NULL);
-    } else if (strncmp (url, "/redirect/", 10) == 0) {
+    }
+    else if (strncmp (url, "/redirect/", 10) == 0) {
         char next[64];
         snprintf (next, sizeof next, "/redirect/%d", atoi (url + 10) - 1);
         rc = s_reply (connection, 302, "", "Location", next);
-    } else if (strcmp (url, "/headers") == 0) {
+    }
+    else if (strcmp (url, "/headers") == 0) {
         json_t *headers = json_object ();
         MHD_get_connection_values (connection, MHD_HEADER_KIND, s_add_header,
                                    headers);
@@ -179,14 +196,17 @@ static enum MHD_Result s_handler (void *cls, struct MHD_Connection *connection,
         rc = s_reply (connection, 200, text, NULL, NULL);
         free (text);
         json_decref (headers);
-    } else
+    }
+    else
         rc = s_reply (connection, 404, "{\"error\": \"no such path\"}", NULL,
                       NULL);
     return rc;
 }
 
-static int s_server_start (void **state) {
-    (void)state;
+static int
+s_server_start (void **state)
+{
+    (void) state;
     struct sockaddr_in address;
     memset (&address, 0, sizeof address);
     address.sin_family = AF_INET;
@@ -205,8 +225,10 @@ static int s_server_start (void **state) {
     return s_port ? 0 : -1;
 }
 
-static int s_server_stop (void **state) {
-    (void)state;
+static int
+s_server_stop (void **state)
+{
+    (void) state;
     MHD_stop_daemon (s_daemon);
     return 0;
 }
@@ -229,9 +251,10 @@ typedef struct {
     char error[256];
 } s_outcome_t;
 
-static void s_on_done (const ws_fetch_result_t *result, const ws_err_t *err,
-                       void *arg) {
-    s_outcome_t *outcome = (s_outcome_t *)arg;
+static void
+s_on_done (const ws_fetch_result_t *result, const ws_err_t *err, void *arg)
+{
+    s_outcome_t *outcome = (s_outcome_t *) arg;
     outcome->done++;
     outcome->ok = err == NULL;
     snprintf (outcome->kind, sizeof outcome->kind, "%s",
@@ -249,14 +272,18 @@ static void s_on_done (const ws_fetch_result_t *result, const ws_err_t *err,
         ws_loop_stop (outcome->loop);
 }
 
-static int s_on_too_long (ws_loop_t *loop, void *arg) {
-    (void)loop;
-    (void)arg;
+static int
+s_on_too_long (ws_loop_t *loop, void *arg)
+{
+    (void) loop;
+    (void) arg;
     fail_msg ("fetches did not finish within 10 s");
     return -1;
 }
 
-static ws_source_t *s_source (const char *path, const char *extra) {
+static ws_source_t *
+s_source (const char *path, const char *extra)
+{
     char text[2048];
     snprintf (text, sizeof text,
               "{\"name\": \"t\", \"url\": \"http://127.0.0.1:%d%s\", %s"
@@ -275,9 +302,10 @@ static ws_source_t *s_source (const char *path, const char *extra) {
 }
 
 //  Fetch one source to the end with the given fetcher config.
-static void s_fetch (const char *path, const char *extra,
-                     const ws_fetch_config_t *config, int64_t deadline,
-                     s_outcome_t *outcome) {
+static void
+s_fetch (const char *path, const char *extra, const ws_fetch_config_t *config,
+         int64_t deadline, s_outcome_t *outcome)
+{
     memset (outcome, 0, sizeof *outcome);
     ws_loop_t *loop = ws_loop_new ();
     ws_err_t err;
@@ -305,8 +333,10 @@ static void s_fetch (const char *path, const char *extra,
 
 static const ws_fetch_config_t s_fast = {0, 0, 0, 20};
 
-static void test_json (void **state) {
-    (void)state;
+static void
+test_json (void **state)
+{
+    (void) state;
     s_outcome_t outcome;
     s_fetch ("/json", NULL, NULL, 0, &outcome);
     assert_true (outcome.ok);
@@ -317,8 +347,10 @@ static void test_json (void **state) {
     assert_true (outcome.duration_ms >= 0 && outcome.duration_ms < 5000);
 }
 
-static void test_http_500_retried (void **state) {
-    (void)state;
+static void
+test_http_500_retried (void **state)
+{
+    (void) state;
     s_outcome_t outcome;
     s_hits_500 = 0;
     s_fetch ("/500", "\"retries\": 2,", &s_fast, 0, &outcome);
@@ -339,8 +371,10 @@ static void test_http_500_retried (void **state) {
     assert_string_equal (outcome.error, "HTTP 500: internal error");
 }
 
-static void test_http_404_not_retried (void **state) {
-    (void)state;
+static void
+test_http_404_not_retried (void **state)
+{
+    (void) state;
     s_outcome_t outcome;
     s_hits_404 = 0;
     s_fetch ("/404", "\"retries\": 3,", &s_fast, 0, &outcome);
@@ -352,8 +386,10 @@ static void test_http_404_not_retried (void **state) {
     assert_string_equal (outcome.error, "HTTP 404");
 }
 
-static void test_retry_after (void **state) {
-    (void)state;
+static void
+test_retry_after (void **state)
+{
+    (void) state;
     s_outcome_t outcome;
     s_hits_flaky = 0;
     //  Retry-After: 0 is honoured at once, not after the 5 s base.
@@ -373,8 +409,10 @@ static void test_retry_after (void **state) {
     assert_string_equal (outcome.error, "HTTP 503: busy");
 }
 
-static void test_body_cap (void **state) {
-    (void)state;
+static void
+test_body_cap (void **state)
+{
+    (void) state;
     s_outcome_t outcome;
     ws_fetch_config_t config = {0, 1024, 0, 20};
     //  Content-Length over the cap.
@@ -399,8 +437,10 @@ static void test_body_cap (void **state) {
     assert_int_equal (outcome.bytes, 2000);
 }
 
-static void test_gzip (void **state) {
-    (void)state;
+static void
+test_gzip (void **state)
+{
+    (void) state;
     s_outcome_t outcome;
     s_fetch ("/gzip", NULL, NULL, 0, &outcome);
     assert_true (outcome.ok);
@@ -414,8 +454,10 @@ static void test_gzip (void **state) {
     assert_string_equal (outcome.error, "body over the 100 bytes cap");
 }
 
-static void test_timeout (void **state) {
-    (void)state;
+static void
+test_timeout (void **state)
+{
+    (void) state;
     s_outcome_t outcome;
     s_fetch ("/slow", "\"timeout\": \"300ms\", \"retries\": 0,", &s_fast, 0,
              &outcome);
@@ -426,8 +468,10 @@ static void test_timeout (void **state) {
     assert_true (outcome.duration_ms >= 250 && outcome.duration_ms < 1400);
 }
 
-static void test_net_error (void **state) {
-    (void)state;
+static void
+test_net_error (void **state)
+{
+    (void) state;
     s_outcome_t outcome;
     memset (&outcome, 0, sizeof outcome);
     //  Port 1 on loopback: connection refused, retried once.
@@ -456,8 +500,10 @@ static void test_net_error (void **state) {
     ws_loop_destroy (&loop);
 }
 
-static void test_redirects (void **state) {
-    (void)state;
+static void
+test_redirects (void **state)
+{
+    (void) state;
     s_outcome_t outcome;
     s_fetch ("/redirect/5", NULL, NULL, 0, &outcome);
     assert_true (outcome.ok);
@@ -469,8 +515,10 @@ static void test_redirects (void **state) {
     assert_string_equal (outcome.error, "more than 5 redirects (HTTP 302)");
 }
 
-static void test_headers (void **state) {
-    (void)state;
+static void
+test_headers (void **state)
+{
+    (void) state;
     setenv ("WS_TEST_TOKEN", "s3cret", 1);
     setenv ("WS_TEST_EMPTY", "", 1);
     s_outcome_t outcome;
@@ -531,8 +579,10 @@ static void test_headers (void **state) {
     ws_loop_destroy (&loop);
 }
 
-static void test_post (void **state) {
-    (void)state;
+static void
+test_post (void **state)
+{
+    (void) state;
     s_outcome_t outcome;
     s_fetch ("/post",
              "\"method\": \"POST\", \"body\": \"{\\\"q\\\": \\\"signups\\\"}\","
@@ -546,8 +596,10 @@ static void test_post (void **state) {
 
 //  50 fetches through 8 slots: all complete, never more than 8 at once,
 //  and connections are reused.
-static void test_parallel (void **state) {
-    (void)state;
+static void
+test_parallel (void **state)
+{
+    (void) state;
     ws_loop_t *loop = ws_loop_new ();
     ws_err_t err;
     ws_fetch_config_t config = {8, 0, 0, 0};
@@ -584,7 +636,9 @@ static void test_parallel (void **state) {
     ws_loop_destroy (&loop);
 }
 
-int main (void) {
+int
+main (void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_json),
         cmocka_unit_test (test_http_500_retried),

@@ -14,7 +14,9 @@
 #include "ws_source.h"
 
 //  JSON written with ' for " so the cases stay readable.
-static json_t *s_parse (const char *text) {
+static json_t *
+s_parse (const char *text)
+{
     char *copy = strdup (text);
     assert_non_null (copy);
     for (char *p = copy; *p; p++)
@@ -28,15 +30,19 @@ static json_t *s_parse (const char *text) {
     return def;
 }
 
-static ws_source_t *s_new (const char *text, ws_err_t *err) {
+static ws_source_t *
+s_new (const char *text, ws_err_t *err)
+{
     json_t *def = s_parse (text);
     ws_source_t *source = ws_source_new (def, err);
     json_decref (def);
     return source;
 }
 
-static void test_minimal_defaults (void **state) {
-    (void)state;
+static void
+test_minimal_defaults (void **state)
+{
+    (void) state;
     ws_err_t err;
     ws_source_t *source = s_new (
         "{'name': 'eu-signups', 'url': 'https://crm.example/api?region=eu',"
@@ -69,8 +75,10 @@ static void test_minimal_defaults (void **state) {
     ws_source_destroy (NULL);
 }
 
-static void test_full (void **state) {
-    (void)state;
+static void
+test_full (void **state)
+{
+    (void) state;
     ws_err_t err;
     ws_source_t *source = s_new (
         "{'name': 'crm.eu_1', 'url': 'http://[::1]:8089/x#frag',"
@@ -129,7 +137,7 @@ static void test_full (void **state) {
 typedef struct {
     const char *def;
     const char *where;
-    const char *text; //  expected substring of err.text
+    const char *text;  //  expected substring of err.text
 } s_case_t;
 
 #define S_RULE "{'name': 'm', 'type': 'gauge', 'json': '/x'}"
@@ -275,16 +283,18 @@ static const s_case_t s_cases[] = {
      "/metrics/1", "same metric \"m\" and labels as /metrics/0"},
 };
 
-static void test_invalid (void **state) {
-    (void)state;
+static void
+test_invalid (void **state)
+{
+    (void) state;
     for (size_t i = 0; i < sizeof s_cases / sizeof s_cases[0]; i++) {
         ws_err_t err;
         ws_err_clear (&err);
         ws_source_t *source = s_new (s_cases[i].def, &err);
         if (source)
             fail_msg ("case %zu accepted: %s", i, s_cases[i].def);
-        if (err.code != WS_ERR_INPUT || strcmp (err.where, s_cases[i].where) ||
-            !strstr (err.text, s_cases[i].text))
+        if (err.code != WS_ERR_INPUT || strcmp (err.where, s_cases[i].where)
+            || !strstr (err.text, s_cases[i].text))
             fail_msg ("case %zu: got where \"%s\" text \"%s\", expected "
                       "where \"%s\" text with \"%s\"",
                       i, err.where, err.text, s_cases[i].where,
@@ -293,8 +303,10 @@ static void test_invalid (void **state) {
 }
 
 //  Limits that need generated input: 257 rules, 65 labels, a long metric.
-static void test_limits (void **state) {
-    (void)state;
+static void
+test_limits (void **state)
+{
+    (void) state;
     ws_err_t err;
     json_t *def = s_parse ("{'name': 's', 'url': 'https://h', 'metrics': []}");
     json_t *metrics = json_object_get (def, "metrics");
@@ -355,14 +367,18 @@ static void test_limits (void **state) {
     json_decref (def);
 }
 
-static char *s_dump (json_t *def) {
+static char *
+s_dump (json_t *def)
+{
     char *text = json_dumps (def, JSON_COMPACT | JSON_SORT_KEYS);
     assert_non_null (text);
     return text;
 }
 
-static void test_round_trip (void **state) {
-    (void)state;
+static void
+test_round_trip (void **state)
+{
+    (void) state;
     static const char *defs[] = {
         "{'name': 's', 'url': 'http://h', 'metrics': [{'name': 'm', 'type': "
         "'gauge', 'json': '/x'}]}",
@@ -439,8 +455,10 @@ static void test_round_trip (void **state) {
     ws_source_destroy (&source);
 }
 
-static void test_names (void **state) {
-    (void)state;
+static void
+test_names (void **state)
+{
+    (void) state;
     assert_string_equal (ws_metric_type_name (WS_METRIC_GAUGE), "gauge");
     assert_string_equal (ws_metric_type_name (WS_METRIC_COUNTER), "counter");
     assert_string_equal (ws_metric_type_name (WS_METRIC_PER_PERIOD),
@@ -453,7 +471,9 @@ static void test_names (void **state) {
     assert_string_equal (ws_agg_name (WS_AGG_AVG), "avg");
 }
 
-int main (void) {
+int
+main (void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_minimal_defaults),
         cmocka_unit_test (test_full),

@@ -30,6 +30,11 @@
 #include "ws_msg.h"
 #include "ws_results.h"
 
+//  Ten times U+00E9 (two bytes each in UTF-8).
+#define S_E10                                                                  \
+    "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9" \
+    "\xc3\xa9"
+
 static struct MHD_Daemon *s_daemon;
 static int s_port;
 static void *s_context;
@@ -59,7 +64,8 @@ s_handler (void *cls, struct MHD_Connection *connection, const char *url,
             nanosleep (&ts, NULL);
         }
         body = "{\"data\": {\"count\": 3, \"label\": \"n/a\"},"
-               " \"items\": [{\"x\": 1}, {\"x\": 2.5}]}";
+               " \"items\": [{\"x\": 1}, {\"x\": 2.5}],"
+               " \"text\": \"a" S_E10 S_E10 S_E10 "\"}";
         status = 200;
     }
     struct MHD_Response *response = MHD_create_response_from_buffer (
@@ -458,11 +464,52 @@ test_drain_timeout (void **state)
     s_bind ();
     s_start_worker ("300ms");
     ws_msg_t *ready = s_expect (WS_MSG_READY, 5000, NULL);
-    json_t *jobs = json_array ();
-    json_array_append_new (jobs, s_job (11, "/json", ""));
+    //  Whole numbers go as JSON integers; error texts cut inside a UTF-8
+    //  character (at 40 bytes of a found string, at the 256 bytes of an
+    //  error) still make a valid RESULT.
+    char url[128], pointer[400];
+    snprintf (url, sizeof url, "http://127.0.0.1:%d/json", s_port);
+    snprintf (pointer, sizeof pointer, "/%s",
+              S_E10 S_E10 S_E10 S_E10 S_E10 S_E10 S_E10 S_E10 S_E10 S_E10 S_E10
+                  S_E10 S_E10 S_E10 S_E10);
+    json_t *jobs = json_pack (
+        "[{s:i, s:i, s:s, s:I, s:I, s:i, s:{s:s, s:s, s:[{s:s, s:s, s:s}, "
+        "{s:s, s:s, s:s}, {s:s, s:s, s:s}]}}]",
+        "id", 11, "attempt", 1, "kind", "collect", "tick",
+        (json_int_t) 1700000000000LL, "deadline",
+        (json_int_t) (ws_wall_ms () + 5000), "source_id", 7, "source", "name",
+        "crm", "url", url, "metrics", "name", "whole", "type", "gauge", "json",
+        "/data/count", "name", "text", "type", "gauge", "json", "/text", "name",
+        "lab_x", "type", "gauge", "json", pointer);
+    assert_non_null (jobs);
+    //  A job whose deadline passed: answered, not fetched.
+    json_t *late = s_job (12, "/json", "");
+    json_object_set_new (late, "deadline", json_integer (1000));
+    json_array_append_new (jobs, late);
     s_send_to (ready, WS_MSG_JOB, json_pack ("{s:o}", "jobs", jobs));
-    ws_msg_t *msg = s_expect_alive (WS_MSG_RESULT, 3000, ready);
-    ws_msg_destroy (&msg);
+    json_t *by_id = s_collect_results (2, 3000);
+    json_t *result = json_object_get (by_id, "12");
+    assert_string_equal (
+        json_string_value (json_object_get (result, "error_kind")), "timeout");
+    assert_string_equal (json_string_value (json_object_get (result, "error")),
+                         "the job's deadline passed before it started");
+    assert_int_equal (
+        json_integer_value (json_object_get (result, "http_status")), 0);
+    result = json_object_get (by_id, "11");
+    json_t *value = json_object_get (
+        json_array_get (json_object_get (result, "samples"), 0), "value");
+    assert_true (json_is_integer (value));
+    assert_int_equal (json_integer_value (value), 3);
+    const char *error = json_string_value (json_object_get (result, "error"));
+    assert_non_null (strstr (error,
+                             "rule 'text' /text: found string \"a" S_E10
+                             "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                             "\xc3\xa9\xc3\xa9\xc3\xa9...\", expected a "
+                             "number; rule 'lab_x' /" S_E10));
+    //  The second error was cut inside a character: that byte is '?'.
+    assert_int_equal (error[strlen (error) - 1], '?');
+    json_decref (by_id);
+    ws_msg_t *msg;
     int64_t start = ws_clock_ms ();
     kill (s_child, SIGTERM);
     msg = s_expect_alive (WS_MSG_DISCONNECT, 3000, ready);
