@@ -9,6 +9,7 @@
 #include <zmq.h>
 
 #include "ws_coord_private.h"
+#include "ws_buf.h"
 #include "ws_log.h"
 #include "ws_msg.h"
 
@@ -196,9 +197,13 @@ s_schedule_due (ws_coord_t *self)
     }
 }
 
-static json_t *
-s_job_json (ws_coord_t *self, s_job_t *job, ws_sched_source_t *source,
-            int64_t now)
+//  Append one job to a JOB body being built as text. The source's
+//  definition was encoded once when it was loaded (def_text): encoding it
+//  again for every tick was the coordinator's largest cost per job.
+//  test_ws_coord checks that these bodies pass ws_msg_validate.
+static void
+s_job_append (ws_buf_t *body, s_job_t *job, ws_sched_source_t *source,
+              int64_t now)
 {
     int retries = ws_source_retries (source->source);
     int64_t timeout = ws_source_timeout_ms (source->source);
@@ -206,12 +211,15 @@ s_job_json (ws_coord_t *self, s_job_t *job, ws_sched_source_t *source,
     //  for the round trip.
     int64_t budget = timeout * (retries + 1) + (250LL << retries) + 5000;
     job->deadline = now + budget;
-    (void) self;
-    return json_pack ("{s:I, s:i, s:s, s:I, s:I, s:I, s:O}", "id",
-                      (json_int_t) job->id, "attempt", job->attempt, "kind",
-                      "collect", "tick", (json_int_t) job->tick, "deadline",
-                      (json_int_t) job->deadline, "source_id",
-                      (json_int_t) job->source_id, "source", source->def);
+    if (ws_buf_printf (body,
+                       "%s{\"id\":%" PRIu64 ",\"attempt\":%d,\"kind\":"
+                       "\"collect\",\"tick\":%" PRId64 ",\"deadline\":%" PRId64
+                       ",\"source_id\":%" PRId64 ",\"source\":",
+                       body->len > 9 ? "," : "", job->id, job->attempt,
+                       job->tick, job->deadline, job->source_id)
+        || ws_buf_append (body, source->def_text, strlen (source->def_text))
+        || ws_buf_append (body, "}", 1))
+        abort ();  //  the loop's own bookkeeping: out of memory
 }
 
 typedef struct {
@@ -265,7 +273,10 @@ s_dispatch (ws_coord_t *self)
                 room = (int) share;
             if (room > self->dispatch_batch)
                 room = self->dispatch_batch;
-            json_t *jobs = json_array ();
+            ws_buf_t body;
+            ws_buf_init (&body, WS_MSG_MAX_BODY);
+            ws_buf_append (&body, "{\"jobs\":[", 9);
+            size_t count = 0;
             while (room > 0 && self->queue_head) {
                 s_job_t *job = s_queue_pop (self);
                 ws_sched_source_t *source =
@@ -276,18 +287,26 @@ s_dispatch (ws_coord_t *self)
                 }
                 job->worker = worker;
                 worker->in_flight++;
-                json_array_append_new (jobs, s_job_json (self, job, source, now));
+                s_job_append (&body, job, source, now);
+                count++;
                 room--;
             }
-            size_t count = json_array_size (jobs);
             if (count) {
+                ws_buf_append (&body, "]}", 2);
                 self->stats.jobs_dispatched += count;
-                s_send_worker (self, worker, WS_MSG_JOB,
-                               json_pack ("{s:o}", "jobs", jobs));
+                char *text = ws_buf_steal (&body);
+                ws_err_t err;
+                if (ws_msg_send_text (self->workers, worker->id, worker->id_len,
+                                      WS_MSG_JOB, &text, &err)) {
+                    ws_info ("worker '%s': send JOB failed: %s", worker->name,
+                             err.text);
+                    worker->last_seen = 0;  //  expired at the next cron
+                }
+                else
+                    worker->last_sent = ws_clock_ms ();
                 progress = true;
             }
-            else
-                json_decref (jobs);
+            ws_buf_free (&body);
         }
     }
     free (list.items);
@@ -432,7 +451,10 @@ s_on_result (ws_coord_t *self, s_worker_t *worker, json_t *result, int64_t now)
     s_rows_reserve (self, count);
     size_t index;
     json_t *sample;
-    json_t *latest = count ? json_array () : NULL;
+    //  The newest values for 'watershed sources', as JSON text.
+    ws_buf_t latest;
+    ws_buf_init (&latest, 64 * 1024);
+    ws_buf_append (&latest, "[", 1);
     json_array_foreach (samples, index, sample) {
         const char *metric = json_string_value (json_object_get (sample, "metric"));
         json_t *labels = json_object_get (sample, "labels");
@@ -443,36 +465,57 @@ s_on_result (ws_coord_t *self, s_worker_t *worker, json_t *result, int64_t now)
                : strcmp (type, "per_period") == 0 ? "per_period"
                                                   : "gauge";
         double value = json_number_value (json_object_get (sample, "value"));
-        int64_t period = 0;
-        for (size_t r = 0; r < ws_source_rule_count (source->source); r++) {
-            const ws_rule_t *rule = ws_source_rule (source->source, r);
-            if (strcmp (rule->metric, metric) == 0)
-                period = rule->period_ms;
+        //  A sample of one of the source's own rules (all of them, until
+        //  rules take labels from the document) finds its series id on
+        //  the rule, without building the cache key.
+        int64_t period = 0, ref = 0;
+        const ws_rule_t *rule = NULL;
+        size_t r;
+        for (r = 0; r < ws_source_rule_count (source->source); r++) {
+            rule = ws_source_rule (source->source, r);
+            if (strcmp (rule->metric, metric) == 0
+                && json_equal (rule->labels, labels))
+                break;
         }
-        int64_t ref = s_series_ref (self, metric, labels, type, period, source_id);
+        if (r < ws_source_rule_count (source->source)) {
+            period = rule->period_ms;
+            ref = source->rule_series[r];
+        }
+        else
+            rule = NULL;
+        if (!ref)
+            ref = s_series_ref (self, metric, labels, type, period, source_id);
         if (!ref)
             continue;
+        if (rule && ref > 0)
+            source->rule_series[r] = ref;
         s_buffer_t *buffer = &self->buffer;
         buffer->series[buffer->rows] = ref;
         buffer->ts[buffer->rows] = tick;
         buffer->values[buffer->rows] = value;
         buffer->rows++;
-        if (index < 16)
-            json_array_append_new (latest, json_pack ("{s:s, s:O, s:f}", "metric",
-                                                      metric, "labels", labels,
-                                                      "value", value));
+        if (index < 16) {
+            char *labels_text = rule ? NULL : json_dumps (labels, JSON_COMPACT);
+            //  Metric names are [A-Za-z0-9_:.] (checked by ws_source and the
+            //  codec), safe to write between quotes.
+            ws_buf_printf (&latest, "%s{\"metric\":\"%s\",\"labels\":%s,"
+                           "\"value\":%.17g}",
+                           index ? "," : "", metric,
+                           rule ? rule->labels_text
+                                : labels_text ? labels_text : "{}",
+                           value);
+            free (labels_text);
+        }
     }
+    ws_buf_append (&latest, "]", 1);
     //  Only the newest tick speaks for the source's health: a late result
     //  of an older tick does not undo a newer failure.
-    if (tick >= source->last_tick) {
-        char *values = latest ? json_dumps (latest, JSON_COMPACT) : NULL;
+    if (tick >= source->last_tick)
         ws_sched_record (self->sched, source, tick, ok, count,
                          json_string_value (json_object_get (result, "error")),
                          json_string_value (json_object_get (result, "error_kind")),
-                         values, now);
-        free (values);
-    }
-    json_decref (latest);
+                         count ? latest.data : NULL, now);
+    ws_buf_free (&latest);
     s_ack_later (self, worker, job_id);
     if (!self->buffer.first_at)
         self->buffer.first_at = ws_clock_ms ();

@@ -23,6 +23,8 @@ s_source_free (void *value)
     free (source->name);
     ws_source_destroy (&source->source);
     json_decref (source->def);
+    free (source->def_text);
+    free (source->rule_series);
     free (source->last_error);
     free (source->last_error_kind);
     free (source->last_values);
@@ -171,6 +173,11 @@ ws_sched_load (ws_sched_t *self, json_t *rows, int64_t now_ms)
         source->name = strdup (ws_source_name (parsed));
         source->source = parsed;
         source->def = ws_source_to_json (parsed);
+        source->def_text = json_dumps (source->def, JSON_COMPACT);
+        source->rule_series =
+            calloc (ws_source_rule_count (parsed) + 1, sizeof (int64_t));
+        if (!source->def_text || !source->rule_series)
+            abort ();
         source->interval_ms = ws_source_interval_ms (parsed);
         source->phase_ms = s_phase (source->name, source->interval_ms);
         source->enabled = json_is_true (json_object_get (row, "enabled"))

@@ -23,7 +23,9 @@ typedef struct {
     int64_t id;
     char *name;             //  owns
     ws_source_t *source;    //  owns
-    json_t *def;            //  owns; normalised definition, sent in jobs
+    json_t *def;            //  owns; normalised definition
+    char *def_text;         //  owns; def as compact JSON, sent in jobs
+    int64_t *rule_series;   //  owns; series id per rule, 0 = not known yet
     int64_t interval_ms;
     int64_t phase_ms;       //  0 <= phase < interval
     bool enabled;

@@ -15,24 +15,19 @@
 //  each request, which keeps the server fast enough for benches.
 //
 //  GET /api/sales?region=eu|us|apac, /api/signups, /api/social, /health.
-#include <errno.h>
 #include <inttypes.h>
-#include <jansson.h>
 #include <math.h>
 #include <microhttpd.h>
-#include <netdb.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
+#include "ws_err.h"
+#include "ws_httpd.h"
 #include "ws_log.h"
 #include "ws_time.h"
 
@@ -40,19 +35,19 @@
 //  The model starts on 2024-01-01 (days since the Unix epoch): the trend
 //  and the "total" counters count from there.
 #define S_DAY0 INT64_C (19723)
-#define S_TREND_PER_DAY 0.0012 //  about +44% a year
+#define S_TREND_PER_DAY 0.0012  //  about +44% a year
 #define S_PI 3.14159265358979323846
 #define S_REGIONS 3
 #define S_NETWORKS 3
 
 typedef struct {
     const char *name;
-    int utc_offset;        //  hours, for the daily curve
-    double orders_per_day; //  on S_DAY0
-    double basket;         //  average order value
-    double abandon;        //  cart abandonment, mean
-    double trials_per_day; //  on S_DAY0
-    int64_t orders_before; //  orders before S_DAY0
+    int utc_offset;         //  hours, for the daily curve
+    double orders_per_day;  //  on S_DAY0
+    double basket;          //  average order value
+    double abandon;         //  cart abandonment, mean
+    double trials_per_day;  //  on S_DAY0
+    int64_t orders_before;  //  orders before S_DAY0
     int64_t signups_before;
 } region_t;
 
@@ -68,8 +63,8 @@ static const double s_work_week[7] = {0.55, 1.10, 1.15, 1.12, 1.08, 1.00, 0.60};
 
 typedef struct {
     const char *name;
-    int64_t before; //  followers on S_DAY0
-    double per_day; //  net new followers a day
+    int64_t before;  //  followers on S_DAY0
+    double per_day;  //  net new followers a day
 } network_t;
 
 static const network_t s_networks[S_NETWORKS] = {
@@ -78,26 +73,16 @@ static const network_t s_networks[S_NETWORKS] = {
 //  The bodies of the current second, shared by the pool threads.
 typedef struct {
     pthread_mutex_t lock;
-    int64_t second; //  wall-clock second they are for; -1 before the first
+    int64_t second;  //  wall-clock second they are for; -1 before the first
     char sales[S_REGIONS][256];
     size_t sales_len[S_REGIONS];
     char signups[512];
     size_t signups_len;
     char social[256];
     size_t social_len;
-    struct MHD_Response *health; //  owns; constant
-    struct MHD_Response *index;  //  owns; constant
+    struct MHD_Response *health;  //  owns; constant
+    struct MHD_Response *index;   //  owns; constant
 } demo_t;
-
-typedef struct {
-    const char *listen; //  borrowed from argv
-    unsigned port;
-    const char *port_file; //  borrowed from argv
-    unsigned threads;
-    unsigned max_connections;
-} options_t;
-
-static volatile sig_atomic_t s_stop = 0;
 
 //  --now: added to the wall clock, so a test can start the demo just
 //  before midnight or replay a given day.
@@ -106,13 +91,6 @@ static int64_t s_clock_offset_ms = 0;
 //  The request state of a GET or HEAD between the two calls MHD makes:
 //  an address, never read or freed.
 static char s_headers_seen;
-
-static void
-s_on_signal (int signum)
-{
-    (void) signum;
-    s_stop = 1;
-}
 
 // --------------------------------------------------------------------
 //  The model
@@ -134,7 +112,7 @@ s_mix (uint64_t x)
 static double
 s_unit (const char *series, int region, int64_t bucket)
 {
-    uint64_t hash = 14695981039346656037ull; //  FNV-1a of the series
+    uint64_t hash = 14695981039346656037ull;  //  FNV-1a of the series
     for (const char *p = series; *p; p++) {
         hash ^= (unsigned char) *p;
         hash *= 1099511628211ull;
@@ -196,8 +174,8 @@ s_day_share (const char *series, int region, int64_t day, int64_t ms_of_day)
     double done = 0, all = 0;
     for (int minute = 0; minute < 1440; minute++) {
         double weight =
-            s_daily_curve (minute / 60.0, s_regions[region].utc_offset) *
-            (0.6 + 0.8 * s_unit (series, region, day * 1440 + minute));
+            s_daily_curve (minute / 60.0, s_regions[region].utc_offset)
+            * (0.6 + 0.8 * s_unit (series, region, day * 1440 + minute));
         all += weight;
         if (minute < minute_now)
             done += weight;
@@ -237,14 +215,16 @@ s_format_sales (int region, int64_t now_ms, char *out, size_t size)
     //  during the day.
     double basket =
         r->basket * (1 + 0.06 * (2 * s_unit ("basket", region, day) - 1));
-    double revenue_today = (double) orders_day * basket *
-                           s_day_share ("revenue", region, day, ms_of_day);
+    double revenue_today = (double) orders_day * basket
+                           * s_day_share ("revenue", region, day, ms_of_day);
 
     double hours = (double) ms_of_day / 3600000.0;
     double local = fmod (hours + r->utc_offset + 48.0, 24.0);
     double abandon =
-        r->abandon + 0.04 * sin (2 * S_PI * (local - 14) / 24) +
-        0.05 * (2 * s_unit ("abandon", region, s_floor_div (now_ms, 5000)) - 1);
+        r->abandon + 0.04 * sin (2 * S_PI * (local - 14) / 24)
+        + 0.05
+              * (2 * s_unit ("abandon", region, s_floor_div (now_ms, 5000))
+                 - 1);
     abandon = abandon < 0 ? 0 : abandon > 1 ? 1 : abandon;
 
     char date[32];
@@ -273,12 +253,13 @@ s_format_signups (int64_t now_ms, char *out, size_t size)
         const region_t *r = &s_regions[region];
         int64_t trials_today = (int64_t) floor (
             (double) s_day_total ("trials", region, r->trials_per_day,
-                                  s_work_week, day) *
-            s_day_share ("trials", region, day, ms_of_day));
+                                  s_work_week, day)
+            * s_day_share ("trials", region, day, ms_of_day));
         int64_t signups_total =
-            r->signups_before +
-            (int64_t) floor ((double) s_signups_day (region, day) *
-                             s_day_share ("signups", region, day, ms_of_day));
+            r->signups_before
+            + (int64_t) floor (
+                (double) s_signups_day (region, day)
+                * s_day_share ("signups", region, day, ms_of_day));
         for (int64_t past = S_DAY0; past < day; past++)
             signups_total += s_signups_day (region, past);
         len +=
@@ -300,9 +281,9 @@ s_mentions_minute (int64_t minute)
     int64_t hour = s_floor_div (minute, 60);
     double viral = s_unit ("viral", 0, hour) > 0.93 ? 5.0 : 1.0;
     double hours = (double) (minute - s_floor_div (minute, 1440) * 1440) / 60;
-    return floor (2.5 * s_daily_curve (hours, 0) * viral *
-                      (0.5 + s_unit ("mentions", 0, minute)) +
-                  s_unit ("mentions-round", 0, minute));
+    return floor (2.5 * s_daily_curve (hours, 0) * viral
+                      * (0.5 + s_unit ("mentions", 0, minute))
+                  + s_unit ("mentions-round", 0, minute));
 }
 
 static int
@@ -315,18 +296,19 @@ s_format_social (int64_t now_ms, char *out, size_t size)
     for (int i = 0; i < S_NETWORKS; i++) {
         //  Steady growth, and a wobble of a few unfollows and follows
         //  every 10 s: a gauge, not a counter.
-        double wobble = 3 * (2 * s_unit (s_networks[i].name, 0,
-                                         s_floor_div (now_ms, 10000)) -
-                             1);
-        followers[i] = s_networks[i].before +
-                       llround (s_networks[i].per_day * days + wobble);
+        double wobble =
+            3
+            * (2 * s_unit (s_networks[i].name, 0, s_floor_div (now_ms, 10000))
+               - 1);
+        followers[i] = s_networks[i].before
+                       + llround (s_networks[i].per_day * days + wobble);
     }
     //  A sliding hour: the 59 whole minutes before this one, this
     //  minute's elapsed part and the rest of the minute an hour ago.
     int64_t minute = s_floor_div (now_ms, 60000);
     double fraction = (double) (now_ms - minute * 60000) / 60000.0;
-    double mentions = s_mentions_minute (minute) * fraction +
-                      s_mentions_minute (minute - 60) * (1 - fraction);
+    double mentions = s_mentions_minute (minute) * fraction
+                      + s_mentions_minute (minute - 60) * (1 - fraction);
     for (int64_t back = 1; back < 60; back++)
         mentions += s_mentions_minute (minute - back);
     return snprintf (out, size,
@@ -367,52 +349,8 @@ s_now_ms (void)
 {
     struct timespec ts;
     clock_gettime (CLOCK_REALTIME, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
-           s_clock_offset_ms;
-}
-
-static enum MHD_Result
-s_queue (struct MHD_Connection *connection, const char *url, unsigned status,
-         struct MHD_Response *response)
-{
-    ws_info ("%s: %u", url, status);
-    return MHD_queue_response (connection, status, response);
-}
-
-//  Reply with a copy of body (borrowed).
-static enum MHD_Result
-s_reply (struct MHD_Connection *connection, const char *url, unsigned status,
-         const char *body, size_t len)
-{
-    struct MHD_Response *response = MHD_create_response_from_buffer (
-        len, (void *) body, MHD_RESPMEM_MUST_COPY);
-    if (!response)
-        return MHD_NO;
-    MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE,
-                             "application/json");
-    MHD_add_response_header (response, MHD_HTTP_HEADER_CACHE_CONTROL,
-                             "no-store");
-    enum MHD_Result rc = s_queue (connection, url, status, response);
-    MHD_destroy_response (response);
-    return rc;
-}
-
-//  Reply {"error": text}; text may quote the request, so jansson
-//  escapes it.
-static enum MHD_Result
-s_reply_error (struct MHD_Connection *connection, const char *url,
-               unsigned status, const char *text)
-{
-    json_t *doc = json_object ();
-    json_object_set_new (doc, "error", json_string (text));
-    char *body = json_dumps (doc, JSON_COMPACT);
-    json_decref (doc);
-    const char *fallback = "{\"error\":\"demo: out of memory\"}";
-    enum MHD_Result rc =
-        s_reply (connection, url, status, body ? body : fallback,
-                 strlen (body ? body : fallback));
-    free (body);
-    return rc;
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000
+           + s_clock_offset_ms;
 }
 
 typedef enum { BODY_SALES, BODY_SIGNUPS, BODY_SOCIAL } body_t;
@@ -435,9 +373,9 @@ s_reply_current (demo_t *self, struct MHD_Connection *connection,
         memcpy (body, source, len);
     pthread_mutex_unlock (&self->lock);
     if (len == 0 || len > sizeof body)
-        return s_reply_error (connection, url, 500,
-                              "demo: a body did not fit its buffer");
-    return s_reply (connection, url, 200, body, len);
+        return ws_httpd_reply_error (connection, url, 500,
+                                     "demo: a body did not fit its buffer");
+    return ws_httpd_reply (connection, url, 200, body, len);
 }
 
 static enum MHD_Result
@@ -446,16 +384,17 @@ s_serve_sales (demo_t *self, struct MHD_Connection *connection, const char *url)
     const char *name = MHD_lookup_connection_value (
         connection, MHD_GET_ARGUMENT_KIND, "region");
     if (!name)
-        return s_reply_error (connection, url, 400,
-                              "query 'region': missing, expected eu, us or "
-                              "apac");
+        return ws_httpd_reply_error (
+            connection, url, 400,
+            "query 'region': missing, expected eu, us or "
+            "apac");
     for (int region = 0; region < S_REGIONS; region++)
         if (strcmp (name, s_regions[region].name) == 0)
             return s_reply_current (self, connection, url, BODY_SALES, region);
     char text[200];
     snprintf (text, sizeof text,
               "query 'region': found '%.64s', expected eu, us or apac", name);
-    return s_reply_error (connection, url, 400, text);
+    return ws_httpd_reply_error (connection, url, 400, text);
 }
 
 static enum MHD_Result
@@ -478,7 +417,7 @@ s_on_request (void *cls, struct MHD_Connection *connection, const char *url,
         char text[200];
         snprintf (text, sizeof text, "method '%.64s': expected GET or HEAD",
                   method);
-        return s_reply_error (connection, url, 405, text);
+        return ws_httpd_reply_error (connection, url, 405, text);
     }
     if (strcmp (url, "/api/sales") == 0)
         return s_serve_sales (self, connection, url);
@@ -487,30 +426,19 @@ s_on_request (void *cls, struct MHD_Connection *connection, const char *url,
     if (strcmp (url, "/api/social") == 0)
         return s_reply_current (self, connection, url, BODY_SOCIAL, 0);
     if (strcmp (url, "/health") == 0)
-        return s_queue (connection, url, 200, self->health);
+        return ws_httpd_queue (connection, url, 200, self->health);
     if (strcmp (url, "/") == 0)
-        return s_queue (connection, url, 200, self->index);
+        return ws_httpd_queue (connection, url, 200, self->index);
     char text[300];
     snprintf (text, sizeof text,
               "path '%.128s': not found, try /api/sales?region=eu, "
               "/api/signups, /api/social or /health",
               url);
-    return s_reply_error (connection, url, 404, text);
-}
-
-static struct MHD_Response *
-s_static_response (const char *body)
-{
-    struct MHD_Response *response = MHD_create_response_from_buffer (
-        strlen (body), (void *) body, MHD_RESPMEM_PERSISTENT);
-    if (response)
-        MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE,
-                                 "application/json");
-    return response;
+    return ws_httpd_reply_error (connection, url, 404, text);
 }
 
 // --------------------------------------------------------------------
-//  Process: options, listening, signals
+//  Process: options
 
 static void
 s_usage (FILE *out)
@@ -533,275 +461,61 @@ s_usage (FILE *out)
              "/api/social /health\n");
 }
 
-//  Parse a whole decimal number in [min, max]. 0 or -1.
+//  --now TIME: run as if the clock read TIME at start.
 static int
-s_parse_ulong (const char *text, unsigned long min, unsigned long max,
-               unsigned long *out)
+s_on_option (void *arg, const char *name, const char *value)
 {
-    if (!text || *text < '0' || *text > '9')
+    (void) arg;
+    (void) name;
+    int64_t now_ms;
+    ws_err_t err;
+    if (ws_iso8601_parse (value, &now_ms, &err)) {
+        ws_error ("option --now: %s", err.text);
         return -1;
-    char *end;
-    errno = 0;
-    unsigned long value = strtoul (text, &end, 10);
-    if (errno || *end || value < min || value > max)
-        return -1;
-    *out = value;
+    }
+    s_clock_offset_ms = now_ms - s_now_ms ();
     return 0;
-}
-
-//  Take "--name value" or "--name=value". Returns the value, or NULL if
-//  argv[*i] is not this option.
-static const char *
-s_option (int argc, char **argv, int *i, const char *name, bool *missing)
-{
-    size_t len = strlen (name);
-    if (strncmp (argv[*i], name, len) != 0)
-        return NULL;
-    if (argv[*i][len] == '=')
-        return argv[*i] + len + 1;
-    if (argv[*i][len] != '\0')
-        return NULL;
-    if (*i + 1 >= argc) {
-        *missing = true;
-        return NULL;
-    }
-    return argv[++*i];
-}
-
-static int
-s_parse_options (int argc, char **argv, options_t *options)
-{
-    *options = (options_t){.listen = "127.0.0.1",
-                           .port = 8089,
-                           .threads = 2,
-                           .max_connections = 8192};
-    for (int i = 1; i < argc; i++) {
-        bool missing = false;
-        const char *value;
-        unsigned long number;
-        if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0) {
-            s_usage (stdout);
-            exit (0);
-        }
-        else if ((value = s_option (argc, argv, &i, "--listen", &missing)))
-            options->listen = value;
-        else if ((value = s_option (argc, argv, &i, "--port-file", &missing)))
-            options->port_file = value;
-        else if ((value = s_option (argc, argv, &i, "--port", &missing))) {
-            if (s_parse_ulong (value, 0, 65535, &number)) {
-                ws_error ("option --port '%s': expected an integer 0..65535",
-                          value);
-                return -1;
-            }
-            options->port = (unsigned) number;
-        }
-        else if ((value = s_option (argc, argv, &i, "--threads", &missing))) {
-            if (s_parse_ulong (value, 1, 64, &number)) {
-                ws_error ("option --threads '%s': expected an integer 1..64",
-                          value);
-                return -1;
-            }
-            options->threads = (unsigned) number;
-        }
-        else if ((value = s_option (argc, argv, &i, "--max-connections",
-                                    &missing))) {
-            if (s_parse_ulong (value, 1, 1000000, &number)) {
-                ws_error ("option --max-connections '%s': expected an "
-                          "integer 1..1000000",
-                          value);
-                return -1;
-            }
-            options->max_connections = (unsigned) number;
-        }
-        else if ((value = s_option (argc, argv, &i, "--log-level", &missing))) {
-            int level = ws_log_level_parse (value);
-            if (level < 0) {
-                ws_error ("option --log-level '%s': expected error, "
-                          "warning, notice, info or debug",
-                          value);
-                return -1;
-            }
-            ws_log_set_level ((ws_log_level_t) level);
-        }
-        else if ((value = s_option (argc, argv, &i, "--now", &missing))) {
-            int64_t now_ms;
-            ws_err_t err;
-            if (ws_iso8601_parse (value, &now_ms, &err)) {
-                ws_error ("option --now: %s", err.text);
-                return -1;
-            }
-            s_clock_offset_ms = now_ms - s_now_ms ();
-        }
-        if (missing) {
-            ws_error ("option %s: missing its value", argv[i]);
-            return -1;
-        }
-        if (!value) {
-            ws_error ("option '%s': unknown (try --help)", argv[i]);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-//  Each connection is a file descriptor: raise the soft limit to fit the
-//  connection limit, or lower the connection limit to fit the hard one.
-static unsigned
-s_fit_fd_limit (unsigned want)
-{
-    struct rlimit limit;
-    rlim_t need = (rlim_t) want + 64;
-    if (getrlimit (RLIMIT_NOFILE, &limit))
-        return want;
-    if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < need) {
-        limit.rlim_cur =
-            (limit.rlim_max == RLIM_INFINITY || limit.rlim_max >= need)
-                ? need
-                : limit.rlim_max;
-        setrlimit (RLIMIT_NOFILE, &limit);
-        getrlimit (RLIMIT_NOFILE, &limit);
-    }
-    if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < need) {
-        unsigned fit =
-            limit.rlim_cur > 128 ? (unsigned) limit.rlim_cur - 64 : 64;
-        ws_warning ("connection limit %u: open files limited to %lu, "
-                    "using %u",
-                    want, (unsigned long) limit.rlim_cur, fit);
-        return fit;
-    }
-    return want;
-}
-
-static int
-s_resolve (const char *listen, struct sockaddr_storage *address)
-{
-    struct addrinfo hints = {.ai_family = AF_UNSPEC,
-                             .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE};
-    struct addrinfo *found = NULL;
-    int rc = getaddrinfo (listen, NULL, &hints, &found);
-    if (rc || !found) {
-        ws_error ("option --listen '%s': %s", listen,
-                  rc ? gai_strerror (rc) : "no address");
-        return -1;
-    }
-    memcpy (address, found->ai_addr, found->ai_addrlen);
-    freeaddrinfo (found);
-    return 0;
-}
-
-static void
-s_mhd_log (void *cls, const char *fmt, va_list args)
-{
-    (void) cls;
-    char text[512];
-    vsnprintf (text, sizeof text, fmt, args);
-    size_t len = strlen (text);
-    while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
-        text[--len] = '\0';
-    ws_warning ("http: %s", text);
-}
-
-static int
-s_write_port_file (const char *path, unsigned port)
-{
-    size_t len = strlen (path) + 5;
-    char *tmp = malloc (len);
-    if (!tmp)
-        return -1;
-    snprintf (tmp, len, "%s.tmp", path);
-    FILE *file = fopen (tmp, "w");
-    int rc = -1;
-    if (file) {
-        bool wrote = fprintf (file, "%u\n", port) > 0;
-        if (fclose (file) == 0 && wrote && rename (tmp, path) == 0)
-            rc = 0;
-    }
-    if (rc)
-        ws_error ("port file '%s': %s", path, strerror (errno));
-    free (tmp);
-    return rc;
 }
 
 int
 main (int argc, char **argv)
 {
     ws_log_init ('D', false);
-    options_t options;
-    if (s_parse_options (argc, argv, &options))
+    ws_httpd_config_t config;
+    ws_httpd_config_init (&config);
+    config.port = 8089;
+    static const char *const names[] = {"--now", NULL};
+    int parsed =
+        ws_httpd_config_parse (&config, argc, argv, names, s_on_option, NULL);
+    if (parsed == 1)
+        s_usage (stdout);
+    if (parsed)
+        return parsed == 1 ? 0 : 2;
+    ws_httpd_t *httpd = ws_httpd_new (&config);
+    if (!httpd)
         return 2;
-    struct sockaddr_storage address;
-    if (s_resolve (options.listen, &address))
-        return 2;
-    bool ipv6 = address.ss_family == AF_INET6;
-    if (ipv6)
-        ((struct sockaddr_in6 *) &address)->sin6_port =
-            htons ((uint16_t) options.port);
-    else
-        ((struct sockaddr_in *) &address)->sin_port =
-            htons ((uint16_t) options.port);
-
-    //  Signals go to this thread only: block them before MHD starts its
-    //  threads (which inherit the mask), wait for them in sigsuspend.
-    sigset_t block, unblocked;
-    sigemptyset (&block);
-    sigaddset (&block, SIGTERM);
-    sigaddset (&block, SIGINT);
-    pthread_sigmask (SIG_BLOCK, &block, &unblocked);
-    struct sigaction action;
-    memset (&action, 0, sizeof action);
-    sigemptyset (&action.sa_mask);
-    action.sa_handler = s_on_signal;
-    sigaction (SIGTERM, &action, NULL);
-    sigaction (SIGINT, &action, NULL);
-    action.sa_handler = SIG_IGN;
-    sigaction (SIGPIPE, &action, NULL);
 
     static demo_t demo = {.second = -1};
     demo_t *self = &demo;
     pthread_mutex_init (&self->lock, NULL);
-    self->health = s_static_response ("{\"ok\":true}");
-    self->index = s_static_response (
+    static const char health[] = "{\"ok\":true}";
+    static const char index[] =
         "{\"name\":\"watershed-demo\",\"endpoints\":[\"/api/sales?region=eu\","
         "\"/api/sales?region=us\",\"/api/sales?region=apac\","
-        "\"/api/signups\",\"/api/social\",\"/health\"]}");
+        "\"/api/signups\",\"/api/social\",\"/health\"]}";
+    self->health = ws_httpd_response (health, sizeof health - 1, true);
+    self->index = ws_httpd_response (index, sizeof index - 1, true);
     if (!self->health || !self->index) {
         ws_error ("demo: out of memory at start");
         return 1;
     }
-    unsigned connections = s_fit_fd_limit (options.max_connections);
-    struct MHD_Daemon *daemon = MHD_start_daemon (
-        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
-            (ipv6 ? MHD_USE_IPv6 : 0),
-        (uint16_t) options.port, NULL, NULL, s_on_request, self,
-        MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, (void *) NULL,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &address,
-        MHD_OPTION_THREAD_POOL_SIZE, options.threads,
-        MHD_OPTION_CONNECTION_LIMIT, connections, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned) 120, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned) 4096,
-        MHD_OPTION_END);
-    int rc = 0;
-    if (!daemon) {
-        ws_error ("listen %s port %u: cannot start the HTTP server "
-                  "(address in use or not available?)",
-                  options.listen, options.port);
-        rc = 1;
-    }
-    else {
-        const union MHD_DaemonInfo *info =
-            MHD_get_daemon_info (daemon, MHD_DAEMON_INFO_BIND_PORT);
-        unsigned port = info ? info->port : options.port;
-        if (options.port_file && s_write_port_file (options.port_file, port))
-            rc = 1;
-        else {
-            ws_notice ("listening on http://%s%s%s:%u", ipv6 ? "[" : "",
-                       options.listen, ipv6 ? "]" : "", port);
-            while (!s_stop)
-                sigsuspend (&unblocked);
-            ws_notice ("stopping on signal");
-        }
-        MHD_stop_daemon (daemon);
-    }
+    int rc = ws_httpd_start (httpd, MHD_USE_EPOLL_INTERNAL_THREAD, s_on_request,
+                             self, NULL, NULL)
+                 ? 1
+                 : 0;
+    if (rc == 0)
+        ws_httpd_run (httpd, NULL);
+    ws_httpd_destroy (&httpd);
     MHD_destroy_response (self->health);
     MHD_destroy_response (self->index);
     pthread_mutex_destroy (&self->lock);

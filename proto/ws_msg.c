@@ -1167,12 +1167,27 @@ ws_msg_send (ws_msg_t **self_p, void *socket, ws_err_t *err)
     *self_p = NULL;
     if (!self)
         return ws_err_set (err, WS_ERR_PROTO, "send: no message");
-    const char *name = s_names[s_id_valid (self->id) ? self->id : 0];
     char *text = ws_msg_encode_body (self, err);
-    if (!text) {
-        ws_msg_destroy (&self);
-        return -1;
-    }
+    int rc = text ? ws_msg_send_text (socket, self->routing_id,
+                                      self->routing_id_len, self->id, &text,
+                                      err)
+                  : -1;
+    ws_msg_destroy (&self);
+    return rc;
+}
+
+int
+ws_msg_send_text (void *socket, const uint8_t *routing_id,
+                  size_t routing_id_len, ws_msg_id_t id, char **body_p,
+                  ws_err_t *err)
+{
+    assert (socket);
+    assert (body_p);
+    char *text = *body_p;
+    *body_p = NULL;
+    const char *name = s_names[s_id_valid (id) ? id : 0];
+    if (!text)
+        return ws_err_set (err, WS_ERR_PROTO, "%s: send: no body", name);
     //  The routing id is for a ROUTER only; without one a ROUTER would
     //  take the signature for the peer's id.
     int type = 0;
@@ -1180,20 +1195,18 @@ ws_msg_send (ws_msg_t **self_p, void *socket, ws_err_t *err)
     if (zmq_getsockopt (socket, ZMQ_TYPE, &type, &type_len)) {
         int code = errno;
         free (text);
-        ws_msg_destroy (&self);
         return s_send_fail (err, name, code);
     }
     bool router = type == ZMQ_ROUTER;
-    if (router && !self->routing_id_len) {
+    if (router && !routing_id_len) {
         free (text);
-        ws_msg_destroy (&self);
         return ws_err_set (err, WS_ERR_PROTO,
                            "%s: send: no routing id for a ROUTER socket", name);
     }
     bool first = true;
     if (router) {
-        if (s_send_frame (socket, self->routing_id, self->routing_id_len,
-                          ZMQ_SNDMORE, first))
+        if (s_send_frame (socket, routing_id, routing_id_len, ZMQ_SNDMORE,
+                          first))
             goto failed;
         first = false;
     }
@@ -1208,7 +1221,6 @@ ws_msg_send (ws_msg_t **self_p, void *socket, ws_err_t *err)
     if (zmq_msg_init_data (&body, text, len, s_free_body, NULL)) {
         int code = errno;
         free (text);
-        ws_msg_destroy (&self);
         return s_send_fail (err, name, code);
     }
     text = NULL;
@@ -1219,15 +1231,12 @@ ws_msg_send (ws_msg_t **self_p, void *socket, ws_err_t *err)
     if (rc == -1) {
         int code = errno;
         zmq_msg_close (&body);
-        ws_msg_destroy (&self);
         return s_send_fail (err, name, code);
     }
-    ws_msg_destroy (&self);
     return 0;
 
 failed:;
     int code = errno;
     free (text);
-    ws_msg_destroy (&self);
     return s_send_fail (err, name, code);
 }

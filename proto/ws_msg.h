@@ -72,6 +72,15 @@ int ws_msg_validate (ws_msg_id_t id, json_t *body, ws_err_t *err);
 //  ZMQ_ROUTER_MANDATORY and a peer that is gone), WS_ERR_SYSTEM else.
 int ws_msg_send (ws_msg_t **self_p, void *socket, ws_err_t *err);
 
+//  Send a body that is already encoded (compact JSON, NUL-terminated,
+//  malloc'd; takes ownership of *body_p and NULLs it, also on failure),
+//  with the routing id on a ROUTER. The body is NOT validated: this is
+//  for a sender's own encoder on a hot path (the coordinator's JOB
+//  batches), whose output its unit test checks with ws_msg_validate.
+int ws_msg_send_text (void *socket, const uint8_t *routing_id,
+                      size_t routing_id_len, ws_msg_id_t id, char **body_p,
+                      ws_err_t *err);
+
 //  Receive one whole message (all its frames) from the socket. Set
 //  router when the socket is a ROUTER (a routing-id frame comes first).
 //  Returns the message, or NULL with *err: EAGAIN when flags has

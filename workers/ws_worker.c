@@ -16,6 +16,7 @@
 #include "ws_extract_json.h"
 #include "ws_fetch.h"
 #include "ws_log.h"
+#include "ws_map.h"
 #include "ws_msg.h"
 #include "ws_paths.h"
 #include "ws_results.h"
@@ -66,6 +67,19 @@ static const ws_config_entry_t s_entries[] = {
 
 typedef struct s_job_t s_job_t;
 
+//  A parsed source definition, shared by the jobs of that source while
+//  its definition stays the same. Parsing and checking the definition
+//  was a worker's largest cost per job; the cache changes nothing a job
+//  sees (an entry is used only for a definition json_equal to its own),
+//  so the worker stays stateless in behaviour. Entries are counted:
+//  a job holds one while it runs; a replaced entry goes when its last
+//  job ends.
+typedef struct {
+    json_t *def;           //  owns (a reference)
+    ws_source_t *source;   //  owns
+    int refs;              //  the cache's own, plus one per job
+} s_cached_source_t;
+
 struct s_job_t {
     ws_worker_t *worker;  //  borrowed; the owner
     int64_t id;
@@ -73,7 +87,8 @@ struct s_job_t {
     int64_t tick;
     int64_t deadline;
     int64_t source_id;
-    ws_source_t *source;  //  owns
+    ws_source_t *source;  //  borrowed from cached
+    s_cached_source_t *cached;  //  one reference
     s_job_t *next;        //  free list
     s_job_t *all_next;    //  every job allocated, for ws_worker_destroy
 };
@@ -102,6 +117,7 @@ struct _ws_worker_t {
     int drain_timer;
     size_t running;          //  jobs in progress
     s_job_t *free_jobs;      //  pool
+    ws_map_t *sources;       //  source id -> s_cached_source_t
     s_job_t *all_jobs;       //  owns every job, running or pooled
     size_t dropped;          //  results dropped since the last warning
     int64_t dropped_warned;  //  ws_clock_ms of that warning
@@ -285,12 +301,57 @@ s_job_get (ws_worker_t *self)
 }
 
 static void
+s_cached_unref (s_cached_source_t *cached)
+{
+    if (cached && --cached->refs == 0) {
+        json_decref (cached->def);
+        ws_source_destroy (&cached->source);
+        free (cached);
+    }
+}
+
+static void
+s_cached_free (void *value)
+{
+    s_cached_unref (value);
+}
+
+//  The parsed source for a job's definition: the cached one when the
+//  definition is unchanged, else a new one (replacing the cached).
+//  Returns a reference, or NULL with *err for an invalid definition.
+static s_cached_source_t *
+s_source_for (ws_worker_t *self, int64_t source_id, json_t *def,
+              ws_err_t *err)
+{
+    s_cached_source_t *cached = ws_map_get_int (self->sources,
+                                                (uint64_t) source_id);
+    if (!cached || !json_equal (cached->def, def)) {
+        ws_source_t *source = ws_source_new (def, err);
+        if (!source)
+            return NULL;
+        cached = calloc (1, sizeof *cached);
+        if (!cached)
+            abort ();
+        cached->def = json_incref (def);
+        cached->source = source;
+        cached->refs = 1;
+        ws_map_put_int (self->sources, (uint64_t) source_id, cached);
+    }
+    cached->refs++;
+    return cached;
+}
+
+static void
 s_job_put (ws_worker_t *self, s_job_t *job)
 {
-    ws_source_destroy (&job->source);
+    s_cached_unref (job->cached);
+    job->cached = NULL;
+    job->source = NULL;
     job->next = self->free_jobs;
     self->free_jobs = job;
 }
+
+static void s_store (ws_worker_t *self, int64_t id, char **text_p, size_t len);
 
 static void
 s_keep (ws_worker_t *self, int64_t id, json_t *result)
@@ -320,8 +381,14 @@ s_keep (ws_worker_t *self, int64_t id, json_t *result)
         ws_error ("worker: out of memory");
         abort ();
     }
-    self->dropped +=
-        ws_results_add (self->results, (uint64_t) id, &text, strlen (text));
+    s_store (self, id, &text, strlen (text));
+}
+
+//  Keep an encoded result until its ACK. Takes ownership of *text_p.
+static void
+s_store (ws_worker_t *self, int64_t id, char **text_p, size_t len)
+{
+    self->dropped += ws_results_add (self->results, (uint64_t) id, text_p, len);
     int64_t now = ws_clock_ms ();
     if (self->dropped && now - self->dropped_warned >= 10000) {
         ws_warning ("worker '%s': %zu results dropped, over max-unacked "
@@ -447,6 +514,59 @@ s_number (double value)
     return json_real (value);
 }
 
+//  One sample as RESULT text. Every part is already checked: metric
+//  names are [A-Za-z0-9_:.] (ws_source), labels_text is jansson's own
+//  compact encoding, and ws_extract_json returns finite numbers only.
+//  test_ws_worker's results pass the coordinator's codec.
+static void
+s_sample_text (ws_buf_t *text, const ws_rule_t *rule, double value)
+{
+    char number[32];
+    if (value < 9007199254740992.0 && value > -9007199254740992.0
+        && value == (double) (int64_t) value)
+        snprintf (number, sizeof number, "%" PRId64, (int64_t) value);
+    else
+        snprintf (number, sizeof number, "%.17g", value);
+    if (ws_buf_printf (text,
+                       "%s{\"metric\":\"%s\",\"labels\":%s,\"type\":\"%s\","
+                       "\"value\":%s}",
+                       text->len ? "," : "", rule->metric, rule->labels_text,
+                       ws_metric_type_name (rule->type), number)) {
+        ws_error ("worker: out of memory");
+        abort ();
+    }
+}
+
+//  Keep a successful result, encoded as text around its samples.
+static void
+s_keep_text (ws_worker_t *self, s_job_t *job,
+             const ws_fetch_result_t *fetched, ws_buf_t *samples)
+{
+    long status = fetched->http_status;
+    if (status < 0 || status > 999)
+        status = 0;
+    ws_buf_t text;
+    ws_buf_init (&text, WS_MSG_MAX_BODY);
+    if (ws_buf_printf (&text,
+                       "{\"id\":%" PRId64 ",\"attempt\":%" PRId64
+                       ",\"kind\":\"collect\",\"source_id\":%" PRId64
+                       ",\"tick\":%" PRId64 ",\"ok\":true,\"error\":null,"
+                       "\"error_kind\":null,\"http_status\":%ld,"
+                       "\"duration_ms\":%" PRId64 ",\"bytes\":%zu,"
+                       "\"samples\":[%s]}",
+                       job->id, job->attempt, job->source_id, job->tick, status,
+                       fetched->duration_ms, fetched->bytes,
+                       samples->data ? samples->data : "")) {
+        ws_error ("worker: out of memory");
+        abort ();
+    }
+    ws_info ("source '%s': job %" PRId64 ": %" PRId64 " ms",
+             ws_source_name (job->source), job->id, fetched->duration_ms);
+    size_t len = text.len;
+    char *body = ws_buf_steal (&text);
+    s_store (self, job->id, &body, len);
+}
+
 static void
 s_on_fetched (const ws_fetch_result_t *fetched, const ws_err_t *fetch_err,
               void *arg)
@@ -460,8 +580,9 @@ s_on_fetched (const ws_fetch_result_t *fetched, const ws_err_t *fetch_err,
         ws_error ("worker: out of memory");
         abort ();
     }
-    ws_buf_t errors;
+    ws_buf_t errors, text;
     ws_buf_init (&errors, 4096);
+    ws_buf_init (&text, WS_MSG_MAX_BODY);
     const char *kind = fetched->error_kind;
     if (fetch_err)
         s_append_error (&errors, fetch_err->text);
@@ -491,6 +612,7 @@ s_on_fetched (const ws_fetch_result_t *fetched, const ws_err_t *fetch_err,
                 kind = "extract";
                 continue;
             }
+            s_sample_text (&text, rule, value);
             json_t *sample = json_object ();
             if (!sample || json_array_append_new (samples, sample)
                 || json_object_set_new (sample, "metric",
@@ -507,6 +629,17 @@ s_on_fetched (const ws_fetch_result_t *fetched, const ws_err_t *fetch_err,
         json_decref (doc);
     }
     const char *error = errors.len ? errors.data : NULL;
+    if (!error) {
+        //  The common case goes out as text built from checked parts.
+        s_keep_text (self, job, fetched, &text);
+        json_decref (samples);
+        json_decref (result);
+        ws_buf_free (&errors);
+        ws_buf_free (&text);
+        self->running--;
+        s_job_put (self, job);
+        return;
+    }
     s_result_finish (result, error, kind, fetched->http_status,
                      fetched->duration_ms, fetched->bytes, samples);
     if (error)
@@ -519,6 +652,7 @@ s_on_fetched (const ws_fetch_result_t *fetched, const ws_err_t *fetch_err,
     s_keep (self, job->id, result);
     json_decref (result);
     ws_buf_free (&errors);
+    ws_buf_free (&text);
     self->running--;
     s_job_put (self, job);
 }
@@ -543,7 +677,8 @@ s_on_job (ws_worker_t *self, json_t *def)
         s_job_put (self, job);
         return;
     }
-    job->source = ws_source_new (source_def, &err);
+    job->cached = s_source_for (self, job->source_id, source_def, &err);
+    job->source = job->cached ? job->cached->source : NULL;
     if (!job->source) {
         const char *name =
             json_string_value (json_object_get (source_def, "name"));
@@ -793,6 +928,7 @@ ws_worker_new (ws_loop_t *loop, ws_config_t *config, ws_err_t *err)
     self->name = strdup (name);
     self->endpoint = strdup (ws_config_string (config, "coordinator"));
     ws_buf_init (&self->batch, WS_MSG_MAX_BODY);
+    self->sources = ws_map_new (s_cached_free);
     self->results =
         ws_results_new ((size_t) ws_config_int (config, "max-unacked"));
     ws_fetch_config_t fetch_config = {
@@ -836,9 +972,10 @@ ws_worker_destroy (ws_worker_t **self_p)
     while (self->all_jobs) {
         s_job_t *job = self->all_jobs;
         self->all_jobs = job->all_next;
-        ws_source_destroy (&job->source);
+        s_cached_unref (job->cached);
         free (job);
     }
+    ws_map_destroy (&self->sources);
     free (self->name);
     free (self->endpoint);
     free (self);

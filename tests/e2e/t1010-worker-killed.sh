@@ -1,6 +1,6 @@
 #!/bin/bash
-# t1010-worker-killed: as t1000, but one worker is killed with SIGKILL in
-# the middle of the run. Its jobs are re-dispatched after its heartbeats
+# t1010-worker-killed: as t1000 (with slow replies), but one worker is
+# killed with SIGKILL in the middle of the run. Its jobs are re-dispatched after its heartbeats
 # stop: no tick is lost, none is stored twice.
 . "$(dirname "$0")/lib.sh"
 echo "1..4"
@@ -11,7 +11,8 @@ start_worker w1 --heartbeat 500ms
 start_worker w2 --heartbeat 500ms
 victim=$LAST_WORKER_PID
 ok "two workers joined" wait_workers 2
-sources_file 200 1s /s/ >"$T/sources.json"
+# Replies take 300 ms, so the victim always dies with jobs in flight.
+sources_file 200 1s "/bad/slow?ms=300&id=" >"$T/sources.json"
 ok "apply 200 sources" "$WATERSHED" apply -f "$T/sources.json"
 t0=$(now_ms)
 sleep 4

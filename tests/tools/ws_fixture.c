@@ -26,25 +26,20 @@
 //  pool thread go on. --mode threads: one thread per connection; a slow
 //  request sleeps in its own thread. Both stop at once on SIGTERM, slow
 //  requests included.
-#include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <microhttpd.h>
-#include <netdb.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "ws_buf.h"
+#include "ws_httpd.h"
 #include "ws_log.h"
 
 #define S_BIG_SIZE (9u * 1024 * 1024)
@@ -79,30 +74,30 @@ static const char *s_family_names[FAMILY_COUNT] = {
     "/stats",   "other"};
 
 typedef enum {
-    REQ_BODY = 0, //  reading a request body
-    REQ_READY,    //  body read, not yet answered
-    REQ_WAITING,  //  slow: suspended until its deadline
-    REQ_DONE      //  slow: deadline passed (or shutting down)
+    REQ_BODY = 0,  //  reading a request body
+    REQ_READY,     //  body read, not yet answered
+    REQ_WAITING,   //  slow: suspended until its deadline
+    REQ_DONE       //  slow: deadline passed (or shutting down)
 } req_state_t;
 
 //  Per-request state, only for requests that need it (a body, or a slow
 //  answer): the fast path allocates nothing.
 typedef struct _req_t req_t;
 struct _req_t {
-    req_state_t state;                 //  guarded by the sleeper lock
-                                       //  while on the pending list
-    int64_t deadline_ms;               //  monotonic clock
-    struct MHD_Connection *connection; //  borrowed from MHD
-    ws_buf_t body;                     //  owns
+    req_state_t state;                  //  guarded by the sleeper lock
+                                        //  while on the pending list
+    int64_t deadline_ms;                //  monotonic clock
+    struct MHD_Connection *connection;  //  borrowed from MHD
+    ws_buf_t body;                      //  owns
     bool body_too_big;
-    req_t *next; //  pending list link
+    req_t *next;  //  pending list link
 };
 
 //  Slow requests waiting for their deadline.
 typedef struct {
     pthread_mutex_t lock;
-    pthread_cond_t wake; //  on the monotonic clock
-    req_t *pending;      //  borrowed; each freed by s_on_completed
+    pthread_cond_t wake;  //  on the monotonic clock
+    req_t *pending;       //  borrowed; each freed by s_on_completed
     bool stopping;
     bool started;
     pthread_t thread;
@@ -111,7 +106,7 @@ typedef struct {
 //  Per-id request counts for /flaky.
 typedef struct _flaky_t flaky_t;
 struct _flaky_t {
-    char *id; //  owns
+    char *id;  //  owns
     uint64_t count;
     flaky_t *next;
 };
@@ -121,9 +116,9 @@ typedef struct {
     sleeper_t sleeper;
     atomic_uint_fast64_t total;
     atomic_uint_fast64_t by_family[FAMILY_COUNT];
-    atomic_uint_fast64_t s_counter; //  makes /s values vary
+    atomic_uint_fast64_t s_counter;  //  makes /s values vary
     pthread_mutex_t flaky_lock;
-    flaky_t *flaky[S_FLAKY_BUCKETS]; //  owns each chain
+    flaky_t *flaky[S_FLAKY_BUCKETS];  //  owns each chain
     size_t flaky_ids;
     //  Constant answers, built once, shared by all connections (MHD
     //  counts references on a response).
@@ -132,30 +127,12 @@ typedef struct {
     struct MHD_Response *bad_500;
     struct MHD_Response *bad_big;
     struct MHD_Response *slow_body;
-    char *big; //  owns the 9 MiB body
+    char *big;  //  owns the 9 MiB body
 } fixture_t;
-
-typedef struct {
-    const char *listen; //  borrowed from argv
-    unsigned port;
-    const char *port_file; //  borrowed from argv
-    unsigned threads;
-    unsigned max_connections;
-    bool threads_mode;
-} options_t;
-
-static volatile sig_atomic_t s_stop = 0;
 
 //  The request state of a GET or HEAD between the two calls MHD makes:
 //  an address, never read or freed.
 static char s_headers_seen;
-
-static void
-s_on_signal (int signum)
-{
-    (void) signum;
-    s_stop = 1;
-}
 
 static int64_t
 s_now_mono_ms (void)
@@ -177,22 +154,6 @@ s_hash (const char *text)
     return hash;
 }
 
-//  Parse a whole decimal number in [min, max]. 0 or -1.
-static int
-s_parse_ulong (const char *text, unsigned long min, unsigned long max,
-               unsigned long *out)
-{
-    if (!text || *text < '0' || *text > '9')
-        return -1;
-    char *end;
-    errno = 0;
-    unsigned long value = strtoul (text, &end, 10);
-    if (errno || *end || value < min || value > max)
-        return -1;
-    *out = value;
-    return 0;
-}
-
 static bool
 s_is_token (const char *id)
 {
@@ -200,82 +161,10 @@ s_is_token (const char *id)
     if (len == 0 || len > S_ID_MAX)
         return false;
     for (const char *p = id; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-              (*p >= '0' && *p <= '9') || strchr ("._~-:", *p)))
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+              || (*p >= '0' && *p <= '9') || strchr ("._~-:", *p)))
             return false;
     return true;
-}
-
-// --------------------------------------------------------------------
-//  Replies
-
-static enum MHD_Result
-s_queue (struct MHD_Connection *connection, const char *url, unsigned status,
-         struct MHD_Response *response)
-{
-    ws_info ("%s: %u", url, status);
-    return MHD_queue_response (connection, status, response);
-}
-
-//  Reply with a copy of body (borrowed).
-static enum MHD_Result
-s_reply (struct MHD_Connection *connection, const char *url, unsigned status,
-         const char *body, size_t len)
-{
-    struct MHD_Response *response = MHD_create_response_from_buffer (
-        len, (void *) body, MHD_RESPMEM_MUST_COPY);
-    if (!response)
-        return MHD_NO;
-    MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE,
-                             "application/json");
-    if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
-        MHD_add_response_header (response, MHD_HTTP_HEADER_RETRY_AFTER, "0");
-    enum MHD_Result rc = s_queue (connection, url, status, response);
-    MHD_destroy_response (response);
-    return rc;
-}
-
-//  Reply {"error": text}; text may hold anything from the request, so
-//  jansson escapes it.
-static enum MHD_Result
-s_reply_error (struct MHD_Connection *connection, const char *url,
-               unsigned status, const char *text)
-{
-    json_t *doc = json_object ();
-    json_object_set_new (doc, "error", json_string (text));
-    char *body = json_dumps (doc, JSON_COMPACT);
-    json_decref (doc);
-    const char *fallback = "{\"error\":\"fixture: out of memory\"}";
-    enum MHD_Result rc =
-        s_reply (connection, url, status, body ? body : fallback,
-                 strlen (body ? body : fallback));
-    free (body);
-    return rc;
-}
-
-//  Reply with a JSON value (steals doc).
-static enum MHD_Result
-s_reply_json (struct MHD_Connection *connection, const char *url,
-              unsigned status, json_t *doc)
-{
-    char *body = doc ? json_dumps (doc, JSON_COMPACT) : NULL;
-    json_decref (doc);
-    if (!body)
-        return s_reply_error (connection, url, 500, "fixture: out of memory");
-    enum MHD_Result rc = s_reply (connection, url, status, body, strlen (body));
-    free (body);
-    return rc;
-}
-
-static struct MHD_Response *
-s_static_response (const char *body, size_t len)
-{
-    struct MHD_Response *response = MHD_create_response_from_buffer (
-        len, (void *) body, MHD_RESPMEM_PERSISTENT);
-    if (response)
-        MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE,
-                                 "application/json");
-    return response;
 }
 
 // --------------------------------------------------------------------
@@ -286,9 +175,9 @@ s_serve_s (fixture_t *self, struct MHD_Connection *connection, const char *url,
            const char *id)
 {
     if (!s_is_token (id))
-        return s_reply_error (connection, url, 400,
-                              "id: expected 1..128 characters of "
-                              "[A-Za-z0-9._~:-]");
+        return ws_httpd_reply_error (connection, url, 400,
+                                     "id: expected 1..128 characters of "
+                                     "[A-Za-z0-9._~:-]");
     uint64_t hash = s_hash (id);
     uint64_t count =
         atomic_fetch_add_explicit (&self->s_counter, 1, memory_order_relaxed);
@@ -300,7 +189,7 @@ s_serve_s (fixture_t *self, struct MHD_Connection *connection, const char *url,
         id, (unsigned) (10 + hash % 40 + count % 5),
         (unsigned) (1 + (hash >> 8) % 9 + count % 3),
         (unsigned) (100 + (hash >> 16) % 400 + count % 17));
-    return s_reply (connection, url, 200, body, (size_t) len);
+    return ws_httpd_reply (connection, url, 200, body, (size_t) len);
 }
 
 static enum MHD_Result
@@ -308,15 +197,16 @@ s_serve_flaky (fixture_t *self, struct MHD_Connection *connection,
                const char *url, const char *id)
 {
     if (!s_is_token (id))
-        return s_reply_error (connection, url, 400,
-                              "id: expected 1..128 characters of "
-                              "[A-Za-z0-9._~:-]");
+        return ws_httpd_reply_error (connection, url, 400,
+                                     "id: expected 1..128 characters of "
+                                     "[A-Za-z0-9._~:-]");
     const char *fail_text =
         MHD_lookup_connection_value (connection, MHD_GET_ARGUMENT_KIND, "fail");
     unsigned long fail = 1;
-    if (fail_text && s_parse_ulong (fail_text, 0, 1000000, &fail))
-        return s_reply_error (connection, url, 400,
-                              "query 'fail': expected an integer 0..1000000");
+    if (fail_text && ws_httpd_parse_ulong (fail_text, 0, 1000000, &fail))
+        return ws_httpd_reply_error (
+            connection, url, 400,
+            "query 'fail': expected an integer 0..1000000");
 
     uint64_t hash = s_hash (id);
     uint64_t seen = 0;
@@ -341,16 +231,17 @@ s_serve_flaky (fixture_t *self, struct MHD_Connection *connection,
     pthread_mutex_unlock (&self->flaky_lock);
 
     if (full)
-        return s_reply_error (connection, url, 500,
-                              "fixture: too many flaky ids or out of memory");
+        return ws_httpd_reply_error (
+            connection, url, 500,
+            "fixture: too many flaky ids or out of memory");
     if (seen < fail) {
         char body[128];
         int len =
             snprintf (body, sizeof body,
                       "{\"error\":\"flaky: attempt %" PRIu64 " of %lu fails\"}",
                       seen + 1, fail);
-        return s_reply (connection, url, MHD_HTTP_SERVICE_UNAVAILABLE, body,
-                        (size_t) len);
+        return ws_httpd_reply (connection, url, MHD_HTTP_SERVICE_UNAVAILABLE,
+                               body, (size_t) len);
     }
     return s_serve_s (self, connection, url, id);
 }
@@ -360,12 +251,13 @@ s_serve_status (struct MHD_Connection *connection, const char *url,
                 const char *code_text)
 {
     unsigned long code;
-    if (s_parse_ulong (code_text, 200, 599, &code))
-        return s_reply_error (connection, url, 400,
-                              "status: expected an integer 200..599");
+    if (ws_httpd_parse_ulong (code_text, 200, 599, &code))
+        return ws_httpd_reply_error (connection, url, 400,
+                                     "status: expected an integer 200..599");
     char body[32];
     int len = snprintf (body, sizeof body, "{\"status\":%lu}", code);
-    return s_reply (connection, url, (unsigned) code, body, (size_t) len);
+    return ws_httpd_reply (connection, url, (unsigned) code, body,
+                           (size_t) len);
 }
 
 static enum MHD_Result
@@ -380,8 +272,8 @@ s_add_header (void *cls, enum MHD_ValueKind kind, const char *key,
     //  A repeated header joins as HTTP allows: "a, b".
     json_t *before = json_object_get (headers, key);
     if (before && text) {
-        size_t len = strlen (json_string_value (before)) +
-                     strlen (json_string_value (text)) + 3;
+        size_t len = strlen (json_string_value (before))
+                     + strlen (json_string_value (text)) + 3;
         char *joined = malloc (len);
         if (joined) {
             snprintf (joined, len, "%s, %s", json_string_value (before),
@@ -420,7 +312,7 @@ s_serve_echo (struct MHD_Connection *connection, const char *url,
     json_t *doc =
         json_pack ("{s:s, s:s, s:o?, s:o?}", "method", method, "path", url,
                    "headers", s_request_headers (connection), "body", body);
-    return s_reply_json (connection, url, 200, doc);
+    return ws_httpd_reply_json (connection, url, 200, doc);
 }
 
 static enum MHD_Result
@@ -435,7 +327,7 @@ s_serve_stats (fixture_t *self, struct MHD_Connection *connection,
     json_t *doc =
         json_pack ("{s:I, s:o?}", "requests",
                    (json_int_t) atomic_load (&self->total), "by_path", by_path);
-    return s_reply_json (connection, url, 200, doc);
+    return ws_httpd_reply_json (connection, url, 200, doc);
 }
 
 //  Fast mode: park the connection until the timer thread resumes it.
@@ -448,9 +340,9 @@ s_serve_slow (fixture_t *self, struct MHD_Connection *connection,
     const char *ms_text =
         MHD_lookup_connection_value (connection, MHD_GET_ARGUMENT_KIND, "ms");
     unsigned long ms = S_SLOW_DEFAULT_MS;
-    if (ms_text && s_parse_ulong (ms_text, 0, S_SLOW_MAX_MS, &ms))
-        return s_reply_error (connection, url, 400,
-                              "query 'ms': expected an integer 0..600000");
+    if (ms_text && ws_httpd_parse_ulong (ms_text, 0, S_SLOW_MAX_MS, &ms))
+        return ws_httpd_reply_error (
+            connection, url, 400, "query 'ms': expected an integer 0..600000");
     sleeper_t *sleeper = &self->sleeper;
     int64_t deadline = s_now_mono_ms () + (int64_t) ms;
 
@@ -462,17 +354,17 @@ s_serve_slow (fixture_t *self, struct MHD_Connection *connection,
             pthread_cond_timedwait (&sleeper->wake, &sleeper->lock, &until);
         }
         pthread_mutex_unlock (&sleeper->lock);
-        return s_queue (connection, url, 200, self->slow_body);
+        return ws_httpd_queue (connection, url, 200, self->slow_body);
     }
     if (ms == 0)
-        return s_queue (connection, url, 200, self->slow_body);
+        return ws_httpd_queue (connection, url, 200, self->slow_body);
 
     req_t *req = *con_cls;
     if (!req) {
         req = calloc (1, sizeof *req);
         if (!req)
-            return s_reply_error (connection, url, 500,
-                                  "fixture: out of memory");
+            return ws_httpd_reply_error (connection, url, 500,
+                                         "fixture: out of memory");
         ws_buf_init (&req->body, S_BODY_MAX);
         *con_cls = req;
     }
@@ -481,7 +373,7 @@ s_serve_slow (fixture_t *self, struct MHD_Connection *connection,
     pthread_mutex_lock (&sleeper->lock);
     if (sleeper->stopping) {
         pthread_mutex_unlock (&sleeper->lock);
-        return s_queue (connection, url, 200, self->slow_body);
+        return ws_httpd_queue (connection, url, 200, self->slow_body);
     }
     req->state = REQ_WAITING;
     req->next = sleeper->pending;
@@ -526,33 +418,27 @@ s_dispatch (fixture_t *self, struct MHD_Connection *connection, const char *url,
                                memory_order_relaxed);
 
     switch (family) {
-    case FAMILY_S:
-        return s_serve_s (self, connection, url, url + 3);
-    case FAMILY_FLAKY:
-        return s_serve_flaky (self, connection, url, url + 7);
+    case FAMILY_S: return s_serve_s (self, connection, url, url + 3);
+    case FAMILY_FLAKY: return s_serve_flaky (self, connection, url, url + 7);
     case FAMILY_BAD_JSON:
-        return s_queue (connection, url, 200, self->bad_json);
+        return ws_httpd_queue (connection, url, 200, self->bad_json);
     case FAMILY_BAD_NOTNUMBER:
-        return s_queue (connection, url, 200, self->bad_notnumber);
+        return ws_httpd_queue (connection, url, 200, self->bad_notnumber);
     case FAMILY_BAD_500:
-        return s_queue (connection, url, 500, self->bad_500);
+        return ws_httpd_queue (connection, url, 500, self->bad_500);
     case FAMILY_BAD_BIG:
-        return s_queue (connection, url, 200, self->bad_big);
-    case FAMILY_BAD_SLOW:
-        return s_serve_slow (self, connection, url, con_cls);
-    case FAMILY_STATUS:
-        return s_serve_status (connection, url, url + 8);
+        return ws_httpd_queue (connection, url, 200, self->bad_big);
+    case FAMILY_BAD_SLOW: return s_serve_slow (self, connection, url, con_cls);
+    case FAMILY_STATUS: return s_serve_status (connection, url, url + 8);
     case FAMILY_ECHO_HEADERS:
-        return s_reply_json (connection, url, 200,
-                             s_request_headers (connection));
-    case FAMILY_ECHO:
-        return s_serve_echo (connection, url, method, *con_cls);
-    case FAMILY_STATS:
-        return s_serve_stats (self, connection, url);
+        return ws_httpd_reply_json (connection, url, 200,
+                                    s_request_headers (connection));
+    case FAMILY_ECHO: return s_serve_echo (connection, url, method, *con_cls);
+    case FAMILY_STATS: return s_serve_stats (self, connection, url);
     default: {
         char text[300];
         snprintf (text, sizeof text, "path '%.200s': not found", url);
-        return s_reply_error (connection, url, 404, text);
+        return ws_httpd_reply_error (connection, url, 404, text);
     }
     }
 }
@@ -584,7 +470,7 @@ s_on_request (void *cls, struct MHD_Connection *connection, const char *url,
             snprintf (text, sizeof text,
                       "method '%.100s': expected GET, HEAD, POST or PUT",
                       method);
-            return s_reply_error (connection, url, 405, text);
+            return ws_httpd_reply_error (connection, url, 405, text);
         }
         req = calloc (1, sizeof *req);
         if (!req)
@@ -596,16 +482,16 @@ s_on_request (void *cls, struct MHD_Connection *connection, const char *url,
     }
     if (req->state == REQ_BODY) {
         if (*upload_data_size) {
-            if (!req->body_too_big &&
-                ws_buf_append (&req->body, upload_data, *upload_data_size))
+            if (!req->body_too_big
+                && ws_buf_append (&req->body, upload_data, *upload_data_size))
                 req->body_too_big = true;
             *upload_data_size = 0;
             return MHD_YES;
         }
         req->state = REQ_READY;
         if (req->body_too_big)
-            return s_reply_error (connection, url, 413,
-                                  "body: larger than 1 MiB");
+            return ws_httpd_reply_error (connection, url, 413,
+                                         "body: larger than 1 MiB");
         return s_dispatch (self, connection, url, method, con_cls);
     }
     //  A slow request the timer resumed.
@@ -613,7 +499,7 @@ s_on_request (void *cls, struct MHD_Connection *connection, const char *url,
     req_state_t state = req->state;
     pthread_mutex_unlock (&self->sleeper.lock);
     if (state == REQ_DONE)
-        return s_queue (connection, url, 200, self->slow_body);
+        return ws_httpd_queue (connection, url, 200, self->slow_body);
     return MHD_YES;
 }
 
@@ -684,10 +570,10 @@ s_sleeper_init (sleeper_t *self)
 {
     memset (self, 0, sizeof *self);
     pthread_condattr_t attr;
-    if (pthread_condattr_init (&attr) ||
-        pthread_condattr_setclock (&attr, CLOCK_MONOTONIC) ||
-        pthread_cond_init (&self->wake, &attr) ||
-        pthread_mutex_init (&self->lock, NULL))
+    if (pthread_condattr_init (&attr)
+        || pthread_condattr_setclock (&attr, CLOCK_MONOTONIC)
+        || pthread_cond_init (&self->wake, &attr)
+        || pthread_mutex_init (&self->lock, NULL))
         return -1;
     pthread_condattr_destroy (&attr);
     return 0;
@@ -706,7 +592,7 @@ s_sleeper_stop (sleeper_t *self)
 }
 
 // --------------------------------------------------------------------
-//  Process: options, listening, signals
+//  Process: options
 
 static void
 s_usage (FILE *out)
@@ -733,182 +619,21 @@ s_usage (FILE *out)
              "/stats\n");
 }
 
-//  Take "--name value" or "--name=value". Returns the value, or NULL if
-//  argv[*i] is not this option.
-static const char *
-s_option (int argc, char **argv, int *i, const char *name, bool *missing)
-{
-    size_t len = strlen (name);
-    if (strncmp (argv[*i], name, len) != 0)
-        return NULL;
-    if (argv[*i][len] == '=')
-        return argv[*i] + len + 1;
-    if (argv[*i][len] != '\0')
-        return NULL;
-    if (*i + 1 >= argc) {
-        *missing = true;
-        return NULL;
-    }
-    return argv[++*i];
-}
-
+//  --mode fast|threads.
 static int
-s_parse_options (int argc, char **argv, options_t *options)
+s_on_option (void *arg, const char *name, const char *value)
 {
-    *options = (options_t){
-        .listen = "127.0.0.1", .port = 0, .threads = 2, .max_connections = 0};
-    for (int i = 1; i < argc; i++) {
-        bool missing = false;
-        const char *value;
-        unsigned long number;
-        if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0) {
-            s_usage (stdout);
-            exit (0);
-        }
-        else if ((value = s_option (argc, argv, &i, "--listen", &missing)))
-            options->listen = value;
-        else if ((value = s_option (argc, argv, &i, "--port-file", &missing)))
-            options->port_file = value;
-        else if ((value = s_option (argc, argv, &i, "--port", &missing))) {
-            if (s_parse_ulong (value, 0, 65535, &number)) {
-                ws_error ("option --port '%s': expected an integer 0..65535",
-                          value);
-                return -1;
-            }
-            options->port = (unsigned) number;
-        }
-        else if ((value = s_option (argc, argv, &i, "--threads", &missing))) {
-            if (s_parse_ulong (value, 1, 64, &number)) {
-                ws_error ("option --threads '%s': expected an integer 1..64",
-                          value);
-                return -1;
-            }
-            options->threads = (unsigned) number;
-        }
-        else if ((value = s_option (argc, argv, &i, "--max-connections",
-                                    &missing))) {
-            if (s_parse_ulong (value, 1, 1000000, &number)) {
-                ws_error ("option --max-connections '%s': expected an "
-                          "integer 1..1000000",
-                          value);
-                return -1;
-            }
-            options->max_connections = (unsigned) number;
-        }
-        else if ((value = s_option (argc, argv, &i, "--mode", &missing))) {
-            if (strcmp (value, "fast") == 0)
-                options->threads_mode = false;
-            else if (strcmp (value, "threads") == 0)
-                options->threads_mode = true;
-            else {
-                ws_error ("option --mode '%s': expected fast or threads",
-                          value);
-                return -1;
-            }
-        }
-        else if ((value = s_option (argc, argv, &i, "--log-level", &missing))) {
-            int level = ws_log_level_parse (value);
-            if (level < 0) {
-                ws_error ("option --log-level '%s': expected error, "
-                          "warning, notice, info or debug",
-                          value);
-                return -1;
-            }
-            ws_log_set_level ((ws_log_level_t) level);
-        }
-        if (missing) {
-            ws_error ("option %s: missing its value", argv[i]);
-            return -1;
-        }
-        if (!value) {
-            ws_error ("option '%s': unknown (try --help)", argv[i]);
-            return -1;
-        }
-    }
-    if (options->max_connections == 0)
-        options->max_connections = options->threads_mode ? 1024 : 8192;
-    return 0;
-}
-
-//  Each connection is a file descriptor: raise the soft limit to fit the
-//  connection limit, or lower the connection limit to fit the hard one.
-static unsigned
-s_fit_fd_limit (unsigned want)
-{
-    struct rlimit limit;
-    rlim_t need = (rlim_t) want + 64;
-    if (getrlimit (RLIMIT_NOFILE, &limit))
-        return want;
-    if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < need) {
-        limit.rlim_cur =
-            (limit.rlim_max == RLIM_INFINITY || limit.rlim_max >= need)
-                ? need
-                : limit.rlim_max;
-        setrlimit (RLIMIT_NOFILE, &limit);
-        getrlimit (RLIMIT_NOFILE, &limit);
-    }
-    if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < need) {
-        unsigned fit =
-            limit.rlim_cur > 128 ? (unsigned) limit.rlim_cur - 64 : 64;
-        ws_warning ("connection limit %u: open files limited to %lu, "
-                    "using %u",
-                    want, (unsigned long) limit.rlim_cur, fit);
-        return fit;
-    }
-    return want;
-}
-
-static int
-s_resolve (const char *listen, struct sockaddr_storage *address,
-           socklen_t *address_len)
-{
-    struct addrinfo hints = {.ai_family = AF_UNSPEC,
-                             .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE};
-    struct addrinfo *found = NULL;
-    int rc = getaddrinfo (listen, NULL, &hints, &found);
-    if (rc || !found) {
-        ws_error ("option --listen '%s': %s", listen,
-                  rc ? gai_strerror (rc) : "no address");
+    (void) name;
+    bool *threads_mode = arg;
+    if (strcmp (value, "fast") == 0)
+        *threads_mode = false;
+    else if (strcmp (value, "threads") == 0)
+        *threads_mode = true;
+    else {
+        ws_error ("option --mode '%s': expected fast or threads", value);
         return -1;
     }
-    memcpy (address, found->ai_addr, found->ai_addrlen);
-    *address_len = found->ai_addrlen;
-    freeaddrinfo (found);
     return 0;
-}
-
-static void
-s_mhd_log (void *cls, const char *fmt, va_list args)
-{
-    (void) cls;
-    char text[512];
-    vsnprintf (text, sizeof text, fmt, args);
-    size_t len = strlen (text);
-    while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
-        text[--len] = '\0';
-    ws_warning ("http: %s", text);
-}
-
-static int
-s_write_port_file (const char *path, unsigned port)
-{
-    size_t len = strlen (path) + 5;
-    char *tmp = malloc (len);
-    if (!tmp)
-        return -1;
-    snprintf (tmp, len, "%s.tmp", path);
-    FILE *file = fopen (tmp, "w");
-    int rc = -1;
-    if (file) {
-        bool wrote = fprintf (file, "%u\n", port) > 0;
-        if (fclose (file) == 0 && wrote && rename (tmp, path) == 0)
-            rc = 0;
-    }
-    if (rc)
-        ws_error ("port file '%s': %s", path, strerror (errno));
-    free (tmp);
-    return rc;
 }
 
 static int
@@ -916,8 +641,8 @@ s_fixture_init (fixture_t *self, bool threads_mode)
 {
     memset (self, 0, sizeof *self);
     self->threads_mode = threads_mode;
-    if (s_sleeper_init (&self->sleeper) ||
-        pthread_mutex_init (&self->flaky_lock, NULL))
+    if (s_sleeper_init (&self->sleeper)
+        || pthread_mutex_init (&self->flaky_lock, NULL))
         return -1;
     static const char bad_json[] = "{\"sales\": 12,";
     static const char bad_notnumber[] =
@@ -934,14 +659,14 @@ s_fixture_init (fixture_t *self, bool threads_mode)
             S_BIG_SIZE - (sizeof big_head - 1) - (sizeof big_tail - 1));
     memcpy (self->big + S_BIG_SIZE - (sizeof big_tail - 1), big_tail,
             sizeof big_tail - 1);
-    self->bad_json = s_static_response (bad_json, sizeof bad_json - 1);
+    self->bad_json = ws_httpd_response (bad_json, sizeof bad_json - 1, true);
     self->bad_notnumber =
-        s_static_response (bad_notnumber, sizeof bad_notnumber - 1);
-    self->bad_500 = s_static_response (bad_500, sizeof bad_500 - 1);
-    self->slow_body = s_static_response (slow, sizeof slow - 1);
-    self->bad_big = s_static_response (self->big, S_BIG_SIZE);
-    if (!self->bad_json || !self->bad_notnumber || !self->bad_500 ||
-        !self->slow_body || !self->bad_big)
+        ws_httpd_response (bad_notnumber, sizeof bad_notnumber - 1, true);
+    self->bad_500 = ws_httpd_response (bad_500, sizeof bad_500 - 1, true);
+    self->slow_body = ws_httpd_response (slow, sizeof slow - 1, true);
+    self->bad_big = ws_httpd_response (self->big, S_BIG_SIZE, true);
+    if (!self->bad_json || !self->bad_notnumber || !self->bad_500
+        || !self->slow_body || !self->bad_big)
         return -1;
     return 0;
 }
@@ -972,96 +697,48 @@ int
 main (int argc, char **argv)
 {
     ws_log_init ('T', false);
-    options_t options;
-    if (s_parse_options (argc, argv, &options))
+    ws_httpd_config_t config;
+    ws_httpd_config_init (&config);
+    config.max_connections = 0;  //  not given: by mode
+    bool threads_mode = false;
+    static const char *const names[] = {"--mode", NULL};
+    int parsed = ws_httpd_config_parse (&config, argc, argv, names, s_on_option,
+                                        &threads_mode);
+    if (parsed == 1)
+        s_usage (stdout);
+    if (parsed)
+        return parsed == 1 ? 0 : 2;
+    if (config.max_connections == 0)
+        config.max_connections = threads_mode ? 1024 : 8192;
+    ws_httpd_t *httpd = ws_httpd_new (&config);
+    if (!httpd)
         return 2;
-
-    struct sockaddr_storage address;
-    socklen_t address_len;
-    if (s_resolve (options.listen, &address, &address_len))
-        return 2;
-    bool ipv6 = address.ss_family == AF_INET6;
-    if (ipv6)
-        ((struct sockaddr_in6 *) &address)->sin6_port =
-            htons ((uint16_t) options.port);
-    else
-        ((struct sockaddr_in *) &address)->sin_port =
-            htons ((uint16_t) options.port);
-    (void) address_len;
-
-    //  Signals go to this thread only: block them before MHD starts its
-    //  threads (which inherit the mask), wait for them in sigsuspend.
-    sigset_t block, unblocked;
-    sigemptyset (&block);
-    sigaddset (&block, SIGTERM);
-    sigaddset (&block, SIGINT);
-    pthread_sigmask (SIG_BLOCK, &block, &unblocked);
-    struct sigaction action;
-    memset (&action, 0, sizeof action);
-    sigemptyset (&action.sa_mask);
-    action.sa_handler = s_on_signal;
-    sigaction (SIGTERM, &action, NULL);
-    sigaction (SIGINT, &action, NULL);
-    action.sa_handler = SIG_IGN;
-    sigaction (SIGPIPE, &action, NULL);
 
     fixture_t *self = calloc (1, sizeof *self);
-    if (!self || s_fixture_init (self, options.threads_mode)) {
+    if (!self || s_fixture_init (self, threads_mode)) {
         ws_error ("fixture: out of memory at start");
         return 1;
     }
-    unsigned connections = s_fit_fd_limit (options.max_connections);
-    unsigned flags = MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0);
-    if (options.threads_mode)
-        flags |= MHD_USE_THREAD_PER_CONNECTION |
-                 MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
-    else {
-        flags |= MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME;
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION
+                     | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
+    if (!threads_mode) {
+        flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME;
         if (pthread_create (&self->sleeper.thread, NULL, s_sleeper_main,
-                            &self->sleeper) == 0)
-            self->sleeper.started = true;
-        else {
+                            &self->sleeper)
+            != 0) {
             ws_error ("fixture: cannot start the timer thread");
             return 1;
         }
+        self->sleeper.started = true;
     }
-    struct MHD_OptionItem pool[] = {
-        {options.threads_mode ? MHD_OPTION_END : MHD_OPTION_THREAD_POOL_SIZE,
-         (intptr_t) options.threads, NULL},
-        {MHD_OPTION_END, 0, NULL}};
-    struct MHD_Daemon *daemon = MHD_start_daemon (
-        flags, (uint16_t) options.port, NULL, NULL, s_on_request, self,
-        MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, (void *) NULL,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &address,
-        MHD_OPTION_CONNECTION_LIMIT, connections, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned) 120, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned) 4096,
-        MHD_OPTION_NOTIFY_COMPLETED, s_on_completed, (void *) self,
-        MHD_OPTION_ARRAY, pool, MHD_OPTION_END);
-    int rc = 0;
-    if (!daemon) {
-        ws_error ("listen %s port %u: cannot start the HTTP server "
-                  "(address in use or not available?)",
-                  options.listen, options.port);
-        rc = 1;
-    }
-    else {
-        const union MHD_DaemonInfo *info =
-            MHD_get_daemon_info (daemon, MHD_DAEMON_INFO_BIND_PORT);
-        unsigned port = info ? info->port : options.port;
-        if (options.port_file && s_write_port_file (options.port_file, port))
-            rc = 1;
-        else {
-            ws_notice ("listening on http://%s%s%s:%u (%s mode)",
-                       ipv6 ? "[" : "", options.listen, ipv6 ? "]" : "", port,
-                       options.threads_mode ? "threads" : "fast");
-            while (!s_stop)
-                sigsuspend (&unblocked);
-            ws_notice ("stopping on signal");
-        }
-    }
+    int rc =
+        ws_httpd_start (httpd, flags, s_on_request, self, s_on_completed, self)
+            ? 1
+            : 0;
+    if (rc == 0)
+        ws_httpd_run (httpd, threads_mode ? "threads mode" : "fast mode");
     s_sleeper_stop (&self->sleeper);
-    if (daemon)
-        MHD_stop_daemon (daemon);
+    ws_httpd_destroy (&httpd);
     s_fixture_free (self);
     free (self);
     return rc;
