@@ -1,0 +1,307 @@
+//  test_coord - the coordinator (ws_coord) against a real PostgreSQL,
+//  with this test playing the worker over a real DEALER socket: READY,
+//  JOBs that pass the codec, credit respected, RESULTs committed then
+//  ACKed, a re-sent result stored once, an unknown peer told to READY,
+//  a silent worker's jobs dispatched again, malformed messages refused.
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "ws_config.h"
+#include "ws_coord.h"
+#include "ws_db.h"
+#include "ws_loop.h"
+#include "ws_msg.h"
+#include "ws_source.h"
+#include "ws_test_pg.h"
+
+static const ws_config_entry_t s_entries[] = {
+    {"workers", WS_CFG_STRING, "tcp://127.0.0.1:*", 1, 255, ""},
+    {"clients", WS_CFG_STRING, "inproc://clients", 1, 255, ""},
+    {"heartbeat", WS_CFG_DURATION, "200ms", 100, 60000, ""},
+    {"liveness", WS_CFG_INT, "3", 2, 100, ""},
+    {"job-attempts", WS_CFG_INT, "3", 1, 10, ""},
+    {"max-outstanding", WS_CFG_INT, "16", 1, 100, ""},
+    {"dispatch-batch", WS_CFG_INT, "256", 1, 10000, ""},
+    {"batch-max", WS_CFG_INT, "20000", 1, 1000000, ""},
+    {"flush-interval", WS_CFG_DURATION, "20ms", 1, 60000, ""},
+    {"buffer-max", WS_CFG_INT, "1000000", 1000, 100000000, ""},
+    {"backoff-max", WS_CFG_DURATION, "10m", 1000, 86400000, ""},
+    {"drain-timeout", WS_CFG_DURATION, "1s", 0, 600000, ""},
+};
+
+typedef struct {
+    ws_pgcluster_t *cluster;
+    ws_db_t *db;
+    ws_loop_t *loop;
+    ws_config_t *config;
+    void *context;
+    ws_coord_t *coord;
+    void *worker;  //  DEALER: this test as a worker
+} s_fixture_t;
+
+static s_fixture_t s_fx;
+
+//  Run the coordinator's loop for about ms milliseconds.
+static int
+s_stop (ws_loop_t *loop, void *arg)
+{
+    (void) arg;
+    ws_loop_stop (loop);
+    return 0;
+}
+
+static void
+s_run (int ms)
+{
+    ws_loop_timer (s_fx.loop, ms, false, s_stop, NULL);
+    ws_loop_run (s_fx.loop);
+}
+
+//  The next message to the worker, running the loop while waiting.
+static ws_msg_t *
+s_next (ws_msg_id_t want, int timeout_ms)
+{
+    int64_t deadline = ws_clock_ms () + timeout_ms;
+    while (ws_clock_ms () < deadline) {
+        ws_err_t err;
+        ws_msg_t *msg = ws_msg_recv (s_fx.worker, false, ZMQ_DONTWAIT, &err,
+                                     NULL, NULL);
+        if (!msg && err.code != WS_ERR_TIMEOUT)
+            fail_msg ("the coordinator sent a malformed message: %s", err.text);
+        if (msg && ws_msg_id (msg) == want)
+            return msg;
+        ws_msg_destroy (&msg);
+        s_run (10);
+    }
+    return NULL;
+}
+
+static void
+s_send (ws_msg_id_t id, json_t *body)
+{
+    ws_msg_t *msg = ws_msg_new (id, &body);
+    ws_err_t err;
+    if (ws_msg_send (&msg, s_fx.worker, &err))
+        fail_msg ("send: %s", err.text);
+}
+
+static void
+s_worker_connect (void)
+{
+    if (s_fx.worker)
+        zmq_close (s_fx.worker);
+    s_fx.worker = zmq_socket (s_fx.context, ZMQ_DEALER);
+    int zero = 0;
+    zmq_setsockopt (s_fx.worker, ZMQ_LINGER, &zero, sizeof zero);
+    assert_int_equal (zmq_connect (s_fx.worker, ws_coord_worker_endpoint (s_fx.coord)), 0);
+}
+
+static int
+s_setup (void **state)
+{
+    (void) state;
+    ws_err_t err;
+    s_fx.cluster = ws_test_pg_start ();
+    if (!s_fx.cluster)
+        return -1;
+    s_fx.db = ws_db_new (ws_pgcluster_conninfo (s_fx.cluster));
+    if (ws_db_connect (s_fx.db, &err) || ws_db_migrate (s_fx.db, &err) < 0)
+        fail_msg ("%s", err.text);
+    //  Four sources at 200 ms, three metrics each.
+    json_t *defs = json_array ();
+    for (int i = 0; i < 4; i++) {
+        char name[16];
+        snprintf (name, sizeof name, "src%d", i);
+        json_t *def = json_pack (
+            "{s:s, s:s, s:s, s:{s:s}, s:[{s:s, s:s, s:s}, {s:s, s:s, s:s},"
+            " {s:s, s:s, s:s, s:s}]}",
+            "name", name, "url", "http://127.0.0.1:1/x", "interval", "200ms",
+            "labels", "src", name, "metrics", "name", "a", "type", "gauge",
+            "json", "/a", "name", "b", "type", "counter", "json", "/b", "name",
+            "c", "type", "per_period", "period", "1d", "json", "/c");
+        ws_source_t *source = ws_source_new (def, &err);
+        if (!source)
+            fail_msg ("%s", err.text);
+        json_array_append_new (defs, ws_source_to_json (source));
+        ws_source_destroy (&source);
+        json_decref (def);
+    }
+    json_t *report;
+    if (ws_db_apply_sources (s_fx.db, defs, false, false, &report, &err))
+        fail_msg ("%s", err.text);
+    json_decref (report);
+    json_decref (defs);
+    s_fx.loop = ws_loop_new ();
+    s_fx.config = ws_config_new (s_entries, sizeof s_entries / sizeof s_entries[0], &err);
+    s_fx.context = zmq_ctx_new ();
+    s_fx.coord = ws_coord_new (s_fx.loop, s_fx.config, s_fx.db, s_fx.context, &err);
+    if (!s_fx.coord || ws_coord_start (s_fx.coord, &err))
+        fail_msg ("%s", err.text);
+    s_worker_connect ();
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    (void) state;
+    zmq_close (s_fx.worker);
+    ws_coord_destroy (&s_fx.coord);
+    zmq_ctx_term (s_fx.context);
+    ws_loop_destroy (&s_fx.loop);
+    ws_config_destroy (&s_fx.config);
+    ws_db_destroy (&s_fx.db);
+    return ws_test_pg_stop (&s_fx.cluster);
+}
+
+static json_t *
+s_result_for (json_t *job, double value)
+{
+    json_t *samples = json_array ();
+    static const char *metrics[] = {"a", "b", "c"};
+    static const char *types[] = {"gauge", "counter", "per_period"};
+    const char *name = json_string_value (
+        json_object_get (json_object_get (job, "source"), "name"));
+    for (int i = 0; i < 3; i++)
+        json_array_append_new (samples,
+                               json_pack ("{s:s, s:{s:s}, s:s, s:f}", "metric",
+                                          metrics[i], "labels", "src", name,
+                                          "type", types[i], "value", value));
+    return json_pack ("{s:O, s:O, s:s, s:O, s:O, s:b, s:n, s:n, s:i, s:i, s:i,"
+                      " s:o}",
+                      "id", json_object_get (job, "id"), "attempt",
+                      json_object_get (job, "attempt"), "kind", "collect",
+                      "source_id", json_object_get (job, "source_id"), "tick",
+                      json_object_get (job, "tick"), "ok", 1, "error",
+                      "error_kind", "http_status", 200, "duration_ms", 3,
+                      "bytes", 40, "samples", samples);
+}
+
+static void
+test_jobs_results_acks (void **state)
+{
+    (void) state;
+    //  Before READY the coordinator does not know us.
+    s_send (WS_MSG_HEARTBEAT, json_object ());
+    ws_msg_t *error = s_next (WS_MSG_ERROR, 2000);
+    assert_non_null (error);
+    assert_string_equal (json_string_value (json_object_get (ws_msg_body (error), "code")),
+                         "unknown-peer");
+    ws_msg_destroy (&error);
+
+    s_send (WS_MSG_READY, json_pack ("{s:s, s:i, s:i, s:s, s:s}", "name", "t",
+                                     "credit", 3, "pid", 1, "host", "test",
+                                     "version", "0"));
+    //  Jobs come (they passed ws_msg_recv's checks) within our credit.
+    ws_msg_t *msg = s_next (WS_MSG_JOB, 3000);
+    assert_non_null (msg);
+    json_t *jobs = json_incref (json_object_get (ws_msg_body (msg), "jobs"));
+    ws_msg_destroy (&msg);
+    assert_true (json_array_size (jobs) >= 1 && json_array_size (jobs) <= 3);
+    //  Credit: nothing more until results come back.
+    s_run (500);
+    msg = s_next (WS_MSG_JOB, 100);
+    if (msg) {
+        size_t more = json_array_size (json_object_get (ws_msg_body (msg), "jobs"));
+        assert_true (json_array_size (jobs) + more <= 3);
+        ws_msg_destroy (&msg);
+    }
+    //  Results: committed, then ACKed.
+    json_t *results = json_array ();
+    size_t index;
+    json_t *job;
+    json_array_foreach (jobs, index, job)
+        json_array_append_new (results, s_result_for (job, 42));
+    json_t *again = json_deep_copy (results);
+    s_send (WS_MSG_RESULT, json_pack ("{s:o}", "results", results));
+    ws_msg_t *ack = s_next (WS_MSG_ACK, 3000);
+    assert_non_null (ack);
+    assert_int_equal (json_array_size (json_object_get (ws_msg_body (ack), "ids")),
+                      json_array_size (jobs));
+    ws_msg_destroy (&ack);
+    ws_err_t err;
+    json_t *stored = ws_db_query_samples (s_fx.db, "a", NULL, 0, 0, 100, &err);
+    assert_int_equal (json_array_size (stored), json_array_size (jobs));
+    json_decref (stored);
+    //  The same results again (as after a reconnect): ACKed, stored once.
+    s_send (WS_MSG_RESULT, json_pack ("{s:o}", "results", again));
+    ack = s_next (WS_MSG_ACK, 3000);
+    assert_non_null (ack);
+    ws_msg_destroy (&ack);
+    stored = ws_db_query_samples (s_fx.db, "b", NULL, 0, 0, 100, &err);
+    assert_int_equal (json_array_size (stored), json_array_size (jobs));
+    json_decref (stored);
+    json_decref (jobs);
+}
+
+static void
+test_silent_worker (void **state)
+{
+    (void) state;
+    //  A worker that takes jobs and goes silent: after its liveness the
+    //  jobs go to the next worker with attempt 2.
+    s_worker_connect ();
+    s_send (WS_MSG_READY, json_pack ("{s:s, s:i, s:i, s:s, s:s}", "name",
+                                     "silent", "credit", 2, "pid", 2, "host",
+                                     "test", "version", "0"));
+    ws_msg_t *msg = s_next (WS_MSG_JOB, 3000);
+    assert_non_null (msg);
+    ws_msg_destroy (&msg);
+    //  Say nothing for > 3 heartbeats, then come back as a new worker.
+    s_run (1000);
+    s_worker_connect ();
+    s_send (WS_MSG_READY, json_pack ("{s:s, s:i, s:i, s:s, s:s}", "name",
+                                     "second", "credit", 50, "pid", 3, "host",
+                                     "test", "version", "0"));
+    bool retried = false;
+    for (int i = 0; i < 20 && !retried; i++) {
+        msg = s_next (WS_MSG_JOB, 500);
+        if (!msg)
+            continue;
+        size_t index;
+        json_t *job;
+        json_array_foreach (json_object_get (ws_msg_body (msg), "jobs"), index, job)
+            if (json_integer_value (json_object_get (job, "attempt")) >= 2)
+                retried = true;
+        ws_msg_destroy (&msg);
+    }
+    assert_true (retried);
+}
+
+static void
+test_malformed (void **state)
+{
+    (void) state;
+    //  A malformed message is refused with an ERROR to that peer only.
+    zmq_send (s_fx.worker, "WSP/1", 5, ZMQ_SNDMORE);
+    zmq_send (s_fx.worker, "RESULT", 6, ZMQ_SNDMORE);
+    zmq_send (s_fx.worker, "{\"results\": 7}", 14, 0);
+    ws_msg_t *error = s_next (WS_MSG_ERROR, 2000);
+    assert_non_null (error);
+    assert_non_null (strstr (json_string_value (json_object_get (ws_msg_body (error), "text")),
+                             "/results"));
+    ws_msg_destroy (&error);
+    //  The coordinator goes on: a heartbeat still gets answered.
+    s_send (WS_MSG_HEARTBEAT, json_object ());
+    s_run (300);
+    ws_coord_drain (s_fx.coord);
+    s_run (1500);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_jobs_results_acks),
+        cmocka_unit_test (test_silent_worker),
+        cmocka_unit_test (test_malformed),
+    };
+    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+}
