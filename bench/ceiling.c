@@ -54,7 +54,8 @@ int
 main (int argc, char **argv)
 {
     if (argc < 4) {
-        fprintf (stderr, "usage: ceiling BASE_URL COUNT SECONDS [CONCURRENCY]\n");
+        fprintf (stderr,
+                 "usage: ceiling BASE_URL COUNT SECONDS [CONCURRENCY]\n");
         return 2;
     }
     const char *base = argv[1];
@@ -65,7 +66,8 @@ main (int argc, char **argv)
         return 2;
     curl_global_init (CURL_GLOBAL_DEFAULT);
     CURLM *multi = curl_multi_init ();
-    curl_multi_setopt (multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long) concurrency);
+    curl_multi_setopt (multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+                       (long) concurrency);
     s_transfer_t *transfers = calloc ((size_t) concurrency, sizeof *transfers);
     int next = 0;
     long fetches = 0, values = 0, errors = 0;
@@ -92,9 +94,10 @@ main (int argc, char **argv)
             s_transfer_t *transfer;
             curl_easy_getinfo (msg->easy_handle, CURLINFO_PRIVATE, &transfer);
             fetches++;
-            json_t *doc = msg->data.result == CURLE_OK
-                              ? json_loadb (transfer->body, transfer->len, 0, NULL)
-                              : NULL;
+            json_t *doc =
+                msg->data.result == CURLE_OK
+                    ? json_loadb (transfer->body, transfer->len, 0, NULL)
+                    : NULL;
             static const char *keys[] = {"sales", "signups", "visits"};
             for (int k = 0; doc && k < 3; k++)
                 if (json_is_number (json_object_get (doc, keys[k])))
@@ -111,10 +114,11 @@ main (int argc, char **argv)
         curl_multi_poll (multi, NULL, 0, 100, NULL);
     }
     double elapsed = s_now () - start, cpu = s_cpu () - cpu_start;
-    printf ("ceiling: %.0f fetches/s, %.0f values/s, %.3f CPU-s per 1000 values, "
-            "%ld errors\n",
-            fetches / elapsed, values / elapsed,
-            values ? cpu * 1000.0 / values : 0.0, errors);
+    printf (
+        "ceiling: %.0f fetches/s, %.0f values/s, %.3f CPU-s per 1000 values, "
+        "%ld errors\n",
+        fetches / elapsed, values / elapsed,
+        values ? cpu * 1000.0 / values : 0.0, errors);
     for (int i = 0; i < concurrency; i++) {
         curl_multi_remove_handle (multi, transfers[i].easy);
         curl_easy_cleanup (transfers[i].easy);

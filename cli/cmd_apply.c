@@ -65,12 +65,15 @@ s_report_error (const char *path, const char *text, size_t len,
     //  the source; the full pointer is printed instead.
     const char *slash = message[0] == '/' ? strstr (message, ": ") : NULL;
     if (slash && where && strlen (where) >= (size_t) (slash - message)
-        && strncmp (where + strlen (where) - (size_t) (slash - message), message,
-                    (size_t) (slash - message)) == 0)
+        && strncmp (where + strlen (where) - (size_t) (slash - message),
+                    message, (size_t) (slash - message))
+               == 0)
         message = slash + 2;
     int line, column;
-    if (where && *where && ws_jsonpos_find (text, len, where, &line, &column) == 0)
-        fprintf (stderr, "%s:%d:%d: %s: %s\n", path, line, column, where, message);
+    if (where && *where
+        && ws_jsonpos_find (text, len, where, &line, &column) == 0)
+        fprintf (stderr, "%s:%d:%d: %s: %s\n", path, line, column, where,
+                 message);
     else if (where && *where)
         fprintf (stderr, "%s: %s: %s\n", path, where, message);
     else
@@ -82,7 +85,8 @@ static int
 s_check (json_t *doc, const char *path, const char *text, size_t len)
 {
     if (!json_is_object (doc)) {
-        s_report_error (path, text, len, "", "expected a JSON object with \"sources\"");
+        s_report_error (path, text, len, "",
+                        "expected a JSON object with \"sources\"");
         return -1;
     }
     const char *key;
@@ -165,8 +169,8 @@ cmd_apply (int argc, char **argv)
         {NULL, 0, NULL, 0}};
     ws_cli_common_t common;
     s_options_t parsed = {NULL, false, false};
-    int rc = ws_cli_parse (argc, argv, s_help, options, s_option, &parsed,
-                           &common);
+    int rc =
+        ws_cli_parse (argc, argv, s_help, options, s_option, &parsed, &common);
     if (rc != WS_CLI_GO_ON)
         return rc;
     if (optind < argc)
@@ -234,7 +238,8 @@ cmd_apply (int argc, char **argv)
         s_print_list (report, "created");
         s_print_list (report, "updated");
         s_print_list (report, "deleted");
-        size_t unchanged = json_array_size (json_object_get (report, "unchanged"));
+        size_t unchanged =
+            json_array_size (json_object_get (report, "unchanged"));
         if (unchanged)
             printf ("%-10s %zu source%s\n", "unchanged", unchanged,
                     unchanged == 1 ? "" : "s");

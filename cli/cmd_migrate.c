@@ -12,7 +12,8 @@
 #include "ws_migrate.h"
 
 static const char *s_help =
-    "usage: watershed migrate [--db CONNINFO] [--json] [--coordinator ENDPOINT]\n"
+    "usage: watershed migrate [--db CONNINFO] [--json] [--coordinator "
+    "ENDPOINT]\n"
     "\n"
     "Apply the numbered migrations of sql/ that the database lacks. With\n"
     "--db, connect to that database directly (before watershedd starts);\n"
@@ -21,8 +22,9 @@ static const char *s_help =
 static void
 s_print (json_t *result)
 {
-    printf ("%lld migrations applied\n",
-            (long long) json_integer_value (json_object_get (result, "applied")));
+    printf (
+        "%lld migrations applied\n",
+        (long long) json_integer_value (json_object_get (result, "applied")));
 }
 
 static int

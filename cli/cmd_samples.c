@@ -53,8 +53,8 @@ s_option (int option, const char *value, void *arg)
     char *end;
     long long limit = strtoll (value, &end, 10);
     if (*end || limit < 1 || limit > 10000000)
-        return ws_cli_usage_error ("samples", "--limit '%s': expected 1..10000000",
-                                   value);
+        return ws_cli_usage_error ("samples",
+                                   "--limit '%s': expected 1..10000000", value);
     json_object_set_new (args, "limit", json_integer (limit));
     return 0;
 }
@@ -70,10 +70,12 @@ cmd_samples (int argc, char **argv)
         {NULL, 0, NULL, 0}};
     ws_cli_common_t common;
     json_t *args = json_pack ("{s:{}}", "labels");
-    int rc = ws_cli_parse (argc, argv, s_help, options, s_option, args, &common);
+    int rc =
+        ws_cli_parse (argc, argv, s_help, options, s_option, args, &common);
     if (rc == WS_CLI_GO_ON && optind != argc - 1)
-        rc = ws_cli_usage_error ("samples", optind >= argc ? "METRIC is required"
-                                                           : "one METRIC only");
+        rc =
+            ws_cli_usage_error ("samples", optind >= argc ? "METRIC is required"
+                                                          : "one METRIC only");
     if (rc != WS_CLI_GO_ON) {
         json_decref (args);
         return rc;

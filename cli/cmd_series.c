@@ -7,7 +7,8 @@
 #include "ws_client.h"
 
 static const char *s_help =
-    "usage: watershed series [--metric NAME] [--json] [--coordinator ENDPOINT]\n"
+    "usage: watershed series [--metric NAME] [--json] [--coordinator "
+    "ENDPOINT]\n"
     "\n"
     "List the stored series: metric, labels, type, number of samples, the\n"
     "newest sample's time and value, and the source that feeds it.\n";
@@ -21,14 +22,16 @@ s_print (json_t *series)
     json_t *item;
     json_array_foreach (series, index, item) {
         char labels[256], last[40];
-        ws_cli_format_labels (json_object_get (item, "labels"), labels, sizeof labels);
+        ws_cli_format_labels (json_object_get (item, "labels"), labels,
+                              sizeof labels);
         ws_cli_format_time (json_object_get (item, "last"), last, sizeof last);
         json_t *value = json_object_get (item, "last_value");
-        printf ("%-28s %-30s %-10s %8lld %-20s ",
-                json_string_value (json_object_get (item, "metric")), labels,
-                json_string_value (json_object_get (item, "type")),
-                (long long) json_integer_value (json_object_get (item, "samples")),
-                last);
+        printf (
+            "%-28s %-30s %-10s %8lld %-20s ",
+            json_string_value (json_object_get (item, "metric")), labels,
+            json_string_value (json_object_get (item, "type")),
+            (long long) json_integer_value (json_object_get (item, "samples")),
+            last);
         if (json_is_number (value))
             printf ("%.10g\n", json_number_value (value));
         else
@@ -53,7 +56,8 @@ cmd_series (int argc, char **argv)
         {"metric", required_argument, NULL, 'm'}, {NULL, 0, NULL, 0}};
     ws_cli_common_t common;
     json_t *args = json_object ();
-    int rc = ws_cli_parse (argc, argv, s_help, options, s_option, args, &common);
+    int rc =
+        ws_cli_parse (argc, argv, s_help, options, s_option, args, &common);
     if (rc == WS_CLI_GO_ON && optind < argc)
         rc = ws_cli_usage_error ("series", "unexpected argument '%s'",
                                  argv[optind]);

@@ -23,11 +23,13 @@ s_print (json_t *sources)
     json_t *source;
     json_array_foreach (sources, index, source) {
         char interval[32], last_ok[32], next[32];
-        ws_duration_format (json_integer_value (json_object_get (source, "interval_ms")),
-                            interval, sizeof interval);
+        ws_duration_format (
+            json_integer_value (json_object_get (source, "interval_ms")),
+            interval, sizeof interval);
         ws_cli_format_ago (json_object_get (source, "last_success"), last_ok,
                            sizeof last_ok);
-        ws_cli_format_ago (json_object_get (source, "next_due"), next, sizeof next);
+        ws_cli_format_ago (json_object_get (source, "next_due"), next,
+                           sizeof next);
         char values[400] = "";
         size_t used = 0;
         size_t i;
@@ -40,27 +42,29 @@ s_print (json_t *sources)
                                       sizeof inner);
                 snprintf (labels, sizeof labels, "{%s}", inner);
             }
-            int len = snprintf (values + used, sizeof values - used,
-                                "%s%s%s=%.10g", used ? " " : "",
-                                json_string_value (json_object_get (value, "metric")),
-                                labels,
-                                json_number_value (json_object_get (value, "value")));
+            int len = snprintf (
+                values + used, sizeof values - used, "%s%s%s=%.10g",
+                used ? " " : "",
+                json_string_value (json_object_get (value, "metric")), labels,
+                json_number_value (json_object_get (value, "value")));
             if (len < 0 || (size_t) len >= sizeof values - used)
                 break;
             used += (size_t) len;
         }
         printf ("%-24s %-9s %-8s %-12s %-10s %s\n",
                 json_string_value (json_object_get (source, "name")),
-                json_string_value (json_object_get (source, "health")), interval,
-                last_ok, next, used ? values : "-");
-        const char *error = json_string_value (json_object_get (source, "last_error"));
+                json_string_value (json_object_get (source, "health")),
+                interval, last_ok, next, used ? values : "-");
+        const char *error =
+            json_string_value (json_object_get (source, "last_error"));
         if (error) {
             char when[32];
             ws_cli_format_ago (json_object_get (source, "last_error_at"), when,
                                sizeof when);
-            printf ("%-24s   last error (%s, %s): %s\n", "", when,
-                    json_string_value (json_object_get (source, "last_error_kind")),
-                    error);
+            printf (
+                "%-24s   last error (%s, %s): %s\n", "", when,
+                json_string_value (json_object_get (source, "last_error_kind")),
+                error);
         }
     }
     if (json_array_size (sources) == 0)

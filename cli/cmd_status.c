@@ -23,7 +23,8 @@ s_print (json_t *status)
     json_t *sources = S_GET (status, "sources");
     json_t *counters = S_GET (status, "counters");
     json_t *db = S_GET (status, "database");
-    printf ("coordinator  pid %lld, up %llds%s\n", (long long) S_INT (coord, "pid"),
+    printf ("coordinator  pid %lld, up %llds%s\n",
+            (long long) S_INT (coord, "pid"),
             (long long) S_INT (coord, "uptime_ms") / 1000,
             json_is_true (S_GET (coord, "draining")) ? ", draining" : "");
     printf ("endpoints    workers %s, clients %s\n",
@@ -31,7 +32,8 @@ s_print (json_t *status)
             json_string_value (S_GET (coord, "clients_endpoint")));
     printf ("database     %s, %s, %lld samples buffered\n",
             json_string_value (S_GET (db, "mode")),
-            json_is_true (S_GET (db, "reachable")) ? "reachable" : "UNREACHABLE",
+            json_is_true (S_GET (db, "reachable")) ? "reachable"
+                                                   : "UNREACHABLE",
             (long long) S_INT (db, "buffered_samples"));
     printf ("sources      %lld; jobs queued %lld, in flight %lld\n",
             (long long) S_INT (sources, "total"),

@@ -65,7 +65,8 @@ main (int argc, char **argv)
     for (size_t i = 0; i < S_COMMAND_COUNT; i++)
         if (strcmp (argv[1], s_commands[i].name) == 0)
             return s_commands[i].fn (argc - 1, argv + 1);
-    fprintf (stderr, "watershed: unknown command '%s' (see 'watershed --help')\n",
+    fprintf (stderr,
+             "watershed: unknown command '%s' (see 'watershed --help')\n",
              argv[1]);
     return WS_EXIT_USAGE;
 }

@@ -33,8 +33,7 @@ void ws_cli_format_ago (json_t *value, char *out, size_t size);
 void ws_cli_format_labels (json_t *labels, char *out, size_t size);
 
 //  Parse "k=v,k=v" into labels. 0, or WS_EXIT_USAGE after a message.
-int ws_cli_parse_labels (const char *text, json_t *labels,
-                         const char *command);
+int ws_cli_parse_labels (const char *text, json_t *labels, const char *command);
 
 //  The options every client command has, --json, --coordinator ENDPOINT
 //  and --help, parsed with the command's own (extra, getopt_long form,

@@ -71,9 +71,8 @@ ws_cli_parse_labels (const char *text, json_t *labels, const char *command)
          pair = strtok_r (NULL, ",", &save)) {
         char *equals = strchr (pair, '=');
         if (!equals || equals == pair)
-            return ws_cli_usage_error (command,
-                                       "--labels '%s': expected k=v[,k=v...]",
-                                       text);
+            return ws_cli_usage_error (
+                command, "--labels '%s': expected k=v[,k=v...]", text);
         *equals = '\0';
         json_object_set_new (labels, pair, json_string (equals + 1));
     }
@@ -103,17 +102,18 @@ ws_cli_parse (int argc, char **argv, const char *help,
             shortopts[len] = '\0';
         }
     }
-    options[count++] = (struct option) {"json", no_argument, NULL, S_OPT_JSON};
-    options[count++] = (struct option) {"coordinator", required_argument,
-                                        NULL, S_OPT_COORDINATOR};
-    options[count++] = (struct option) {"help", no_argument, NULL, S_OPT_HELP};
-    options[count] = (struct option) {NULL, 0, NULL, 0};
+    options[count++] = (struct option){"json", no_argument, NULL, S_OPT_JSON};
+    options[count++] = (struct option){"coordinator", required_argument, NULL,
+                                       S_OPT_COORDINATOR};
+    options[count++] = (struct option){"help", no_argument, NULL, S_OPT_HELP};
+    options[count] = (struct option){NULL, 0, NULL, 0};
     common->json = false;
     common->endpoint = NULL;
     optind = 1;
     opterr = 0;
     int option;
-    while ((option = getopt_long (argc, argv, shortopts, options, NULL)) != -1) {
+    while ((option = getopt_long (argc, argv, shortopts, options, NULL))
+           != -1) {
         switch (option) {
         case S_OPT_JSON: common->json = true; break;
         case S_OPT_COORDINATOR: common->endpoint = optarg; break;
@@ -121,8 +121,9 @@ ws_cli_parse (int argc, char **argv, const char *help,
         case S_OPT_HELP: fputs (help, stdout); return WS_EXIT_OK;
         case '?':
         case ':':
-            return ws_cli_usage_error (argv[0], "unknown option or missing "
-                                                "value: '%s'",
+            return ws_cli_usage_error (argv[0],
+                                       "unknown option or missing "
+                                       "value: '%s'",
                                        argv[optind - 1]);
         default: {
             int rc = on_option ? on_option (option, optarg, arg) : 0;

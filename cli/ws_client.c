@@ -112,7 +112,8 @@ ws_client_call (ws_client_t *self, const char *command, json_t *args,
             return NULL;
         json_t *rbody = ws_msg_body (reply);
         if (ws_msg_id (reply) == WS_MSG_ERROR) {
-            ws_err_set (err, WS_ERR_PROTO, "coordinator refused the request: %s",
+            ws_err_set (err, WS_ERR_PROTO,
+                        "coordinator refused the request: %s",
                         json_string_value (json_object_get (rbody, "text")));
             ws_msg_destroy (&reply);
             return NULL;
@@ -126,14 +127,16 @@ ws_client_call (ws_client_t *self, const char *command, json_t *args,
         if (json_is_true (json_object_get (rbody, "ok")))
             result = json_incref (json_object_get (rbody, "result"));
         else {
-            const char *code = json_string_value (json_object_get (rbody, "code"));
-            ws_err_set (err,
-                        code && strcmp (code, "input") == 0 ? WS_ERR_INPUT
-                        : code && strcmp (code, "notfound") == 0
-                            ? WS_ERR_NOTFOUND
-                            : WS_ERR_DB,
-                        "%s", json_string_value (json_object_get (rbody, "error")));
-            const char *where = json_string_value (json_object_get (rbody, "where"));
+            const char *code =
+                json_string_value (json_object_get (rbody, "code"));
+            ws_err_set (
+                err,
+                code && strcmp (code, "input") == 0      ? WS_ERR_INPUT
+                : code && strcmp (code, "notfound") == 0 ? WS_ERR_NOTFOUND
+                                                         : WS_ERR_DB,
+                "%s", json_string_value (json_object_get (rbody, "error")));
+            const char *where =
+                json_string_value (json_object_get (rbody, "where"));
             if (where)
                 ws_err_where (err, "%s", where);
         }

@@ -27,7 +27,7 @@ json_t *ws_client_call (ws_client_t *self, const char *command, json_t *args,
 //  Run a command against the coordinator and print the result: as JSON
 //  with json, else with the printer. Returns the CLI exit code.
 typedef void (ws_client_print_fn) (json_t *result);
-int ws_client_run (const char *command_name, const char *endpoint,
-                   json_t *args, bool json, ws_client_print_fn *print);
+int ws_client_run (const char *command_name, const char *endpoint, json_t *args,
+                   bool json, ws_client_print_fn *print);
 
 #endif

@@ -8,10 +8,10 @@ typedef struct {
     const char *text;
     size_t len, pos;
     int line, column;
-    char path[1024];      //  pointer of the value being scanned
+    char path[1024];  //  pointer of the value being scanned
     size_t path_len;
     const char *target;
-    size_t best;          //  longest prefix of target matched so far
+    size_t best;  //  longest prefix of target matched so far
     int best_line, best_column;
     int depth;
 } s_scan_t;
@@ -31,8 +31,7 @@ s_advance (s_scan_t *scan)
 static void
 s_skip_space (s_scan_t *scan)
 {
-    while (scan->pos < scan->len
-           && strchr (" \t\r\n", scan->text[scan->pos]))
+    while (scan->pos < scan->len && strchr (" \t\r\n", scan->text[scan->pos]))
         s_advance (scan);
 }
 

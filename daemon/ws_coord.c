@@ -318,7 +318,8 @@ s_dispatch (ws_coord_t *self)
 //  The series cache key: metric, a NUL, then the labels as compact JSON
 //  with sorted keys.
 static char *
-s_series_key (const char *metric, json_t *labels, size_t *len, char **labels_text)
+s_series_key (const char *metric, json_t *labels, size_t *len,
+              char **labels_text)
 {
     char *text = json_dumps (labels, JSON_COMPACT | JSON_SORT_KEYS);
     if (!text)
@@ -377,9 +378,8 @@ s_series_ref (ws_coord_t *self, const char *metric, json_t *labels,
     }
     if (buffer->new_count == buffer->new_max) {
         buffer->new_max = buffer->new_max ? buffer->new_max * 2 : 64;
-        buffer->new_series =
-            realloc (buffer->new_series,
-                     buffer->new_max * sizeof *buffer->new_series);
+        buffer->new_series = realloc (
+            buffer->new_series, buffer->new_max * sizeof *buffer->new_series);
         if (!buffer->new_series)
             abort ();
     }
@@ -391,7 +391,8 @@ s_series_ref (ws_coord_t *self, const char *metric, json_t *labels,
     series->type = type;
     series->period_ms = period_ms;
     series->source_id = source_id;
-    ws_map_put (buffer->new_index, key, len, (void *) (intptr_t) buffer->new_count);
+    ws_map_put (buffer->new_index, key, len,
+                (void *) (intptr_t) buffer->new_count);
     return -(int64_t) buffer->new_count;
 }
 
@@ -401,7 +402,8 @@ s_ack_later (ws_coord_t *self, s_worker_t *worker, uint64_t job_id)
     s_buffer_t *buffer = &self->buffer;
     if (buffer->ack_count == buffer->ack_max) {
         buffer->ack_max = buffer->ack_max ? buffer->ack_max * 2 : 1024;
-        buffer->acks = realloc (buffer->acks, buffer->ack_max * sizeof *buffer->acks);
+        buffer->acks =
+            realloc (buffer->acks, buffer->ack_max * sizeof *buffer->acks);
         if (!buffer->acks)
             abort ();
     }
@@ -416,8 +418,10 @@ s_ack_later (ws_coord_t *self, s_worker_t *worker, uint64_t job_id)
 static void
 s_on_result (ws_coord_t *self, s_worker_t *worker, json_t *result, int64_t now)
 {
-    uint64_t job_id = (uint64_t) json_integer_value (json_object_get (result, "id"));
-    int64_t source_id = json_integer_value (json_object_get (result, "source_id"));
+    uint64_t job_id =
+        (uint64_t) json_integer_value (json_object_get (result, "id"));
+    int64_t source_id =
+        json_integer_value (json_object_get (result, "source_id"));
     int64_t tick = json_integer_value (json_object_get (result, "tick"));
     bool ok = json_is_true (json_object_get (result, "ok"));
     json_t *samples = json_object_get (result, "samples");
@@ -456,7 +460,8 @@ s_on_result (ws_coord_t *self, s_worker_t *worker, json_t *result, int64_t now)
     ws_buf_init (&latest, 64 * 1024);
     ws_buf_append (&latest, "[", 1);
     json_array_foreach (samples, index, sample) {
-        const char *metric = json_string_value (json_object_get (sample, "metric"));
+        const char *metric =
+            json_string_value (json_object_get (sample, "metric"));
         json_t *labels = json_object_get (sample, "labels");
         //  The codec admits only these three; a static name outlives
         //  the message.
@@ -498,11 +503,13 @@ s_on_result (ws_coord_t *self, s_worker_t *worker, json_t *result, int64_t now)
             char *labels_text = rule ? NULL : json_dumps (labels, JSON_COMPACT);
             //  Metric names are [A-Za-z0-9_:.] (checked by ws_source and the
             //  codec), safe to write between quotes.
-            ws_buf_printf (&latest, "%s{\"metric\":\"%s\",\"labels\":%s,"
+            ws_buf_printf (&latest,
+                           "%s{\"metric\":\"%s\",\"labels\":%s,"
                            "\"value\":%.17g}",
                            index ? "," : "", metric,
-                           rule ? rule->labels_text
-                                : labels_text ? labels_text : "{}",
+                           rule          ? rule->labels_text
+                           : labels_text ? labels_text
+                                         : "{}",
                            value);
             free (labels_text);
         }
@@ -511,10 +518,11 @@ s_on_result (ws_coord_t *self, s_worker_t *worker, json_t *result, int64_t now)
     //  Only the newest tick speaks for the source's health: a late result
     //  of an older tick does not undo a newer failure.
     if (tick >= source->last_tick)
-        ws_sched_record (self->sched, source, tick, ok, count,
-                         json_string_value (json_object_get (result, "error")),
-                         json_string_value (json_object_get (result, "error_kind")),
-                         count ? latest.data : NULL, now);
+        ws_sched_record (
+            self->sched, source, tick, ok, count,
+            json_string_value (json_object_get (result, "error")),
+            json_string_value (json_object_get (result, "error_kind")),
+            count ? latest.data : NULL, now);
     ws_buf_free (&latest);
     s_ack_later (self, worker, job_id);
     if (!self->buffer.first_at)
@@ -558,9 +566,11 @@ s_send_acks (ws_coord_t *self)
         json_t *ids = ws_map_take (by_peer, ack->peer, ack->peer_len);
         if (!ids)
             continue;
-        s_worker_t *worker = ws_map_get (self->workers_by_id, ack->peer, ack->peer_len);
+        s_worker_t *worker =
+            ws_map_get (self->workers_by_id, ack->peer, ack->peer_len);
         if (worker)
-            s_send_worker (self, worker, WS_MSG_ACK, json_pack ("{s:o}", "ids", ids));
+            s_send_worker (self, worker, WS_MSG_ACK,
+                           json_pack ("{s:o}", "ids", ids));
         else
             //  A worker that left still gets its ACK if it is there: it
             //  may have reconnected under a new id, in which case it
@@ -702,10 +712,13 @@ s_on_worker_message (ws_coord_t *self, ws_msg_t *msg)
             abort ();
         memcpy (worker->id, peer, peer_len);
         worker->id_len = peer_len;
-        worker->name = strdup (json_string_value (json_object_get (body, "name")));
-        worker->host = strdup (json_string_value (json_object_get (body, "host")));
+        worker->name =
+            strdup (json_string_value (json_object_get (body, "name")));
+        worker->host =
+            strdup (json_string_value (json_object_get (body, "host")));
         worker->pid = (int) json_integer_value (json_object_get (body, "pid"));
-        worker->credit = (int) json_integer_value (json_object_get (body, "credit"));
+        worker->credit =
+            (int) json_integer_value (json_object_get (body, "credit"));
         worker->last_seen = clock;
         worker->joined = ws_wall_ms ();
         ws_map_put (self->workers_by_id, peer, peer_len, worker);
@@ -731,7 +744,8 @@ s_on_worker_message (ws_coord_t *self, ws_msg_t *msg)
             s_on_result (self, worker, result, now);
     }
     else if (id == WS_MSG_DISCONNECT) {
-        const char *reason = json_string_value (json_object_get (body, "reason"));
+        const char *reason =
+            json_string_value (json_object_get (body, "reason"));
         char why[600];
         snprintf (why, sizeof why, "left (%s)", reason ? reason : "");
         s_worker_remove (self, worker, why);
@@ -752,7 +766,8 @@ s_on_workers_readable (ws_loop_t *loop, void *socket, void *arg)
         ws_err_t err;
         uint8_t peer[WS_MSG_MAX_ROUTING_ID];
         size_t peer_len = 0;
-        ws_msg_t *msg = ws_msg_recv (socket, true, ZMQ_DONTWAIT, &err, peer, &peer_len);
+        ws_msg_t *msg =
+            ws_msg_recv (socket, true, ZMQ_DONTWAIT, &err, peer, &peer_len);
         if (!msg) {
             if (err.code == WS_ERR_TIMEOUT)
                 break;
@@ -762,7 +777,8 @@ s_on_workers_readable (ws_loop_t *loop, void *socket, void *arg)
             self->stats.messages_refused++;
             if (peer_len)
                 s_send (self, socket, peer, peer_len, WS_MSG_ERROR,
-                        json_pack ("{s:s, s:s}", "code", "proto", "text", err.text));
+                        json_pack ("{s:s, s:s}", "code", "proto", "text",
+                                   err.text));
             continue;
         }
         s_on_worker_message (self, msg);
@@ -806,7 +822,8 @@ s_check_worker (const void *key, size_t len, void *value, void *arg)
     if (clock - worker->last_seen > self->heartbeat_ms * self->liveness) {
         if (expiry->count == expiry->max) {
             expiry->max = expiry->max ? expiry->max * 2 : 8;
-            expiry->dead = realloc (expiry->dead, expiry->max * sizeof (void *));
+            expiry->dead =
+                realloc (expiry->dead, expiry->max * sizeof (void *));
             if (!expiry->dead)
                 abort ();
         }
@@ -902,7 +919,8 @@ s_bind (void *context, int type, const char *endpoint, char *bound,
 {
     void *socket = zmq_socket (context, type);
     if (!socket) {
-        ws_err_set (err, WS_ERR_SYSTEM, "zmq_socket: %s", zmq_strerror (zmq_errno ()));
+        ws_err_set (err, WS_ERR_SYSTEM, "zmq_socket: %s",
+                    zmq_strerror (zmq_errno ()));
         return NULL;
     }
     int one = 1, zero = 0;
@@ -953,17 +971,17 @@ ws_coord_new (ws_loop_t *loop, ws_config_t *config, ws_db_t *db,
     self->buffer.new_index = ws_map_new (NULL);
     //  Job ids: the incarnation (start time in seconds) in the high 32
     //  bits, so a result from before a restart never matches a new job.
-    self->incarnation = ((uint64_t) (ws_wall_ms () / 1000) & 0x7fffffffULL) << 32;
+    self->incarnation = ((uint64_t) (ws_wall_ms () / 1000) & 0x7fffffffULL)
+                        << 32;
     self->started = ws_wall_ms ();
 
-    self->workers = s_bind (zmq_context, ZMQ_ROUTER,
-                            ws_config_string (config, "workers"),
-                            self->worker_endpoint, sizeof self->worker_endpoint, err);
+    self->workers =
+        s_bind (zmq_context, ZMQ_ROUTER, ws_config_string (config, "workers"),
+                self->worker_endpoint, sizeof self->worker_endpoint, err);
     if (self->workers)
-        self->clients = s_bind (zmq_context, ZMQ_ROUTER,
-                                ws_config_string (config, "clients"),
-                                self->client_endpoint,
-                                sizeof self->client_endpoint, err);
+        self->clients = s_bind (
+            zmq_context, ZMQ_ROUTER, ws_config_string (config, "clients"),
+            self->client_endpoint, sizeof self->client_endpoint, err);
     if (!self->workers || !self->clients) {
         ws_coord_destroy (&self);
         return NULL;
@@ -1014,7 +1032,8 @@ ws_coord_reload (ws_coord_t *self, ws_err_t *err)
     if (!rows)
         return -1;
     int enabled = ws_sched_load (self->sched, rows, ws_wall_ms ());
-    ws_notice ("sources: %zu loaded, %d enabled", json_array_size (rows), enabled);
+    ws_notice ("sources: %zu loaded, %d enabled", json_array_size (rows),
+               enabled);
     json_decref (rows);
     return 0;
 }

@@ -13,8 +13,7 @@
 #include "ws_log.h"
 #include "ws_time.h"
 
-typedef json_t *(s_command_fn) (ws_coord_t *self, json_t *args,
-                                ws_err_t *err);
+typedef json_t *(s_command_fn) (ws_coord_t *self, json_t *args, ws_err_t *err);
 
 static json_t *
 s_cmd_apply (ws_coord_t *self, json_t *args, ws_err_t *err)
@@ -47,9 +46,11 @@ s_cmd_apply (ws_coord_t *self, json_t *args, ws_err_t *err)
         }
         const char *name = ws_source_name (source);
         if (json_object_get (names, name)) {
-            ws_err_set (err, WS_ERR_INPUT,
-                        "source '%s': named twice (also /sources/%" JSON_INTEGER_FORMAT ")",
-                        name, json_integer_value (json_object_get (names, name)));
+            ws_err_set (
+                err, WS_ERR_INPUT,
+                "source '%s': named twice (also /sources/%" JSON_INTEGER_FORMAT
+                ")",
+                name, json_integer_value (json_object_get (names, name)));
             ws_err_where (err, "/sources/%zu/name", index);
             ws_source_destroy (&source);
             json_decref (defs);
@@ -71,11 +72,12 @@ s_cmd_apply (ws_coord_t *self, json_t *args, ws_err_t *err)
         ws_err_t reload_err;
         if (ws_coord_reload (self, &reload_err))
             ws_warning ("apply: %s", reload_err.text);
-        ws_notice ("apply: %zu created, %zu updated, %zu unchanged, %zu deleted",
-                   json_array_size (json_object_get (report, "created")),
-                   json_array_size (json_object_get (report, "updated")),
-                   json_array_size (json_object_get (report, "unchanged")),
-                   json_array_size (json_object_get (report, "deleted")));
+        ws_notice (
+            "apply: %zu created, %zu updated, %zu unchanged, %zu deleted",
+            json_array_size (json_object_get (report, "created")),
+            json_array_size (json_object_get (report, "updated")),
+            json_array_size (json_object_get (report, "unchanged")),
+            json_array_size (json_object_get (report, "deleted")));
     }
     return report;
 }
@@ -97,8 +99,8 @@ s_source_json (ws_sched_source_t *source, void *arg)
     s_sources_walk_t *walk = arg;
     if (walk->name && strcmp (walk->name, source->name) != 0)
         return;
-    json_t *values = source->last_values ? json_loads (source->last_values, 0, NULL)
-                                         : NULL;
+    json_t *values =
+        source->last_values ? json_loads (source->last_values, 0, NULL) : NULL;
     json_t *item = json_pack (
         "{s:I, s:s, s:s, s:s, s:I, s:b, s:i, s:o, s:o, s:o, s:o, s:o, s:o,"
         " s:o, s:I, s:I, s:i, s:o}",
@@ -119,7 +121,7 @@ s_source_json (ws_sched_source_t *source, void *arg)
         (json_int_t) source->ticks_ok, "ticks_failed",
         (json_int_t) source->ticks_failed, "outstanding", source->outstanding,
         "health",
-        json_string (!source->enabled ? "disabled"
+        json_string (!source->enabled       ? "disabled"
                      : source->failures > 0 ? "failing"
                      : source->last_error_at >= source->last_success
                          ? "degraded"
@@ -154,13 +156,13 @@ s_worker_json (const void *key, size_t len, void *value, void *arg)
     (void) len;
     s_worker_t *worker = value;
     json_array_append_new (
-        arg, json_pack ("{s:s, s:s, s:i, s:i, s:i, s:I, s:I, s:I}", "name",
-                        worker->name, "host", worker->host, "pid", worker->pid,
-                        "credit", worker->credit, "in_flight",
-                        worker->in_flight, "jobs_done",
-                        (json_int_t) worker->jobs_done, "joined",
-                        (json_int_t) worker->joined, "last_seen_ms_ago",
-                        (json_int_t) (ws_clock_ms () - worker->last_seen)));
+        arg,
+        json_pack ("{s:s, s:s, s:i, s:i, s:i, s:I, s:I, s:I}", "name",
+                   worker->name, "host", worker->host, "pid", worker->pid,
+                   "credit", worker->credit, "in_flight", worker->in_flight,
+                   "jobs_done", (json_int_t) worker->jobs_done, "joined",
+                   (json_int_t) worker->joined, "last_seen_ms_ago",
+                   (json_int_t) (ws_clock_ms () - worker->last_seen)));
     return 0;
 }
 
@@ -175,9 +177,12 @@ s_cmd_status (ws_coord_t *self, json_t *args, ws_err_t *err)
     int newest = self->rate_slot;
     int oldest = (newest + 1) % S_RATE_SLOTS;
     double rate = 0;
-    if (self->rate_times[oldest] && self->rate_times[newest] > self->rate_times[oldest])
-        rate = (double) (self->rate_samples[newest] - self->rate_samples[oldest])
-               * 1000.0 / (double) (self->rate_times[newest] - self->rate_times[oldest]);
+    if (self->rate_times[oldest]
+        && self->rate_times[newest] > self->rate_times[oldest])
+        rate =
+            (double) (self->rate_samples[newest] - self->rate_samples[oldest])
+            * 1000.0
+            / (double) (self->rate_times[newest] - self->rate_times[oldest]);
     size_t in_flight = ws_map_size (self->jobs) - self->queue_length;
     return json_pack (
         "{s:{s:i, s:s, s:I, s:I, s:s, s:s, s:b}, s:o,"
@@ -187,10 +192,9 @@ s_cmd_status (ws_coord_t *self, json_t *args, ws_err_t *err)
         (json_int_t) self->started, "uptime_ms",
         (json_int_t) (ws_wall_ms () - self->started), "workers_endpoint",
         self->worker_endpoint, "clients_endpoint", self->client_endpoint,
-        "draining", self->draining, "workers", workers, "database",
-        "reachable", !self->db_failing, "mode",
-        self->embedded_db ? "embedded" : "external", "buffered_samples",
-        (json_int_t) self->buffer.rows, "sources", "total",
+        "draining", self->draining, "workers", workers, "database", "reachable",
+        !self->db_failing, "mode", self->embedded_db ? "embedded" : "external",
+        "buffered_samples", (json_int_t) self->buffer.rows, "sources", "total",
         (json_int_t) ws_sched_count (self->sched), "queued",
         (json_int_t) self->queue_length, "in_flight", (json_int_t) in_flight,
         "series_cached", (json_int_t) ws_map_size (self->series_ids),
@@ -260,7 +264,8 @@ s_cmd_samples (ws_coord_t *self, json_t *args, ws_err_t *err)
         return NULL;
     if (limit <= 0)
         limit = 1000;
-    json_t *filter = json_is_object (labels) ? json_incref (labels) : json_object ();
+    json_t *filter =
+        json_is_object (labels) ? json_incref (labels) : json_object ();
     json_t *rows = ws_db_query_samples (self->db, json_string_value (metric),
                                         filter, from, to, limit, err);
     json_decref (filter);
@@ -287,12 +292,13 @@ static const struct {
 };
 
 static void
-s_reply (ws_coord_t *self, const uint8_t *peer, size_t peer_len,
-         json_int_t id, json_t *result, ws_err_t *err)
+s_reply (ws_coord_t *self, const uint8_t *peer, size_t peer_len, json_int_t id,
+         json_t *result, ws_err_t *err)
 {
     json_t *body;
     if (result)
-        body = json_pack ("{s:I, s:b, s:o}", "id", id, "ok", 1, "result", result);
+        body =
+            json_pack ("{s:I, s:b, s:o}", "id", id, "ok", 1, "result", result);
     else {
         body = json_pack ("{s:I, s:b, s:s, s:s}", "id", id, "ok", 0, "error",
                           err->text, "code", ws_err_code_name (err->code));
@@ -315,15 +321,16 @@ ws_coord_on_clients_readable (ws_loop_t *loop, void *socket, void *arg)
         ws_err_t err;
         uint8_t peer[WS_MSG_MAX_ROUTING_ID];
         size_t peer_len = 0;
-        ws_msg_t *msg = ws_msg_recv (socket, true, ZMQ_DONTWAIT, &err, peer, &peer_len);
+        ws_msg_t *msg =
+            ws_msg_recv (socket, true, ZMQ_DONTWAIT, &err, peer, &peer_len);
         if (!msg) {
             if (err.code == WS_ERR_TIMEOUT)
                 break;
             ws_warning ("client message refused: %s", err.text);
             self->stats.messages_refused++;
             if (peer_len) {
-                json_t *body = json_pack ("{s:s, s:s}", "code", "proto", "text",
-                                          err.text);
+                json_t *body =
+                    json_pack ("{s:s, s:s}", "code", "proto", "text", err.text);
                 ws_msg_t *reply = ws_msg_new (WS_MSG_ERROR, &body);
                 ws_msg_set_routing_id (reply, peer, peer_len);
                 ws_msg_send (&reply, socket, &err);
@@ -333,9 +340,9 @@ ws_coord_on_clients_readable (ws_loop_t *loop, void *socket, void *arg)
         const uint8_t *from = ws_msg_routing_id (msg, &peer_len);
         json_t *body = ws_msg_body (msg);
         if (ws_msg_id (msg) != WS_MSG_REQUEST) {
-            json_t *error = json_pack ("{s:s, s:s+}", "code", "proto", "text",
-                                       "expected REQUEST, got ",
-                                       ws_msg_command (msg));
+            json_t *error =
+                json_pack ("{s:s, s:s+}", "code", "proto", "text",
+                           "expected REQUEST, got ", ws_msg_command (msg));
             ws_msg_t *reply = ws_msg_new (WS_MSG_ERROR, &error);
             ws_msg_set_routing_id (reply, from, peer_len);
             ws_msg_send (&reply, socket, &err);
@@ -344,7 +351,8 @@ ws_coord_on_clients_readable (ws_loop_t *loop, void *socket, void *arg)
         }
         self->stats.requests++;
         json_int_t id = json_integer_value (json_object_get (body, "id"));
-        const char *command = json_string_value (json_object_get (body, "command"));
+        const char *command =
+            json_string_value (json_object_get (body, "command"));
         json_t *args = json_object_get (body, "args");
         json_t *result = NULL;
         ws_err_clear (&err);

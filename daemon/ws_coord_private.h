@@ -15,21 +15,21 @@
 typedef struct s_worker {
     uint8_t id[WS_MSG_MAX_ROUTING_ID];  //  routing id
     size_t id_len;
-    char *name;          //  owns
-    char *host;          //  owns
+    char *name;  //  owns
+    char *host;  //  owns
     int pid;
-    int credit;          //  most jobs it holds at once
-    int in_flight;       //  jobs sent, no result yet
-    int64_t last_seen;   //  monotonic ms of its last message; 0 = gone
-    int64_t last_sent;   //  monotonic ms of our last message to it
-    int64_t joined;      //  wall ms
+    int credit;         //  most jobs it holds at once
+    int in_flight;      //  jobs sent, no result yet
+    int64_t last_seen;  //  monotonic ms of its last message; 0 = gone
+    int64_t last_sent;  //  monotonic ms of our last message to it
+    int64_t joined;     //  wall ms
     int64_t jobs_done;
 } s_worker_t;
 
 typedef struct s_job {
     uint64_t id;
-    int64_t source_id;   //  0 once a late result made a queued retry moot
-    int64_t tick;        //  ms, the scheduled collection time
+    int64_t source_id;  //  0 once a late result made a queued retry moot
+    int64_t tick;       //  ms, the scheduled collection time
     int attempt;
     int64_t deadline;    //  wall ms, set at dispatch
     s_worker_t *worker;  //  borrowed; NULL while queued
@@ -38,11 +38,11 @@ typedef struct s_job {
 } s_job_t;
 
 typedef struct {
-    char *key;           //  owns; series cache key
+    char *key;  //  owns; series cache key
     size_t key_len;
-    char *metric;        //  owns
-    char *labels;        //  owns; compact JSON, sorted keys
-    const char *type;    //  static string
+    char *metric;      //  owns
+    char *labels;      //  owns; compact JSON, sorted keys
+    const char *type;  //  static string
     int64_t period_ms;
     int64_t source_id;
 } s_new_series_t;
@@ -62,26 +62,26 @@ typedef struct {
     size_t rows, max_rows;
     s_new_series_t *new_series;
     size_t new_count, new_max;
-    ws_map_t *new_index;     //  key -> n + 1
+    ws_map_t *new_index;  //  key -> n + 1
     s_ack_t *acks;
     size_t ack_count, ack_max;
-    int64_t first_at;        //  monotonic ms of the oldest unflushed result
+    int64_t first_at;  //  monotonic ms of the oldest unflushed result
 } s_buffer_t;
 
 #define S_RATE_SLOTS 11
 
 struct _ws_coord_t {
-    ws_loop_t *loop;          //  borrowed
-    ws_config_t *config;      //  borrowed
-    ws_db_t *db;              //  borrowed
-    void *workers;            //  owns; ROUTER for workers
-    void *clients;            //  owns; ROUTER for clients
+    ws_loop_t *loop;      //  borrowed
+    ws_config_t *config;  //  borrowed
+    ws_db_t *db;          //  borrowed
+    void *workers;        //  owns; ROUTER for workers
+    void *clients;        //  owns; ROUTER for clients
     char worker_endpoint[256];
     char client_endpoint[256];
-    ws_sched_t *sched;        //  owns
-    ws_map_t *workers_by_id;  //  owns the workers
-    ws_map_t *jobs;           //  owns the jobs, by id
-    ws_map_t *series_ids;     //  series cache key -> id
+    ws_sched_t *sched;                 //  owns
+    ws_map_t *workers_by_id;           //  owns the workers
+    ws_map_t *jobs;                    //  owns the jobs, by id
+    ws_map_t *series_ids;              //  series cache key -> id
     s_job_t *queue_head, *queue_tail;  //  borrowed from jobs
     size_t queue_length;
     s_buffer_t buffer;

@@ -105,9 +105,8 @@ ws_db_migrate (ws_db_t *self, ws_err_t *err)
 //  Run a parameterised statement with text parameters; returns the
 //  result when its status is the expected one, else NULL with *err.
 static PGresult *
-s_exec (ws_db_t *self, const char *sql, int count,
-        const char *const *params, ExecStatusType expect, const char *what,
-        ws_err_t *err)
+s_exec (ws_db_t *self, const char *sql, int count, const char *const *params,
+        ExecStatusType expect, const char *what, ws_err_t *err)
 {
     if (!ws_db_connected (self)) {
         ws_err_set (err, WS_ERR_DB, "database: not connected");
@@ -188,23 +187,50 @@ s_json_or_null (PGresult *result, int row, int col)
 }
 
 //  Times come back as integer milliseconds, to spare parsing text.
-#define S_MS(column)                                                           \
-    "(extract(epoch FROM " column ") * 1000)::bigint"
+#define S_MS(column) "(extract(epoch FROM " column ") * 1000)::bigint"
 
 json_t *
 ws_db_load_sources (ws_db_t *self, ws_err_t *err)
 {
-    PGresult *result = s_exec (
-        self,
-        "SELECT s.id, s.name, s.def::text, s.enabled,"
-        " coalesce(h.failures, 0), " S_MS ("h.next_due") ", " S_MS (
-            "h.last_tick") ", " S_MS ("h.last_success") ","
-        " h.last_error, " S_MS ("h.last_error_at") ", h.last_error_kind,"
-        " h.last_values::text, coalesce(h.ticks_ok, 0),"
-        " coalesce(h.ticks_failed, 0)"
-        " FROM sources s LEFT JOIN source_health h ON h.source_id = s.id"
-        " ORDER BY s.id",
-        0, NULL, PGRES_TUPLES_OK, "loading sources", err);
+    PGresult *result =
+        s_exec (
+            self,
+            "SELECT s.id, s.name, s.def::text, s.enabled,"
+            " coalesce(h.failures, 0), " S_MS ("h.next_due") ", " S_MS (
+                "h.last_tick") ", " S_MS ("h.last_success") ","
+                                                            " h.last_error,"
+                                                            " " S_MS (
+                                                                "h.last_error_"
+                                                                "at") ", "
+                                                                      "h.last_"
+                                                                      "error_"
+                                                                      "kind,"
+                                                                      " h.last_"
+                                                                      "values::"
+                                                                      "text, "
+                                                                      "coalesce"
+                                                                      "(h."
+                                                                      "ticks_"
+                                                                      "ok, 0),"
+                                                                      " coalesc"
+                                                                      "e(h."
+                                                                      "ticks_"
+                                                                      "failed, "
+                                                                      "0)"
+                                                                      " FROM "
+                                                                      "sources "
+                                                                      "s LEFT "
+                                                                      "JOIN "
+                                                                      "source_"
+                                                                      "health "
+                                                                      "h ON "
+                                                                      "h."
+                                                                      "source_"
+                                                                      "id = "
+                                                                      "s.id"
+                                                                      " ORDER "
+                                                                      "BY s.id",
+            0, NULL, PGRES_TUPLES_OK, "loading sources", err);
     if (!result)
         return NULL;
     json_t *array = json_array ();
@@ -219,8 +245,7 @@ ws_db_load_sources (ws_db_t *self, ws_err_t *err)
             json_boolean (strcmp (PQgetvalue (result, row, 3), "t") == 0));
         json_object_set_new (item, "failures",
                              json_integer (s_ms (result, row, 4)));
-        static const char *times[] = {"next_due", "last_tick",
-                                      "last_success"};
+        static const char *times[] = {"next_due", "last_tick", "last_success"};
         for (int i = 0; i < 3; i++)
             json_object_set_new (item, times[i],
                                  json_integer (s_ms (result, row, 5 + i)));
@@ -315,8 +340,9 @@ ws_db_apply_sources (ws_db_t *self, json_t *defs, bool prune, bool dry_run,
         char *text = json_dumps (def, JSON_COMPACT | JSON_SORT_KEYS);
         json_t *enabled = json_object_get (def, "enabled");
         int64_t interval_ms = 0;
-        ws_duration_parse (json_string_value (json_object_get (def, "interval")),
-                           &interval_ms, NULL);
+        ws_duration_parse (
+            json_string_value (json_object_get (def, "interval")), &interval_ms,
+            NULL);
         char interval[24];
         snprintf (interval, sizeof interval, "%" PRId64, interval_ms);
         const char *params[] = {name, text, interval,
@@ -420,12 +446,12 @@ ws_db_resolve_series (ws_db_t *self, size_t count, const char *const *metrics,
         5, params, PGRES_COMMAND_OK, "creating series", err);
     if (result) {
         PQclear (result);
-        result = s_exec (
-            self,
-            "SELECT u.ord, s.id FROM unnest($1::text[], $2::jsonb[])"
-            " WITH ORDINALITY AS u(m, l, ord)"
-            " JOIN series s ON s.metric = u.m AND s.labels = u.l",
-            2, params, PGRES_TUPLES_OK, "reading series ids", err);
+        result =
+            s_exec (self,
+                    "SELECT u.ord, s.id FROM unnest($1::text[], $2::jsonb[])"
+                    " WITH ORDINALITY AS u(m, l, ord)"
+                    " JOIN series s ON s.metric = u.m AND s.labels = u.l",
+                    2, params, PGRES_TUPLES_OK, "reading series ids", err);
     }
     for (int i = 0; i < 5; i++)
         ws_buf_free (&arrays[i]);
@@ -466,8 +492,7 @@ ws_db_insert_samples (ws_db_t *self, size_t count, const int64_t *series,
     if (rc)
         ws_err_set (err, WS_ERR_DB, "database: sample batch too large");
     else {
-        const char *params[] = {arrays[0].data, arrays[1].data,
-                                arrays[2].data};
+        const char *params[] = {arrays[0].data, arrays[1].data, arrays[2].data};
         //  One statement is one transaction: the batch lands whole or
         //  not at all, and a re-sent batch inserts nothing twice.
         result = s_exec (
@@ -498,19 +523,18 @@ ws_db_write_health (ws_db_t *self, const ws_db_health_t *rows, size_t count,
     int rc = 0;
     for (size_t i = 0; i < count && rc == 0; i++) {
         const ws_db_health_t *row = &rows[i];
-        rc = s_array_int (&arrays[0], row->source_id, false)
-             || s_array_int (&arrays[1], row->failures, false)
-             || s_array_int (&arrays[2], row->next_due, !row->next_due)
-             || s_array_int (&arrays[3], row->last_tick, !row->last_tick)
-             || s_array_int (&arrays[4], row->last_success,
-                             !row->last_success)
-             || s_array_text (&arrays[5], row->last_error)
-             || s_array_int (&arrays[6], row->last_error_at,
-                             !row->last_error_at)
-             || s_array_text (&arrays[7], row->last_error_kind)
-             || s_array_text (&arrays[8], row->last_values)
-             || s_array_int (&arrays[9], row->ticks_ok, false)
-             || s_array_int (&arrays[10], row->ticks_failed, false);
+        rc =
+            s_array_int (&arrays[0], row->source_id, false)
+            || s_array_int (&arrays[1], row->failures, false)
+            || s_array_int (&arrays[2], row->next_due, !row->next_due)
+            || s_array_int (&arrays[3], row->last_tick, !row->last_tick)
+            || s_array_int (&arrays[4], row->last_success, !row->last_success)
+            || s_array_text (&arrays[5], row->last_error)
+            || s_array_int (&arrays[6], row->last_error_at, !row->last_error_at)
+            || s_array_text (&arrays[7], row->last_error_kind)
+            || s_array_text (&arrays[8], row->last_values)
+            || s_array_int (&arrays[9], row->ticks_ok, false)
+            || s_array_int (&arrays[10], row->ticks_failed, false);
     }
     for (int i = 0; i < COLUMNS; i++)
         rc = rc || s_array_close (&arrays[i]);
@@ -531,22 +555,42 @@ ws_db_write_health (ws_db_t *self, const ws_db_health_t *rows, size_t count,
             " updated_at)"
             " SELECT u.id, u.f, " S_TS ("u.nd") ", " S_TS ("u.lt") ", " S_TS (
                 "u.ls") ", u.le, " S_TS ("u.lea") ", u.lek, u.lv, u.tok,"
-            " u.tf, now()"
-            " FROM unnest($1::bigint[], $2::int[], $3::bigint[],"
-            " $4::bigint[], $5::bigint[], $6::text[], $7::bigint[],"
-            " $8::text[], $9::jsonb[], $10::bigint[], $11::bigint[])"
-            " AS u(id, f, nd, lt, ls, le, lea, lek, lv, tok, tf)"
-            " JOIN sources s ON s.id = u.id"
-            " ON CONFLICT (source_id) DO UPDATE SET"
-            " failures = excluded.failures, next_due = excluded.next_due,"
-            " last_tick = excluded.last_tick,"
-            " last_success = excluded.last_success,"
-            " last_error = excluded.last_error,"
-            " last_error_at = excluded.last_error_at,"
-            " last_error_kind = excluded.last_error_kind,"
-            " last_values = coalesce(excluded.last_values, h.last_values),"
-            " ticks_ok = excluded.ticks_ok,"
-            " ticks_failed = excluded.ticks_failed, updated_at = now()",
+                                                  " u.tf, now()"
+                                                  " FROM unnest($1::bigint[], "
+                                                  "$2::int[], $3::bigint[],"
+                                                  " $4::bigint[], "
+                                                  "$5::bigint[], $6::text[], "
+                                                  "$7::bigint[],"
+                                                  " $8::text[], $9::jsonb[], "
+                                                  "$10::bigint[], "
+                                                  "$11::bigint[])"
+                                                  " AS u(id, f, nd, lt, ls, "
+                                                  "le, lea, lek, lv, tok, tf)"
+                                                  " JOIN sources s ON s.id = "
+                                                  "u.id"
+                                                  " ON CONFLICT (source_id) DO "
+                                                  "UPDATE SET"
+                                                  " failures = "
+                                                  "excluded.failures, next_due "
+                                                  "= excluded.next_due,"
+                                                  " last_tick = "
+                                                  "excluded.last_tick,"
+                                                  " last_success = "
+                                                  "excluded.last_success,"
+                                                  " last_error = "
+                                                  "excluded.last_error,"
+                                                  " last_error_at = "
+                                                  "excluded.last_error_at,"
+                                                  " last_error_kind = "
+                                                  "excluded.last_error_kind,"
+                                                  " last_values = "
+                                                  "coalesce(excluded.last_"
+                                                  "values, h.last_values),"
+                                                  " ticks_ok = "
+                                                  "excluded.ticks_ok,"
+                                                  " ticks_failed = "
+                                                  "excluded.ticks_failed, "
+                                                  "updated_at = now()",
             COLUMNS, params, PGRES_COMMAND_OK, "writing source health", err);
 #undef S_TS
     }
@@ -562,19 +606,26 @@ json_t *
 ws_db_list_series (ws_db_t *self, const char *metric, ws_err_t *err)
 {
     const char *params[] = {metric};
-    PGresult *result = s_exec (
-        self,
-        "SELECT s.id, s.metric, s.labels::text, s.type,"
-        " (SELECT count(*) FROM samples x WHERE x.series_id = s.id),"
-        " " S_MS ("(SELECT min(ts) FROM samples x WHERE x.series_id = s.id)") ","
-        " " S_MS ("l.ts") ", l.value, src.name"
-        " FROM series s"
-        " LEFT JOIN LATERAL (SELECT ts, value FROM samples x"
-        "   WHERE x.series_id = s.id ORDER BY ts DESC LIMIT 1) l ON true"
-        " LEFT JOIN sources src ON src.id = s.source_id"
-        " WHERE $1::text IS NULL OR s.metric = $1"
-        " ORDER BY s.metric, s.labels::text",
-        1, params, PGRES_TUPLES_OK, "listing series", err);
+    PGresult *result =
+        s_exec (
+            self,
+            "SELECT s.id, s.metric, s.labels::text, s.type,"
+            " (SELECT count(*) FROM samples x WHERE x.series_id = s.id),"
+            " " S_MS ("(SELECT min(ts) FROM samples x WHERE x.series_id = "
+                      "s.id)") ","
+                               " " S_MS (
+                                   "l.ts") ", l.value, src.name"
+                                           " FROM series s"
+                                           " LEFT JOIN LATERAL (SELECT ts, "
+                                           "value FROM samples x"
+                                           "   WHERE x.series_id = s.id ORDER "
+                                           "BY ts DESC LIMIT 1) l ON true"
+                                           " LEFT JOIN sources src ON src.id = "
+                                           "s.source_id"
+                                           " WHERE $1::text IS NULL OR "
+                                           "s.metric = $1"
+                                           " ORDER BY s.metric, s.labels::text",
+            1, params, PGRES_TUPLES_OK, "listing series", err);
     if (!result)
         return NULL;
     json_t *array = json_array ();
@@ -619,30 +670,33 @@ ws_db_query_samples (ws_db_t *self, const char *metric, json_t *filter,
     snprintf (limit_text, sizeof limit_text, "%" PRId64, limit);
     const char *params[] = {metric, labels, from ? from_text : NULL,
                             to ? to_text : NULL, limit_text};
-    PGresult *result = s_exec (
-        self,
-        "SELECT labels, ms, value FROM ("
-        " SELECT s.labels::text AS labels, " S_MS ("x.ts") " AS ms, x.value,"
-        " x.ts, s.id FROM samples x JOIN series s ON s.id = x.series_id"
-        " WHERE s.metric = $1 AND s.labels @> $2::jsonb"
-        " AND ($3::bigint IS NULL OR x.ts >= timestamptz 'epoch' + $3::bigint"
-        "   * interval '1 millisecond')"
-        " AND ($4::bigint IS NULL OR x.ts <= timestamptz 'epoch' + $4::bigint"
-        "   * interval '1 millisecond')"
-        " ORDER BY x.ts DESC, s.id LIMIT $5::bigint) newest"
-        " ORDER BY ts, id",
-        5, params, PGRES_TUPLES_OK, "querying samples", err);
+    PGresult *result =
+        s_exec (self,
+                "SELECT labels, ms, value FROM ("
+                " SELECT s.labels::text AS labels, " S_MS (
+                    "x.ts") " AS ms, x.value,"
+                            " x.ts, s.id FROM samples x JOIN series s ON s.id "
+                            "= x.series_id"
+                            " WHERE s.metric = $1 AND s.labels @> $2::jsonb"
+                            " AND ($3::bigint IS NULL OR x.ts >= timestamptz "
+                            "'epoch' + $3::bigint"
+                            "   * interval '1 millisecond')"
+                            " AND ($4::bigint IS NULL OR x.ts <= timestamptz "
+                            "'epoch' + $4::bigint"
+                            "   * interval '1 millisecond')"
+                            " ORDER BY x.ts DESC, s.id LIMIT $5::bigint) newest"
+                            " ORDER BY ts, id",
+                5, params, PGRES_TUPLES_OK, "querying samples", err);
     free (labels);
     if (!result)
         return NULL;
     json_t *array = json_array ();
     for (int row = 0; row < PQntuples (result); row++)
         json_array_append_new (
-            array,
-            json_pack ("{s:o, s:I, s:f}", "labels",
-                       s_json_or_null (result, row, 0), "ts",
-                       (json_int_t) s_ms (result, row, 1), "value",
-                       strtod (PQgetvalue (result, row, 2), NULL)));
+            array, json_pack ("{s:o, s:I, s:f}", "labels",
+                              s_json_or_null (result, row, 0), "ts",
+                              (json_int_t) s_ms (result, row, 1), "value",
+                              strtod (PQgetvalue (result, row, 2), NULL)));
     PQclear (result);
     return array;
 }

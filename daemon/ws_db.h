@@ -44,16 +44,16 @@ json_t *ws_db_load_sources (ws_db_t *self, ws_err_t *err);
 //  delete the sources not named. With dry_run, roll back. *report gets
 //  {"created": [names], "updated": [...], "unchanged": [...],
 //  "deleted": [...]}.
-int ws_db_apply_sources (ws_db_t *self, json_t *defs, bool prune,
-                         bool dry_run, json_t **report, ws_err_t *err);
+int ws_db_apply_sources (ws_db_t *self, json_t *defs, bool prune, bool dry_run,
+                         json_t **report, ws_err_t *err);
 
 //  Series ids for (metric, labels text, type, period, source) tuples;
 //  creates the missing ones. ids[i] is set for every i.
 int ws_db_resolve_series (ws_db_t *self, size_t count,
-                          const char *const *metrics,
-                          const char *const *labels, const char *const *types,
-                          const int64_t *period_ms, const int64_t *source_ids,
-                          int64_t *ids, ws_err_t *err);
+                          const char *const *metrics, const char *const *labels,
+                          const char *const *types, const int64_t *period_ms,
+                          const int64_t *source_ids, int64_t *ids,
+                          ws_err_t *err);
 
 //  Insert samples (series id, tick ms, value) with ON CONFLICT DO
 //  NOTHING, in one transaction. *inserted gets the rows that were new.
@@ -73,8 +73,8 @@ typedef struct {
 } ws_db_health_t;
 
 //  Upsert the health rows in one statement.
-int ws_db_write_health (ws_db_t *self, const ws_db_health_t *rows,
-                        size_t count, ws_err_t *err);
+int ws_db_write_health (ws_db_t *self, const ws_db_health_t *rows, size_t count,
+                        ws_err_t *err);
 
 //  Series for 'watershed series': [{"id","metric","labels","type",
 //  "samples","first","last","last_value"}], optionally one metric.
@@ -83,9 +83,9 @@ json_t *ws_db_list_series (ws_db_t *self, const char *metric, ws_err_t *err);
 //  Samples for 'watershed samples': [{"labels","ts","value"}] of a metric
 //  whose labels contain filter (a JSON object, may be empty), from..to
 //  (ms; 0 = open), newest limit rows returned oldest first.
-json_t *ws_db_query_samples (ws_db_t *self, const char *metric,
-                             json_t *filter, int64_t from, int64_t to,
-                             int64_t limit, ws_err_t *err);
+json_t *ws_db_query_samples (ws_db_t *self, const char *metric, json_t *filter,
+                             int64_t from, int64_t to, int64_t limit,
+                             ws_err_t *err);
 
 //  Number of series, for status; -1 on error.
 int64_t ws_db_count_series (ws_db_t *self, ws_err_t *err);

@@ -8,8 +8,8 @@
 #include "ws_map.h"
 
 struct _ws_sched_t {
-    ws_map_t *by_id;            //  owns the sources
-    ws_sched_source_t **heap;   //  borrowed; min-heap on next_tick
+    ws_map_t *by_id;           //  owns the sources
+    ws_sched_source_t **heap;  //  borrowed; min-heap on next_tick
     size_t heap_size, heap_max;
     int64_t backoff_max_ms;
 };
@@ -205,15 +205,14 @@ ws_sched_load (ws_sched_t *self, json_t *rows, int64_t now_ms)
                 json_integer_value (json_object_get (row, "last_success"));
             source->last_error_at =
                 json_integer_value (json_object_get (row, "last_error_at"));
-            source->last_error = s_dup (
-                json_string_value (json_object_get (row, "last_error")));
+            source->last_error =
+                s_dup (json_string_value (json_object_get (row, "last_error")));
             source->last_error_kind = s_dup (
                 json_string_value (json_object_get (row, "last_error_kind")));
             json_t *values = json_object_get (row, "last_values");
-            source->last_values =
-                json_is_null (values) || !values
-                    ? NULL
-                    : json_dumps (values, JSON_COMPACT);
+            source->last_values = json_is_null (values) || !values
+                                      ? NULL
+                                      : json_dumps (values, JSON_COMPACT);
             source->ticks_ok =
                 json_integer_value (json_object_get (row, "ticks_ok"));
             source->ticks_failed =
@@ -272,8 +271,8 @@ ws_sched_next_due (ws_sched_t *self, int64_t now_ms, int64_t *tick)
         return NULL;
     ws_sched_source_t *source = self->heap[0];
     *tick = source->next_tick;
-    source->next_tick =
-        s_grid_at_or_after (source, source->next_tick + s_backoff (self, source));
+    source->next_tick = s_grid_at_or_after (
+        source, source->next_tick + s_backoff (self, source));
     //  A coordinator that fell behind (a long stall) skips the ticks it
     //  missed instead of firing them all at once.
     if (source->next_tick <= now_ms - source->interval_ms)
@@ -335,8 +334,8 @@ ws_sched_record (ws_sched_t *self, ws_sched_source_t *source, int64_t tick,
                             source->name, error ? error : "failed",
                             source->failures);
             //  Push the next tick out by the backoff if it is sooner.
-            int64_t next = s_grid_at_or_after (source,
-                                               tick + s_backoff (self, source));
+            int64_t next =
+                s_grid_at_or_after (source, tick + s_backoff (self, source));
             if (next > source->next_tick && source->enabled) {
                 source->next_tick = next;
                 s_heap_down (self, source->heap_index);
@@ -409,8 +408,7 @@ ws_sched_take_dirty (ws_sched_t *self, ws_db_health_t **rows)
 }
 
 void
-ws_sched_mark_dirty (ws_sched_t *self, const ws_db_health_t *rows,
-                     size_t count)
+ws_sched_mark_dirty (ws_sched_t *self, const ws_db_health_t *rows, size_t count)
 {
     for (size_t i = 0; i < count; i++) {
         ws_sched_source_t *source = ws_sched_get (self, rows[i].source_id);

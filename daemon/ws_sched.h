@@ -21,24 +21,24 @@
 
 typedef struct {
     int64_t id;
-    char *name;             //  owns
-    ws_source_t *source;    //  owns
-    json_t *def;            //  owns; normalised definition
-    char *def_text;         //  owns; def as compact JSON, sent in jobs
-    int64_t *rule_series;   //  owns; series id per rule, 0 = not known yet
+    char *name;            //  owns
+    ws_source_t *source;   //  owns
+    json_t *def;           //  owns; normalised definition
+    char *def_text;        //  owns; def as compact JSON, sent in jobs
+    int64_t *rule_series;  //  owns; series id per rule, 0 = not known yet
     int64_t interval_ms;
-    int64_t phase_ms;       //  0 <= phase < interval
+    int64_t phase_ms;  //  0 <= phase < interval
     bool enabled;
-    int64_t next_tick;      //  ms; the next tick to dispatch
-    int outstanding;        //  jobs queued or in flight
+    int64_t next_tick;  //  ms; the next tick to dispatch
+    int outstanding;    //  jobs queued or in flight
     //  Health
-    int failures;           //  consecutive ticks that yielded nothing
+    int failures;  //  consecutive ticks that yielded nothing
     int64_t last_tick, last_success, last_error_at;  //  ms, 0 = never
-    char *last_error;       //  owns, NULL if none
-    char *last_error_kind;  //  owns
-    char *last_values;      //  owns; JSON text of the latest samples
+    char *last_error;                                //  owns, NULL if none
+    char *last_error_kind;                           //  owns
+    char *last_values;  //  owns; JSON text of the latest samples
     int64_t ticks_ok, ticks_failed;
-    bool dirty;             //  health not yet written
+    bool dirty;  //  health not yet written
     size_t heap_index;
 } ws_sched_source_t;
 
@@ -67,10 +67,10 @@ int64_t ws_sched_wait (ws_sched_t *self, int64_t now_ms);
 //  Record the outcome of a tick. A result with samples and an error (one
 //  rule failed) records the error but does not back off: the other rules
 //  still deliver. values is the JSON text of its samples (borrowed).
-void ws_sched_record (ws_sched_t *self, ws_sched_source_t *source,
-                      int64_t tick, bool ok, size_t samples,
-                      const char *error, const char *error_kind,
-                      const char *values, int64_t now_ms);
+void ws_sched_record (ws_sched_t *self, ws_sched_source_t *source, int64_t tick,
+                      bool ok, size_t samples, const char *error,
+                      const char *error_kind, const char *values,
+                      int64_t now_ms);
 
 //  Record a tick that was never collected through no fault of the
 //  source (no worker free): an error to show, but no backoff.

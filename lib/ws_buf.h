@@ -8,10 +8,10 @@
 #include <stddef.h>
 
 typedef struct {
-    char *data;     //  owns; NUL-terminated, NULL until the first append
-    size_t len;     //  bytes in use, without the NUL
-    size_t size;    //  bytes allocated
-    size_t limit;   //  most bytes it may hold
+    char *data;    //  owns; NUL-terminated, NULL until the first append
+    size_t len;    //  bytes in use, without the NUL
+    size_t size;   //  bytes allocated
+    size_t limit;  //  most bytes it may hold
 } ws_buf_t;
 
 //  Start an empty buffer that may hold at most limit bytes.

@@ -18,7 +18,7 @@ typedef struct {
 struct _ws_config_t {
     const ws_config_entry_t *entries;  //  borrowed; a static table
     size_t count;
-    s_value_t *values;                 //  owns, one per entry
+    s_value_t *values;  //  owns, one per entry
 };
 
 static const ws_config_entry_t *
@@ -91,14 +91,12 @@ s_parse (const ws_config_entry_t *entry, const char *text, int64_t *value,
     }
     if (*value < entry->min)
         return ws_err_set (err, WS_ERR_INPUT,
-                           "config '%s': %s is below the minimum %" PRId64
-                           "%s",
+                           "config '%s': %s is below the minimum %" PRId64 "%s",
                            entry->name, text, entry->min,
                            entry->type == WS_CFG_DURATION ? "ms" : "");
     if (*value > entry->max)
         return ws_err_set (err, WS_ERR_INPUT,
-                           "config '%s': %s is above the maximum %" PRId64
-                           "%s",
+                           "config '%s': %s is above the maximum %" PRId64 "%s",
                            entry->name, text, entry->max,
                            entry->type == WS_CFG_DURATION ? "ms" : "");
     return 0;
@@ -202,8 +200,8 @@ ws_config_load (ws_config_t *self, const char *path, ws_err_t *err)
         char *name = s_trim (text);
         char *value = s_trim (equals + 1);
         if (ws_config_set (self, name, value, err)) {
-            rc = ws_err_prefix (err, "config file '%s' line %d: ", path,
-                                number);
+            rc =
+                ws_err_prefix (err, "config file '%s' line %d: ", path, number);
             break;
         }
     }
@@ -263,8 +261,8 @@ ws_config_parse_args (ws_config_t *self, int *argc, char **argv, bool *help,
         else if (i + 1 < *argc)
             value = argv[++i];
         else
-            return ws_err_set (err, WS_ERR_INPUT,
-                               "option '--%s' needs a value", name);
+            return ws_err_set (err, WS_ERR_INPUT, "option '--%s' needs a value",
+                               name);
         if (ws_config_set (self, name, value, err))
             return -1;
     }
@@ -326,7 +324,7 @@ ws_config_print_help (ws_config_t *self, FILE *out)
         fprintf (out, "\n");
     }
     fprintf (out, "  %-28s %s\n", "--config FILE",
-              "read NAME = VALUE lines from FILE first");
+             "read NAME = VALUE lines from FILE first");
 }
 
 json_t *
@@ -341,7 +339,8 @@ ws_config_to_json (ws_config_t *self)
         case WS_CFG_INT:
         case WS_CFG_DURATION: item = json_integer (value->value); break;
         case WS_CFG_BOOL: item = json_boolean (value->value); break;
-        case WS_CFG_SECRET: item = json_string (*value->text ? "(set)" : "");
+        case WS_CFG_SECRET:
+            item = json_string (*value->text ? "(set)" : "");
             break;
         default: item = json_string (value->text); break;
         }

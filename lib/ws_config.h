@@ -60,8 +60,8 @@ int ws_config_load (ws_config_t *self, const char *path, ws_err_t *err);
 //  *help. Arguments that are not options are left in argv, moved to the
 //  front after argv[0]; *argc becomes their count + 1. Unknown options
 //  are an error.
-int ws_config_parse_args (ws_config_t *self, int *argc, char **argv,
-                          bool *help, ws_err_t *err);
+int ws_config_parse_args (ws_config_t *self, int *argc, char **argv, bool *help,
+                          ws_err_t *err);
 
 //  Values. Durations are ms, bools 0/1. Asking for a name not in the
 //  table is a programming error (assert).

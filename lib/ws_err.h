@@ -23,8 +23,8 @@ typedef enum {
 
 typedef struct {
     ws_err_code_t code;
-    char text[256];  //  subject first, then what was found
-    char where[128]; //  JSON pointer or config key at fault; "" if none
+    char text[256];   //  subject first, then what was found
+    char where[128];  //  JSON pointer or config key at fault; "" if none
 } ws_err_t;
 
 //  Set *err (NULL-safe) and return -1, so callers can write

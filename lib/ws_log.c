@@ -13,8 +13,7 @@
 static char s_role = '?';
 static bool s_json = false;
 static ws_log_level_t s_level = WS_LOG_NOTICE;
-static const char *s_names[] = {"error", "warning", "notice", "info",
-                                "debug"};
+static const char *s_names[] = {"error", "warning", "notice", "info", "debug"};
 
 void
 ws_log_init (char role, bool json)

@@ -35,12 +35,12 @@ void ws_log (ws_log_level_t level, const char *fmt, ...)
 #define ws_error(...) ws_log (WS_LOG_ERROR, __VA_ARGS__)
 #define ws_warning(...) ws_log (WS_LOG_WARNING, __VA_ARGS__)
 #define ws_notice(...) ws_log (WS_LOG_NOTICE, __VA_ARGS__)
-#define ws_info(...)                                                          \
+#define ws_info(...)                                                           \
     do {                                                                       \
         if (ws_log_enabled (WS_LOG_INFO))                                      \
             ws_log (WS_LOG_INFO, __VA_ARGS__);                                 \
     } while (0)
-#define ws_debug(...)                                                         \
+#define ws_debug(...)                                                          \
     do {                                                                       \
         if (ws_log_enabled (WS_LOG_DEBUG))                                     \
             ws_log (WS_LOG_DEBUG, __VA_ARGS__);                                \

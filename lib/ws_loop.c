@@ -109,8 +109,7 @@ s_find_item (ws_loop_t *self, void *socket, int fd)
         s_item_t *item = &self->items[i];
         if (item->deleted)
             continue;
-        if (socket ? item->socket == socket
-                   : (!item->socket && item->fd == fd))
+        if (socket ? item->socket == socket : (!item->socket && item->fd == fd))
             return item;
     }
     return NULL;
@@ -127,8 +126,7 @@ s_new_item (ws_loop_t *self)
 }
 
 int
-ws_loop_reader (ws_loop_t *self, void *socket, ws_loop_socket_fn *fn,
-                void *arg)
+ws_loop_reader (ws_loop_t *self, void *socket, ws_loop_socket_fn *fn, void *arg)
 {
     assert (self && socket);
     s_item_t *item = s_find_item (self, socket, 0);
@@ -150,8 +148,7 @@ ws_loop_reader_end (ws_loop_t *self, void *socket)
 }
 
 int
-ws_loop_fd (ws_loop_t *self, int fd, short events, ws_loop_fd_fn *fn,
-            void *arg)
+ws_loop_fd (ws_loop_t *self, int fd, short events, ws_loop_fd_fn *fn, void *arg)
 {
     assert (self && fd >= 0);
     s_item_t *item = s_find_item (self, NULL, fd);

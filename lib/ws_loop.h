@@ -14,8 +14,7 @@ typedef struct _ws_loop_t ws_loop_t;
 //  Handlers return 0 to go on, -1 to end ws_loop_run.
 typedef int (ws_loop_fn) (ws_loop_t *loop, void *arg);
 typedef int (ws_loop_socket_fn) (ws_loop_t *loop, void *socket, void *arg);
-typedef int (ws_loop_fd_fn) (ws_loop_t *loop, int fd, int revents,
-                             void *arg);
+typedef int (ws_loop_fd_fn) (ws_loop_t *loop, int fd, int revents, void *arg);
 typedef int (ws_loop_signal_fn) (ws_loop_t *loop, int signum, void *arg);
 
 //  Create a loop. Caller owns it.

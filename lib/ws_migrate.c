@@ -18,7 +18,9 @@
 
 //  The first line of a libpq message (they end in a newline, and a
 //  DETAIL or HINT may follow).
-static void s_first_line (const char *message, char *out, size_t size) {
+static void
+s_first_line (const char *message, char *out, size_t size)
+{
     if (!message || !*message)
         message = "(no message from the server)";
     size_t len = strcspn (message, "\n");
@@ -29,8 +31,10 @@ static void s_first_line (const char *message, char *out, size_t size) {
 }
 
 //  Run a statement without parameters; 0 if it reached STATUS.
-static int s_exec (PGconn *db, const char *sql, ExecStatusType status,
-                   ws_err_t *err, const char *subject) {
+static int
+s_exec (PGconn *db, const char *sql, ExecStatusType status, ws_err_t *err,
+        const char *subject)
+{
     PGresult *result = PQexec (db, sql);
     int rc = 0;
     if (PQresultStatus (result) != status) {
@@ -46,7 +50,9 @@ static int s_exec (PGconn *db, const char *sql, ExecStatusType status,
 
 //  1 if schema_migrations exists (where the search path puts it, as
 //  every unqualified name in the migrations), 0 if not, -1 on error.
-static int s_have_table (PGconn *db, ws_err_t *err) {
+static int
+s_have_table (PGconn *db, ws_err_t *err)
+{
     const char *values[] = {"schema_migrations"};
     PGresult *result = PQexecParams (db, "SELECT to_regclass($1) IS NOT NULL",
                                      1, NULL, values, NULL, NULL, 0);
@@ -58,13 +64,16 @@ static int s_have_table (PGconn *db, ws_err_t *err) {
                       line, sizeof line);
         rc =
             ws_err_set (err, WS_ERR_DB, "database schema_migrations: %s", line);
-    } else
+    }
+    else
         rc = strcmp (PQgetvalue (result, 0, 0), "t") == 0;
     PQclear (result);
     return rc;
 }
 
-int ws_migrate_version (PGconn *db, ws_err_t *err) {
+int
+ws_migrate_version (PGconn *db, ws_err_t *err)
+{
     assert (db);
     if (PQstatus (db) != CONNECTION_OK) {
         char line[200];
@@ -84,14 +93,17 @@ int ws_migrate_version (PGconn *db, ws_err_t *err) {
                       line, sizeof line);
         version =
             ws_err_set (err, WS_ERR_DB, "database schema_migrations: %s", line);
-    } else
-        version = (int)strtol (PQgetvalue (result, 0, 0), NULL, 10);
+    }
+    else
+        version = (int) strtol (PQgetvalue (result, 0, 0), NULL, 10);
     PQclear (result);
     return version;
 }
 
 //  Apply one file and record it, in one transaction.
-static int s_apply_file (PGconn *db, const ws_sql_file_t *file, ws_err_t *err) {
+static int
+s_apply_file (PGconn *db, const ws_sql_file_t *file, ws_err_t *err)
+{
     char subject[160];
     snprintf (subject, sizeof subject, "migration %s", file->name);
     if (s_exec (db, "BEGIN", PGRES_COMMAND_OK, err, subject))
@@ -101,8 +113,8 @@ static int s_apply_file (PGconn *db, const ws_sql_file_t *file, ws_err_t *err) {
     PGresult *result = PQexec (db, file->text);
     ExecStatusType status = PQresultStatus (result);
     int rc = 0;
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK &&
-        status != PGRES_EMPTY_QUERY) {
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK
+        && status != PGRES_EMPTY_QUERY) {
         char line[200];
         s_first_line (result ? PQresultErrorMessage (result)
                              : PQerrorMessage (db),
@@ -143,7 +155,9 @@ static int s_apply_file (PGconn *db, const ws_sql_file_t *file, ws_err_t *err) {
     return rc;
 }
 
-int ws_migrate_apply (PGconn *db, ws_err_t *err) {
+int
+ws_migrate_apply (PGconn *db, ws_err_t *err)
+{
     assert (db);
     if (PQstatus (db) != CONNECTION_OK) {
         char line[200];
@@ -174,13 +188,13 @@ int ws_migrate_apply (PGconn *db, ws_err_t *err) {
     //  prints no "already exists" notice.
     int applied = 0;
     int have = s_have_table (db, err);
-    if (have == 0 &&
-        s_exec (db,
-                "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                " version int PRIMARY KEY,"
-                " name text NOT NULL,"
-                " applied_at timestamptz NOT NULL DEFAULT now())",
-                PGRES_COMMAND_OK, err, "database schema_migrations"))
+    if (have == 0
+        && s_exec (db,
+                   "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                   " version int PRIMARY KEY,"
+                   " name text NOT NULL,"
+                   " applied_at timestamptz NOT NULL DEFAULT now())",
+                   PGRES_COMMAND_OK, err, "database schema_migrations"))
         have = -1;
     int current = have < 0 ? -1 : ws_migrate_version (db, err);
     if (current < 0)

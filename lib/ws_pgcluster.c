@@ -38,19 +38,19 @@
 #define WS_PGCLUSTER_DEBIAN_ROOT "/usr/lib/postgresql"
 
 struct _ws_pgcluster_t {
-    char *dir;            //  owns: absolute state directory
-    char *pgdata;         //  owns: DIR/pgdata
-    char *rundir;         //  owns: DIR/run, the socket directory
-    char *logpath;        //  owns: DIR/pg.log
-    char *conninfo;       //  owns: database 'watershed'
-    char *admin_conninfo; //  owns: database 'postgres', to create ours
-    char *ping_conninfo;  //  owns: short connect_timeout, for PQping
-    char *bindir;         //  owns: initdb and pg_ctl; NULL until found
-    const char *locale;   //  "C.UTF-8" where the C library has it, else "C"
-    bool fast;            //  tests: no fsync
-    bool started;         //  this object started or adopted the server
-    int timeout;          //  seconds for pg_ctl -t and for adoption
-    bool switch_user;     //  we are root: children run as uid/gid
+    char *dir;             //  owns: absolute state directory
+    char *pgdata;          //  owns: DIR/pgdata
+    char *rundir;          //  owns: DIR/run, the socket directory
+    char *logpath;         //  owns: DIR/pg.log
+    char *conninfo;        //  owns: database 'watershed'
+    char *admin_conninfo;  //  owns: database 'postgres', to create ours
+    char *ping_conninfo;   //  owns: short connect_timeout, for PQping
+    char *bindir;          //  owns: initdb and pg_ctl; NULL until found
+    const char *locale;    //  "C.UTF-8" where the C library has it, else "C"
+    bool fast;             //  tests: no fsync
+    bool started;          //  this object started or adopted the server
+    int timeout;           //  seconds for pg_ctl -t and for adoption
+    bool switch_user;      //  we are root: children run as uid/gid
     uid_t uid;
     gid_t gid;
 };
@@ -58,8 +58,8 @@ struct _ws_pgcluster_t {
 //  How a forked child failed before or at execve, written to the parent
 //  over a close-on-exec pipe (nothing arrives when execve succeeds).
 typedef struct {
-    int stage; //  index into s_stages
-    int code;  //  errno
+    int stage;  //  index into s_stages
+    int code;   //  errno
 } s_child_failure_t;
 
 static const char *s_stages[] = {"redirect output", "change directory",
@@ -70,18 +70,20 @@ static const char *s_stages[] = {"redirect output", "change directory",
 static char *s_format (const char *fmt, ...)
     __attribute__ ((format (printf, 1, 2)));
 
-static char *s_format (const char *fmt, ...) {
+static char *
+s_format (const char *fmt, ...)
+{
     va_list args;
     va_start (args, fmt);
     int len = vsnprintf (NULL, 0, fmt, args);
     va_end (args);
     if (len < 0)
         return NULL;
-    char *text = malloc ((size_t)len + 1);
+    char *text = malloc ((size_t) len + 1);
     if (!text)
         return NULL;
     va_start (args, fmt);
-    vsnprintf (text, (size_t)len + 1, fmt, args);
+    vsnprintf (text, (size_t) len + 1, fmt, args);
     va_end (args);
     return text;
 }
@@ -89,10 +91,12 @@ static char *s_format (const char *fmt, ...) {
 //  A conninfo value: bare when safe, else in single quotes with a
 //  backslash before ' and \ (libpq, "Keyword/Value Connection Strings").
 //  Caller owns.
-static char *s_conninfo_quote (const char *value) {
+static char *
+s_conninfo_quote (const char *value)
+{
     bool bare = *value != '\0';
     for (const char *c = value; *c; c++)
-        if (isspace ((unsigned char)*c) || *c == '\'' || *c == '\\')
+        if (isspace ((unsigned char) *c) || *c == '\'' || *c == '\\')
             bare = false;
     size_t len = strlen (value);
     char *out = malloc (2 * len + 3);
@@ -115,7 +119,9 @@ static char *s_conninfo_quote (const char *value) {
 
 //  A postgresql.conf string: single quotes, ' doubled, \ escaped.
 //  Caller owns.
-static char *s_conf_quote (const char *value) {
+static char *
+s_conf_quote (const char *value)
+{
     char *out = malloc (2 * strlen (value) + 3);
     if (!out)
         return NULL;
@@ -134,7 +140,9 @@ static char *s_conf_quote (const char *value) {
 }
 
 //  The first line of a libpq message, which ends in a newline.
-static void s_first_line (const char *message, char *out, size_t size) {
+static void
+s_first_line (const char *message, char *out, size_t size)
+{
     size_t len = strcspn (message ? message : "", "\n");
     if (len >= size)
         len = size - 1;
@@ -142,19 +150,25 @@ static void s_first_line (const char *message, char *out, size_t size) {
     out[len] = '\0';
 }
 
-static bool s_exists (const char *path) {
+static bool
+s_exists (const char *path)
+{
     struct stat st;
     return stat (path, &st) == 0;
 }
 
-static bool s_is_executable (const char *path) {
+static bool
+s_is_executable (const char *path)
+{
     struct stat st;
-    return stat (path, &st) == 0 && S_ISREG (st.st_mode) &&
-           access (path, X_OK) == 0;
+    return stat (path, &st) == 0 && S_ISREG (st.st_mode)
+           && access (path, X_OK) == 0;
 }
 
 //  True if DIR holds both tools we run (postgres is found by pg_ctl).
-static bool s_has_tools (const char *dir) {
+static bool
+s_has_tools (const char *dir)
+{
     char path[PATH_MAX];
     snprintf (path, sizeof path, "%s/initdb", dir);
     if (!s_is_executable (path))
@@ -164,13 +178,15 @@ static bool s_has_tools (const char *dir) {
 }
 
 //  Full path of NAME in $PATH, or NULL. Caller owns.
-static char *s_find_in_path (const char *name) {
+static char *
+s_find_in_path (const char *name)
+{
     const char *path = getenv ("PATH");
     while (path && *path) {
         size_t len = strcspn (path, ":");
         //  An empty element means the current directory: not trusted.
         if (len > 0) {
-            char *candidate = s_format ("%.*s/%s", (int)len, path, name);
+            char *candidate = s_format ("%.*s/%s", (int) len, path, name);
             if (candidate && s_is_executable (candidate))
                 return candidate;
             free (candidate);
@@ -185,7 +201,9 @@ static char *s_find_in_path (const char *name) {
 //  Move FD to 3 or above, close-on-exec, so a child's dup2 onto 0, 1 and
 //  2 never overwrites it: a daemon may run with its standard streams
 //  closed, and then open() returns 0, 1 or 2.
-static int s_above_stdio (int fd) {
+static int
+s_above_stdio (int fd)
+{
     if (fd < 0 || fd > 2)
         return fd;
     int moved = fcntl (fd, F_DUPFD_CLOEXEC, 3);
@@ -196,15 +214,16 @@ static int s_above_stdio (int fd) {
 //  After fork: only async-signal-safe calls until execve, because the
 //  parent may have threads (ZeroMQ's I/O threads) and a child of a
 //  threaded process may hold copies of their locks. Never returns.
-static void s_child_exec (const char *const argv[], char *const envp[],
-                          int in_fd, int out_fd, int report_fd,
-                          const char *workdir, bool switch_user, uid_t uid,
-                          gid_t gid) {
+static void
+s_child_exec (const char *const argv[], char *const envp[], int in_fd,
+              int out_fd, int report_fd, const char *workdir, bool switch_user,
+              uid_t uid, gid_t gid)
+{
     s_child_failure_t failure = {0, 0};
     int report = report_fd;
-    if (dup2 (in_fd, 0) < 0 || dup2 (out_fd, 1) < 0 || dup2 (out_fd, 2) < 0 ||
-        (report_fd != 3 && dup2 (report_fd, 3) < 0) ||
-        fcntl (3, F_SETFD, FD_CLOEXEC) < 0)
+    if (dup2 (in_fd, 0) < 0 || dup2 (out_fd, 1) < 0 || dup2 (out_fd, 2) < 0
+        || (report_fd != 3 && dup2 (report_fd, 3) < 0)
+        || fcntl (3, F_SETFD, FD_CLOEXEC) < 0)
         goto failed;
     //  The postmaster must not inherit our descriptors (ZeroMQ sockets, a
     //  listening port): it would hold them after we exit.
@@ -244,7 +263,7 @@ static void s_child_exec (const char *const argv[], char *const envp[],
     if (chdir (workdir))
         goto failed;
     failure.stage = 5;
-    execve (argv[0], (char *const *)argv, envp);
+    execve (argv[0], (char *const *) argv, envp);
 failed:
     failure.code = errno;
     if (write (report, &failure, sizeof failure) < 0)
@@ -254,7 +273,9 @@ failed:
 
 //  Best lines of pg.log written since START for an error message: the
 //  last FATAL/PANIC/ERROR or "error:" line if any, else the last two.
-static void s_log_tail (const char *path, off_t start, char *out, size_t size) {
+static void
+s_log_tail (const char *path, off_t start, char *out, size_t size)
+{
     snprintf (out, size, "(nothing in the log)");
     int fd = open (path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -267,7 +288,7 @@ static void s_log_tail (const char *path, off_t start, char *out, size_t size) {
         close (fd);
         return;
     }
-    size_t len = (size_t)(end - start);
+    size_t len = (size_t) (end - start);
     char *text = malloc (len + 1);
     ssize_t got = text ? pread (fd, text, len, start) : -1;
     close (fd);
@@ -282,8 +303,8 @@ static void s_log_tail (const char *path, off_t start, char *out, size_t size) {
     static const char *keywords[] = {"PANIC:", "FATAL:", "ERROR:"};
     for (char *line = strtok (text, "\n"); line; line = strtok (NULL, "\n")) {
         //  Our own header line, and pg_ctl's advice we are following.
-        if (strncmp (line, "---- watershed", 14) == 0 ||
-            strcmp (line, "Examine the log output.") == 0)
+        if (strncmp (line, "---- watershed", 14) == 0
+            || strcmp (line, "Examine the log output.") == 0)
             continue;
         lines[0] = lines[1];
         lines[1] = lines[2];
@@ -320,8 +341,10 @@ static void s_log_tail (const char *path, off_t start, char *out, size_t size) {
 //  environment. Returns its exit status and sets *log_start to where its
 //  output begins in pg.log; -1 with *err if it could not run or was
 //  killed.
-static int s_run (ws_pgcluster_t *self, const char *what,
-                  const char *const argv[], off_t *log_start, ws_err_t *err) {
+static int
+s_run (ws_pgcluster_t *self, const char *what, const char *const argv[],
+       off_t *log_start, ws_err_t *err)
+{
     int log_fd = s_above_stdio (
         open (self->logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
     if (log_fd < 0)
@@ -410,9 +433,9 @@ static int s_run (ws_pgcluster_t *self, const char *what,
             return ws_err_set (err, WS_ERR_SYSTEM,
                                "PostgreSQL cluster '%s': lost %s: %s",
                                self->dir, what, strerror (errno));
-    if (got == (ssize_t)sizeof failure) {
+    if (got == (ssize_t) sizeof failure) {
         int stage = failure.stage;
-        if (stage < 0 || stage >= (int)(sizeof s_stages / sizeof *s_stages))
+        if (stage < 0 || stage >= (int) (sizeof s_stages / sizeof *s_stages))
             stage = 0;
         return ws_err_set (
             err, WS_ERR_SYSTEM,
@@ -429,8 +452,10 @@ static int s_run (ws_pgcluster_t *self, const char *what,
 }
 
 //  Run a tool and turn a failure into an error quoting pg.log.
-static int s_run_tool (ws_pgcluster_t *self, const char *what,
-                       const char *const argv[], ws_err_t *err) {
+static int
+s_run_tool (ws_pgcluster_t *self, const char *what, const char *const argv[],
+            ws_err_t *err)
+{
     off_t log_start = 0;
     int status = s_run (self, what, argv, &log_start, err);
     if (status == 0)
@@ -449,7 +474,9 @@ static int s_run_tool (ws_pgcluster_t *self, const char *what,
 //  The directory 'pg_config --bindir' names (pg_config comes with
 //  libpq-dev, so it may name a version without a server). NULL if
 //  pg_config is missing or fails. Caller owns.
-static char *s_pg_config_bindir (void) {
+static char *
+s_pg_config_bindir (void)
+{
     char *pg_config = s_find_in_path ("pg_config");
     if (!pg_config)
         return NULL;
@@ -468,12 +495,12 @@ static char *s_pg_config_bindir (void) {
     }
     pid_t pid = out[0] >= 0 && out[1] >= 0 ? fork () : -1;
     if (pid == 0) {
-        if (dup2 (null_fd, 0) < 0 || dup2 (out[1], 1) < 0 ||
-            dup2 (null_fd, 2) < 0)
+        if (dup2 (null_fd, 0) < 0 || dup2 (out[1], 1) < 0
+            || dup2 (null_fd, 2) < 0)
             _exit (127);
         closefrom (3);
         const char *argv[] = {pg_config, "--bindir", NULL};
-        execv (pg_config, (char *const *)argv);
+        execv (pg_config, (char *const *) argv);
         _exit (127);
     }
     close (out[1]);
@@ -486,7 +513,7 @@ static char *s_pg_config_bindir (void) {
             continue;
         if (got <= 0)
             break;
-        len += (size_t)got;
+        len += (size_t) got;
     }
     close (out[0]);
     int status = -1;
@@ -495,15 +522,17 @@ static char *s_pg_config_bindir (void) {
     free (pg_config);
     text[len] = '\0';
     text[strcspn (text, "\r\n")] = '\0';
-    if (pid < 0 || !WIFEXITED (status) || WEXITSTATUS (status) != 0 ||
-        text[0] != '/')
+    if (pid < 0 || !WIFEXITED (status) || WEXITSTATUS (status) != 0
+        || text[0] != '/')
         return NULL;
     return strdup (text);
 }
 
 //  /usr/lib/postgresql/VERSION/bin if it has the tools; with VERSION
 //  NULL the highest version that has them. NULL if none. Caller owns.
-static char *s_debian_bindir (const char *version) {
+static char *
+s_debian_bindir (const char *version)
+{
     DIR *dir = opendir (WS_PGCLUSTER_DEBIAN_ROOT);
     if (!dir)
         return NULL;
@@ -512,7 +541,7 @@ static char *s_debian_bindir (const char *version) {
     struct dirent *entry;
     while ((entry = readdir (dir))) {
         const char *name = entry->d_name;
-        if (!isdigit ((unsigned char)name[0]))
+        if (!isdigit ((unsigned char) name[0]))
             continue;
         if (version && strcmp (name, version) != 0)
             continue;
@@ -525,12 +554,13 @@ static char *s_debian_bindir (const char *version) {
         if (*end || major > 100000 || minor > 999)
             continue;
         char *bindir = s_format ("%s/%s/bin", WS_PGCLUSTER_DEBIAN_ROOT, name);
-        if (bindir && s_has_tools (bindir) &&
-            major * 1000 + minor > best_score) {
+        if (bindir && s_has_tools (bindir)
+            && major * 1000 + minor > best_score) {
             free (best);
             best = bindir;
             best_score = major * 1000 + minor;
-        } else
+        }
+        else
             free (bindir);
     }
     closedir (dir);
@@ -538,12 +568,14 @@ static char *s_debian_bindir (const char *version) {
 }
 
 //  The major version recorded in DIR/pgdata/PG_VERSION, or "" if none.
-static void s_data_version (ws_pgcluster_t *self, char *out, size_t size) {
+static void
+s_data_version (ws_pgcluster_t *self, char *out, size_t size)
+{
     out[0] = '\0';
     char *path = s_format ("%s/PG_VERSION", self->pgdata);
     FILE *file = path ? fopen (path, "r") : NULL;
     if (file) {
-        if (!fgets (out, (int)size, file))
+        if (!fgets (out, (int) size, file))
             out[0] = '\0';
         out[strcspn (out, "\r\n")] = '\0';
         fclose (file);
@@ -554,7 +586,9 @@ static void s_data_version (ws_pgcluster_t *self, char *out, size_t size) {
 //  Debian keeps the server binaries off PATH, in
 //  /usr/lib/postgresql/<version>/bin; look there as well as in the places
 //  a source build uses.
-static int s_find_bindir (ws_pgcluster_t *self, ws_err_t *err) {
+static int
+s_find_bindir (ws_pgcluster_t *self, ws_err_t *err)
+{
     if (self->bindir)
         return 0;
     const char *env = getenv ("WATERSHED_PG_BINDIR");
@@ -607,7 +641,9 @@ static int s_find_bindir (ws_pgcluster_t *self, ws_err_t *err) {
 }
 
 //  As root, the children run as WS_PGCLUSTER_USER.
-static int s_resolve_user (ws_pgcluster_t *self, ws_err_t *err) {
+static int
+s_resolve_user (ws_pgcluster_t *self, ws_err_t *err)
+{
     self->switch_user = geteuid () == 0;
     if (!self->switch_user)
         return 0;
@@ -625,7 +661,9 @@ static int s_resolve_user (ws_pgcluster_t *self, ws_err_t *err) {
 
 //  True if the cluster user may search (enter) a directory. The child
 //  drops supplementary groups, so only the primary group counts.
-static bool s_user_can_enter (ws_pgcluster_t *self, const struct stat *st) {
+static bool
+s_user_can_enter (ws_pgcluster_t *self, const struct stat *st)
+{
     if (st->st_uid == self->uid)
         return st->st_mode & S_IXUSR;
     if (st->st_gid == self->gid)
@@ -636,7 +674,9 @@ static bool s_user_can_enter (ws_pgcluster_t *self, const struct stat *st) {
 //  Give DIR, DIR/run, DIR/pgdata and pg.log to the cluster user, and
 //  check that the user can reach DIR at all: every directory above it
 //  must let the user through (/root, mode 0700, does not).
-static int s_prepare_dirs (ws_pgcluster_t *self, ws_err_t *err) {
+static int
+s_prepare_dirs (ws_pgcluster_t *self, ws_err_t *err)
+{
     if (mkdir (self->rundir, 0700) && errno != EEXIST)
         return ws_err_set (err, WS_ERR_SYSTEM,
                            "PostgreSQL cluster '%s': cannot create '%s': %s",
@@ -681,14 +721,16 @@ static int s_prepare_dirs (ws_pgcluster_t *self, ws_err_t *err) {
                                "reach its data: use a directory outside it, "
                                "e.g. /var/lib/watershed",
                                self->dir, WS_PGCLUSTER_USER, path,
-                               (unsigned)(st.st_mode & 0777));
+                               (unsigned) (st.st_mode & 0777));
         path[i] = saved;
     }
     return 0;
 }
 
 //  Read a small text file; caller owns. NULL if it cannot be read.
-static char *s_read_text (const char *path) {
+static char *
+s_read_text (const char *path)
+{
     FILE *file = fopen (path, "rb");
     if (!file)
         return NULL;
@@ -721,8 +763,10 @@ static char *s_read_text (const char *path) {
 }
 
 //  Write TEXT to PATH (mode 0600, owned by the cluster user).
-static int s_write_text (ws_pgcluster_t *self, const char *path,
-                         const char *text, int flags, ws_err_t *err) {
+static int
+s_write_text (ws_pgcluster_t *self, const char *path, const char *text,
+              int flags, ws_err_t *err)
+{
     int fd = open (path, O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0600);
     if (fd < 0)
         return ws_err_set (err, WS_ERR_SYSTEM,
@@ -739,7 +783,7 @@ static int s_write_text (ws_pgcluster_t *self, const char *path,
         if (wrote < 0)
             rc = -1;
         else
-            done += (size_t)wrote;
+            done += (size_t) wrote;
     }
     int code = errno;
     if (close (fd) && rc == 0) {
@@ -755,7 +799,9 @@ static int s_write_text (ws_pgcluster_t *self, const char *path,
 
 //  DIR/pgdata/watershed.conf, rewritten at every start so a new build's
 //  settings apply, and included once from postgresql.conf.
-static int s_write_settings (ws_pgcluster_t *self, ws_err_t *err) {
+static int
+s_write_settings (ws_pgcluster_t *self, ws_err_t *err)
+{
     //  unix_socket_directories is a list: double-quote the directory so a
     //  comma or space in DIR stays part of the name.
     size_t len = strlen (self->rundir);
@@ -828,7 +874,9 @@ static int s_write_settings (ws_pgcluster_t *self, ws_err_t *err) {
 }
 
 //  initdb with the role, encoding and locale every conninfo assumes.
-static int s_initdb (ws_pgcluster_t *self, ws_err_t *err) {
+static int
+s_initdb (ws_pgcluster_t *self, ws_err_t *err)
+{
     if (mkdir (self->pgdata, 0700) && errno != EEXIST)
         return ws_err_set (err, WS_ERR_SYSTEM,
                            "PostgreSQL cluster '%s': cannot create '%s': %s",
@@ -867,7 +915,9 @@ static int s_initdb (ws_pgcluster_t *self, ws_err_t *err) {
 }
 
 //  Pid in DIR/pgdata/postmaster.pid if that process lives, else 0.
-static int s_live_pid (ws_pgcluster_t *self) {
+static int
+s_live_pid (ws_pgcluster_t *self)
+{
     char *path = s_format ("%s/postmaster.pid", self->pgdata);
     FILE *file = path ? fopen (path, "r") : NULL;
     free (path);
@@ -882,20 +932,24 @@ static int s_live_pid (ws_pgcluster_t *self) {
     if (end == line || pid <= 0 || pid > INT_MAX)
         return 0;
     //  EPERM: alive, and someone else's (the cluster user's).
-    if (kill ((pid_t)pid, 0) == 0 || errno == EPERM)
-        return (int)pid;
+    if (kill ((pid_t) pid, 0) == 0 || errno == EPERM)
+        return (int) pid;
     return 0;
 }
 
-static double s_now (void) {
+static double
+s_now (void)
+{
     struct timespec now;
     clock_gettime (CLOCK_MONOTONIC, &now);
-    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+    return (double) now.tv_sec + (double) now.tv_nsec / 1e9;
 }
 
 //  Wait up to the timeout for the server to accept connections on our
 //  socket (a server in crash recovery rejects them for a while).
-static bool s_answers (ws_pgcluster_t *self) {
+static bool
+s_answers (ws_pgcluster_t *self)
+{
     double deadline = s_now () + self->timeout;
     for (;;) {
         if (PQping (self->ping_conninfo) == PQPING_OK)
@@ -908,7 +962,9 @@ static bool s_answers (ws_pgcluster_t *self) {
 }
 
 //  CREATE DATABASE watershed unless it exists.
-static int s_ensure_database (ws_pgcluster_t *self, ws_err_t *err) {
+static int
+s_ensure_database (ws_pgcluster_t *self, ws_err_t *err)
+{
     char line[200];
     PGconn *db = PQconnectdb (self->admin_conninfo);
     if (PQstatus (db) != CONNECTION_OK) {
@@ -929,7 +985,8 @@ static int s_ensure_database (ws_pgcluster_t *self, ws_err_t *err) {
         rc = ws_err_set (err, WS_ERR_DB,
                          "PostgreSQL cluster '%s': cannot list databases: %s",
                          self->dir, line);
-    } else if (PQntuples (result) == 0) {
+    }
+    else if (PQntuples (result) == 0) {
         PQclear (result);
         //  An identifier cannot be a parameter; this one is a constant.
         result = PQexec (db, "CREATE DATABASE " WS_PGCLUSTER_DB);
@@ -953,8 +1010,10 @@ static int s_ensure_database (ws_pgcluster_t *self, ws_err_t *err) {
 
 //  The locale initdb gets: C.UTF-8 exists on a bare Debian 12 (glibc
 //  2.35 and later build it in); elsewhere fall back to C.
-static const char *s_pick_locale (void) {
-    locale_t probe = newlocale (LC_ALL_MASK, "C.UTF-8", (locale_t)0);
+static const char *
+s_pick_locale (void)
+{
+    locale_t probe = newlocale (LC_ALL_MASK, "C.UTF-8", (locale_t) 0);
     if (!probe)
         return "C";
     freelocale (probe);
@@ -962,7 +1021,9 @@ static const char *s_pick_locale (void) {
 }
 
 //  mkdir -p, mode 0755 for what it creates.
-static int s_make_dirs (const char *dir, ws_err_t *err) {
+static int
+s_make_dirs (const char *dir, ws_err_t *err)
+{
     char path[PATH_MAX];
     snprintf (path, sizeof path, "%s", dir);
     for (size_t i = 1; path[i - 1]; i++) {
@@ -971,7 +1032,7 @@ static int s_make_dirs (const char *dir, ws_err_t *err) {
         char saved = path[i];
         path[i] = '\0';
         if (mkdir (path, 0755) == 0)
-            chmod (path, 0755); //  whatever the umask, so others can enter
+            chmod (path, 0755);  //  whatever the umask, so others can enter
         else if (errno != EEXIST)
             return ws_err_set (err, WS_ERR_SYSTEM,
                                "state directory '%s': cannot create '%s': %s",
@@ -985,7 +1046,9 @@ static int s_make_dirs (const char *dir, ws_err_t *err) {
 //  or that the tools cannot take: pg_ctl start runs the server through
 //  /bin/sh with the paths in double quotes, and libpq reads a comma in
 //  host as a list of hosts, with no way to escape it.
-static int s_check_dir_name (const char *dir, ws_err_t *err) {
+static int
+s_check_dir_name (const char *dir, ws_err_t *err)
+{
     size_t len = strlen (dir) + strlen (WS_PGCLUSTER_SOCKET_NAME);
     if (len >= WS_PGCLUSTER_SOCKET_MAX)
         return ws_err_set (err, WS_ERR_INPUT,
@@ -1010,7 +1073,9 @@ static int s_check_dir_name (const char *dir, ws_err_t *err) {
     return 0;
 }
 
-ws_pgcluster_t *ws_pgcluster_new (const char *dir, ws_err_t *err) {
+ws_pgcluster_t *
+ws_pgcluster_new (const char *dir, ws_err_t *err)
+{
     assert (dir);
     if (!*dir) {
         ws_err_set (err, WS_ERR_INPUT, "state directory: empty path");
@@ -1031,7 +1096,7 @@ ws_pgcluster_t *ws_pgcluster_new (const char *dir, ws_err_t *err) {
         }
         written = snprintf (absolute, sizeof absolute, "%s/%s", cwd, dir);
     }
-    if (written < 0 || (size_t)written >= sizeof absolute) {
+    if (written < 0 || (size_t) written >= sizeof absolute) {
         ws_err_set (err, WS_ERR_INPUT, "state directory '%s': path too long",
                     dir);
         return NULL;
@@ -1071,8 +1136,8 @@ ws_pgcluster_t *ws_pgcluster_new (const char *dir, ws_err_t *err) {
             "host=%s %s dbname=postgres connect_timeout=2", host, common);
     }
     free (host);
-    if (!self || !self->dir || !self->pgdata || !self->logpath ||
-        !self->conninfo || !self->admin_conninfo || !self->ping_conninfo) {
+    if (!self || !self->dir || !self->pgdata || !self->logpath
+        || !self->conninfo || !self->admin_conninfo || !self->ping_conninfo) {
         ws_pgcluster_destroy (&self);
         ws_err_set (err, WS_ERR_SYSTEM, "state directory '%s': out of memory",
                     real);
@@ -1091,7 +1156,9 @@ ws_pgcluster_t *ws_pgcluster_new (const char *dir, ws_err_t *err) {
     return self;
 }
 
-void ws_pgcluster_destroy (ws_pgcluster_t **self_p) {
+void
+ws_pgcluster_destroy (ws_pgcluster_t **self_p)
+{
     assert (self_p);
     ws_pgcluster_t *self = *self_p;
     if (!self)
@@ -1108,22 +1175,28 @@ void ws_pgcluster_destroy (ws_pgcluster_t **self_p) {
     *self_p = NULL;
 }
 
-void ws_pgcluster_set_fast (ws_pgcluster_t *self, bool fast) {
+void
+ws_pgcluster_set_fast (ws_pgcluster_t *self, bool fast)
+{
     assert (self);
     self->fast = fast;
 }
 
-void ws_pgcluster_set_timeout (ws_pgcluster_t *self, int seconds) {
+void
+ws_pgcluster_set_timeout (ws_pgcluster_t *self, int seconds)
+{
     assert (self);
     self->timeout = seconds < 1 ? 1 : seconds;
 }
 
-int ws_pgcluster_start (ws_pgcluster_t *self, ws_err_t *err) {
+int
+ws_pgcluster_start (ws_pgcluster_t *self, ws_err_t *err)
+{
     assert (self);
     if (self->started && s_live_pid (self) && s_answers (self))
         return 0;
-    if (s_find_bindir (self, err) || s_resolve_user (self, err) ||
-        s_prepare_dirs (self, err))
+    if (s_find_bindir (self, err) || s_resolve_user (self, err)
+        || s_prepare_dirs (self, err))
         return -1;
     char *version = s_format ("%s/PG_VERSION", self->pgdata);
     bool fresh = version && !s_exists (version);
@@ -1147,7 +1220,8 @@ int ws_pgcluster_start (ws_pgcluster_t *self, ws_err_t *err) {
         ws_notice ("PostgreSQL cluster '%s': adopted the running server "
                    "(pid %d)",
                    self->dir, pid);
-    } else {
+    }
+    else {
         //  A stale postmaster.pid (its process gone) is fine: the server
         //  replaces it.
         char *pg_ctl = s_format ("%s/pg_ctl", self->bindir);
@@ -1158,7 +1232,8 @@ int ws_pgcluster_start (ws_pgcluster_t *self, ws_err_t *err) {
                                   timeout,       "-D",    self->pgdata, "-l",
                                   self->logpath, NULL};
             rc = s_run_tool (self, "pg_ctl start", argv, err);
-        } else
+        }
+        else
             ws_err_set (err, WS_ERR_SYSTEM, "out of memory");
         free (pg_ctl);
         free (timeout);
@@ -1175,7 +1250,9 @@ int ws_pgcluster_start (ws_pgcluster_t *self, ws_err_t *err) {
 
 //  pg_ctl stop in MODE (fast: roll back sessions; immediate: no
 //  shutdown checkpoint, recovery at the next start).
-static int s_stop (ws_pgcluster_t *self, const char *mode, ws_err_t *err) {
+static int
+s_stop (ws_pgcluster_t *self, const char *mode, ws_err_t *err)
+{
     if (!s_live_pid (self))
         return 0;
     if (s_find_bindir (self, err) || s_resolve_user (self, err))
@@ -1187,7 +1264,8 @@ static int s_stop (ws_pgcluster_t *self, const char *mode, ws_err_t *err) {
         const char *argv[] = {pg_ctl, "stop", "-D", self->pgdata, "-m",
                               mode,   "-w",   "-t", timeout,      NULL};
         rc = s_run_tool (self, "pg_ctl stop", argv, err);
-    } else
+    }
+    else
         ws_err_set (err, WS_ERR_SYSTEM, "out of memory");
     free (pg_ctl);
     free (timeout);
@@ -1199,7 +1277,9 @@ static int s_stop (ws_pgcluster_t *self, const char *mode, ws_err_t *err) {
     return rc;
 }
 
-int ws_pgcluster_stop (ws_pgcluster_t *self, ws_err_t *err) {
+int
+ws_pgcluster_stop (ws_pgcluster_t *self, ws_err_t *err)
+{
     assert (self);
     self->started = false;
     return s_stop (self, "fast", err);
@@ -1209,11 +1289,13 @@ int ws_pgcluster_stop (ws_pgcluster_t *self, ws_err_t *err) {
 //  Only tests remove clusters, one at a time.
 static char s_remove_failure[256];
 
-static int s_remove_entry (const char *path, const struct stat *st, int type,
-                           struct FTW *ftw) {
-    (void)st;
-    (void)type;
-    (void)ftw;
+static int
+s_remove_entry (const char *path, const struct stat *st, int type,
+                struct FTW *ftw)
+{
+    (void) st;
+    (void) type;
+    (void) ftw;
     if (remove (path) == 0 || errno == ENOENT)
         return 0;
     snprintf (s_remove_failure, sizeof s_remove_failure, "'%s': %s", path,
@@ -1221,7 +1303,9 @@ static int s_remove_entry (const char *path, const struct stat *st, int type,
     return -1;
 }
 
-int ws_pgcluster_remove (ws_pgcluster_t *self, ws_err_t *err) {
+int
+ws_pgcluster_remove (ws_pgcluster_t *self, ws_err_t *err)
+{
     assert (self);
     char *marker = s_format ("%s/" WS_PGCLUSTER_MARKER, self->dir);
     bool marked = marker && s_exists (marker);
@@ -1238,9 +1322,8 @@ int ws_pgcluster_remove (ws_pgcluster_t *self, ws_err_t *err) {
             return -1;
     }
     s_remove_failure[0] = '\0';
-    if (nftw (self->dir, s_remove_entry, 16,
-              FTW_DEPTH | FTW_PHYS | FTW_MOUNT) &&
-        errno != ENOENT)
+    if (nftw (self->dir, s_remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT)
+        && errno != ENOENT)
         return ws_err_set (
             err, WS_ERR_SYSTEM, "PostgreSQL cluster '%s': cannot remove %s",
             self->dir,
@@ -1248,22 +1331,30 @@ int ws_pgcluster_remove (ws_pgcluster_t *self, ws_err_t *err) {
     return 0;
 }
 
-const char *ws_pgcluster_conninfo (ws_pgcluster_t *self) {
+const char *
+ws_pgcluster_conninfo (ws_pgcluster_t *self)
+{
     assert (self);
     return self->conninfo;
 }
 
-const char *ws_pgcluster_dir (ws_pgcluster_t *self) {
+const char *
+ws_pgcluster_dir (ws_pgcluster_t *self)
+{
     assert (self);
     return self->dir;
 }
 
-int ws_pgcluster_pid (ws_pgcluster_t *self) {
+int
+ws_pgcluster_pid (ws_pgcluster_t *self)
+{
     assert (self);
     return s_live_pid (self);
 }
 
-char *ws_pgcluster_tempdir (ws_err_t *err) {
+char *
+ws_pgcluster_tempdir (ws_err_t *err)
+{
     char *path = strdup ("/tmp/ws-XXXXXX");
     if (!path) {
         ws_err_set (err, WS_ERR_SYSTEM, "out of memory");
@@ -1282,8 +1373,8 @@ char *ws_pgcluster_tempdir (ws_err_t *err) {
                  : -1;
     const char *note = "made by ws_pgcluster_tempdir: ws_pgcluster_remove "
                        "may delete this directory\n";
-    bool ok = fd >= 0 && chmod (path, 0755) == 0 &&
-              write (fd, note, strlen (note)) == (ssize_t)strlen (note);
+    bool ok = fd >= 0 && chmod (path, 0755) == 0
+              && write (fd, note, strlen (note)) == (ssize_t) strlen (note);
     int code = errno;
     if (fd >= 0)
         close (fd);

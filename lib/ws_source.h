@@ -56,13 +56,13 @@ typedef enum {
 
 //  One extraction rule: a metric read from the document.
 typedef struct {
-    char *metric;             //  owns
+    char *metric;  //  owns
     ws_metric_type_t type;
-    int64_t period_ms;        //  per_period only, else 0
-    char *pointer;            //  owns; JSON pointer with "*" wildcards
+    int64_t period_ms;  //  per_period only, else 0
+    char *pointer;      //  owns; JSON pointer with "*" wildcards
     ws_agg_t aggregate;
-    json_t *labels;           //  owns; source labels + rule labels
-    char *labels_text;        //  owns; labels as compact JSON, keys sorted
+    json_t *labels;     //  owns; source labels + rule labels
+    char *labels_text;  //  owns; labels as compact JSON, keys sorted
 } ws_rule_t;
 
 typedef struct _ws_source_t ws_source_t;
@@ -83,8 +83,8 @@ json_t *ws_source_to_json (ws_source_t *self);
 const char *ws_source_name (ws_source_t *self);
 const char *ws_source_url (ws_source_t *self);
 const char *ws_source_method (ws_source_t *self);
-json_t *ws_source_headers (ws_source_t *self);    //  borrowed object
-const char *ws_source_body (ws_source_t *self);   //  NULL if none
+json_t *ws_source_headers (ws_source_t *self);   //  borrowed object
+const char *ws_source_body (ws_source_t *self);  //  NULL if none
 int64_t ws_source_interval_ms (ws_source_t *self);
 int64_t ws_source_timeout_ms (ws_source_t *self);
 int ws_source_retries (ws_source_t *self);

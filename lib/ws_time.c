@@ -23,9 +23,8 @@ ws_duration_parse (const char *text, int64_t *ms, ws_err_t *err)
     static const struct {
         const char *unit;
         int64_t ms;
-    } units[] = {{"ms", 1},          {"s", 1000},        {"", 1000},
-                 {"m", 60000},       {"h", 3600000},     {"d", 86400000},
-                 {"w", 604800000}};
+    } units[] = {{"ms", 1},      {"s", 1000},     {"", 1000},      {"m", 60000},
+                 {"h", 3600000}, {"d", 86400000}, {"w", 604800000}};
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
         if (strcmp (end, units[i].unit) == 0) {
             if (errno || value > (unsigned long long) INT64_MAX / units[i].ms)
@@ -45,8 +44,11 @@ ws_duration_format (int64_t ms, char *out, size_t size)
     static const struct {
         const char *unit;
         int64_t ms;
-    } units[] = {{"w", 604800000}, {"d", 86400000}, {"h", 3600000},
-                 {"m", 60000},     {"s", 1000}};
+    } units[] = {{"w", 604800000},
+                 {"d", 86400000},
+                 {"h", 3600000},
+                 {"m", 60000},
+                 {"s", 1000}};
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
         if (ms && ms % units[i].ms == 0) {
             snprintf (out, size, "%" PRId64 "%s", ms / units[i].ms,
@@ -75,13 +77,12 @@ ws_iso8601_parse (const char *text, int64_t *ms, ws_err_t *err)
     const char *p = text;
     int year, month, day, hour = 0, minute = 0, second = 0, millis = 0;
     int offset_minutes = 0;
-    if (!p || s_digits (&p, 4, &year) || *p++ != '-'
-        || s_digits (&p, 2, &month) || *p++ != '-' || s_digits (&p, 2, &day))
+    if (!p || s_digits (&p, 4, &year) || *p++ != '-' || s_digits (&p, 2, &month)
+        || *p++ != '-' || s_digits (&p, 2, &day))
         goto bad;
     if (*p == 'T' || *p == 't' || *p == ' ') {
         p++;
-        if (s_digits (&p, 2, &hour) || *p++ != ':'
-            || s_digits (&p, 2, &minute))
+        if (s_digits (&p, 2, &hour) || *p++ != ':' || s_digits (&p, 2, &minute))
             goto bad;
         if (*p == ':') {
             p++;

@@ -1168,10 +1168,10 @@ ws_msg_send (ws_msg_t **self_p, void *socket, ws_err_t *err)
     if (!self)
         return ws_err_set (err, WS_ERR_PROTO, "send: no message");
     char *text = ws_msg_encode_body (self, err);
-    int rc = text ? ws_msg_send_text (socket, self->routing_id,
-                                      self->routing_id_len, self->id, &text,
-                                      err)
-                  : -1;
+    int rc = text
+                 ? ws_msg_send_text (socket, self->routing_id,
+                                     self->routing_id_len, self->id, &text, err)
+                 : -1;
     ws_msg_destroy (&self);
     return rc;
 }

@@ -75,9 +75,9 @@ typedef struct s_job_t s_job_t;
 //  a job holds one while it runs; a replaced entry goes when its last
 //  job ends.
 typedef struct {
-    json_t *def;           //  owns (a reference)
-    ws_source_t *source;   //  owns
-    int refs;              //  the cache's own, plus one per job
+    json_t *def;          //  owns (a reference)
+    ws_source_t *source;  //  owns
+    int refs;             //  the cache's own, plus one per job
 } s_cached_source_t;
 
 struct s_job_t {
@@ -87,10 +87,10 @@ struct s_job_t {
     int64_t tick;
     int64_t deadline;
     int64_t source_id;
-    ws_source_t *source;  //  borrowed from cached
+    ws_source_t *source;        //  borrowed from cached
     s_cached_source_t *cached;  //  one reference
-    s_job_t *next;        //  free list
-    s_job_t *all_next;    //  every job allocated, for ws_worker_destroy
+    s_job_t *next;              //  free list
+    s_job_t *all_next;          //  every job allocated, for ws_worker_destroy
 };
 
 struct _ws_worker_t {
@@ -320,11 +320,10 @@ s_cached_free (void *value)
 //  definition is unchanged, else a new one (replacing the cached).
 //  Returns a reference, or NULL with *err for an invalid definition.
 static s_cached_source_t *
-s_source_for (ws_worker_t *self, int64_t source_id, json_t *def,
-              ws_err_t *err)
+s_source_for (ws_worker_t *self, int64_t source_id, json_t *def, ws_err_t *err)
 {
-    s_cached_source_t *cached = ws_map_get_int (self->sources,
-                                                (uint64_t) source_id);
+    s_cached_source_t *cached =
+        ws_map_get_int (self->sources, (uint64_t) source_id);
     if (!cached || !json_equal (cached->def, def)) {
         ws_source_t *source = ws_source_new (def, err);
         if (!source)
@@ -539,8 +538,8 @@ s_sample_text (ws_buf_t *text, const ws_rule_t *rule, double value)
 
 //  Keep a successful result, encoded as text around its samples.
 static void
-s_keep_text (ws_worker_t *self, s_job_t *job,
-             const ws_fetch_result_t *fetched, ws_buf_t *samples)
+s_keep_text (ws_worker_t *self, s_job_t *job, const ws_fetch_result_t *fetched,
+             ws_buf_t *samples)
 {
     long status = fetched->http_status;
     if (status < 0 || status > 999)

@@ -71,8 +71,8 @@ s_next (ws_msg_id_t want, int timeout_ms)
     int64_t deadline = ws_clock_ms () + timeout_ms;
     while (ws_clock_ms () < deadline) {
         ws_err_t err;
-        ws_msg_t *msg = ws_msg_recv (s_fx.worker, false, ZMQ_DONTWAIT, &err,
-                                     NULL, NULL);
+        ws_msg_t *msg =
+            ws_msg_recv (s_fx.worker, false, ZMQ_DONTWAIT, &err, NULL, NULL);
         if (!msg && err.code != WS_ERR_TIMEOUT)
             fail_msg ("the coordinator sent a malformed message: %s", err.text);
         if (msg && ws_msg_id (msg) == want)
@@ -100,7 +100,8 @@ s_worker_connect (void)
     s_fx.worker = zmq_socket (s_fx.context, ZMQ_DEALER);
     int zero = 0;
     zmq_setsockopt (s_fx.worker, ZMQ_LINGER, &zero, sizeof zero);
-    assert_int_equal (zmq_connect (s_fx.worker, ws_coord_worker_endpoint (s_fx.coord)), 0);
+    assert_int_equal (
+        zmq_connect (s_fx.worker, ws_coord_worker_endpoint (s_fx.coord)), 0);
 }
 
 static int
@@ -139,9 +140,11 @@ s_setup (void **state)
     json_decref (report);
     json_decref (defs);
     s_fx.loop = ws_loop_new ();
-    s_fx.config = ws_config_new (s_entries, sizeof s_entries / sizeof s_entries[0], &err);
+    s_fx.config =
+        ws_config_new (s_entries, sizeof s_entries / sizeof s_entries[0], &err);
     s_fx.context = zmq_ctx_new ();
-    s_fx.coord = ws_coord_new (s_fx.loop, s_fx.config, s_fx.db, s_fx.context, &err);
+    s_fx.coord =
+        ws_coord_new (s_fx.loop, s_fx.config, s_fx.db, s_fx.context, &err);
     if (!s_fx.coord || ws_coord_start (s_fx.coord, &err))
         fail_msg ("%s", err.text);
     s_worker_connect ();
@@ -192,13 +195,14 @@ test_jobs_results_acks (void **state)
     s_send (WS_MSG_HEARTBEAT, json_object ());
     ws_msg_t *error = s_next (WS_MSG_ERROR, 2000);
     assert_non_null (error);
-    assert_string_equal (json_string_value (json_object_get (ws_msg_body (error), "code")),
-                         "unknown-peer");
+    assert_string_equal (
+        json_string_value (json_object_get (ws_msg_body (error), "code")),
+        "unknown-peer");
     ws_msg_destroy (&error);
 
-    s_send (WS_MSG_READY, json_pack ("{s:s, s:i, s:i, s:s, s:s}", "name", "t",
-                                     "credit", 3, "pid", 1, "host", "test",
-                                     "version", "0"));
+    s_send (WS_MSG_READY,
+            json_pack ("{s:s, s:i, s:i, s:s, s:s}", "name", "t", "credit", 3,
+                       "pid", 1, "host", "test", "version", "0"));
     //  Jobs come (they passed ws_msg_recv's checks) within our credit.
     ws_msg_t *msg = s_next (WS_MSG_JOB, 3000);
     assert_non_null (msg);
@@ -209,7 +213,8 @@ test_jobs_results_acks (void **state)
     s_run (500);
     msg = s_next (WS_MSG_JOB, 100);
     if (msg) {
-        size_t more = json_array_size (json_object_get (ws_msg_body (msg), "jobs"));
+        size_t more =
+            json_array_size (json_object_get (ws_msg_body (msg), "jobs"));
         assert_true (json_array_size (jobs) + more <= 3);
         ws_msg_destroy (&msg);
     }
@@ -223,8 +228,9 @@ test_jobs_results_acks (void **state)
     s_send (WS_MSG_RESULT, json_pack ("{s:o}", "results", results));
     ws_msg_t *ack = s_next (WS_MSG_ACK, 3000);
     assert_non_null (ack);
-    assert_int_equal (json_array_size (json_object_get (ws_msg_body (ack), "ids")),
-                      json_array_size (jobs));
+    assert_int_equal (
+        json_array_size (json_object_get (ws_msg_body (ack), "ids")),
+        json_array_size (jobs));
     ws_msg_destroy (&ack);
     ws_err_t err;
     json_t *stored = ws_db_query_samples (s_fx.db, "a", NULL, 0, 0, 100, &err);
@@ -248,18 +254,18 @@ test_silent_worker (void **state)
     //  A worker that takes jobs and goes silent: after its liveness the
     //  jobs go to the next worker with attempt 2.
     s_worker_connect ();
-    s_send (WS_MSG_READY, json_pack ("{s:s, s:i, s:i, s:s, s:s}", "name",
-                                     "silent", "credit", 2, "pid", 2, "host",
-                                     "test", "version", "0"));
+    s_send (WS_MSG_READY,
+            json_pack ("{s:s, s:i, s:i, s:s, s:s}", "name", "silent", "credit",
+                       2, "pid", 2, "host", "test", "version", "0"));
     ws_msg_t *msg = s_next (WS_MSG_JOB, 3000);
     assert_non_null (msg);
     ws_msg_destroy (&msg);
     //  Say nothing for > 3 heartbeats, then come back as a new worker.
     s_run (1000);
     s_worker_connect ();
-    s_send (WS_MSG_READY, json_pack ("{s:s, s:i, s:i, s:s, s:s}", "name",
-                                     "second", "credit", 50, "pid", 3, "host",
-                                     "test", "version", "0"));
+    s_send (WS_MSG_READY,
+            json_pack ("{s:s, s:i, s:i, s:s, s:s}", "name", "second", "credit",
+                       50, "pid", 3, "host", "test", "version", "0"));
     bool retried = false;
     for (int i = 0; i < 20 && !retried; i++) {
         msg = s_next (WS_MSG_JOB, 500);
@@ -267,7 +273,8 @@ test_silent_worker (void **state)
             continue;
         size_t index;
         json_t *job;
-        json_array_foreach (json_object_get (ws_msg_body (msg), "jobs"), index, job)
+        json_array_foreach (json_object_get (ws_msg_body (msg), "jobs"), index,
+                            job)
             if (json_integer_value (json_object_get (job, "attempt")) >= 2)
                 retried = true;
         ws_msg_destroy (&msg);
@@ -285,8 +292,9 @@ test_malformed (void **state)
     zmq_send (s_fx.worker, "{\"results\": 7}", 14, 0);
     ws_msg_t *error = s_next (WS_MSG_ERROR, 2000);
     assert_non_null (error);
-    assert_non_null (strstr (json_string_value (json_object_get (ws_msg_body (error), "text")),
-                             "/results"));
+    assert_non_null (strstr (
+        json_string_value (json_object_get (ws_msg_body (error), "text")),
+        "/results"));
     ws_msg_destroy (&error);
     //  The coordinator goes on: a heartbeat still gets answered.
     s_send (WS_MSG_HEARTBEAT, json_object ());

@@ -45,10 +45,10 @@ s_connect (void)
 static json_t *
 s_def (const char *name, const char *interval)
 {
-    json_t *def = json_pack (
-        "{s:s, s:s, s:s, s:[{s:s, s:s, s:s}]}", "name", name, "url",
-        "http://127.0.0.1:1/x", "interval", interval, "metrics", "name",
-        "sales", "type", "gauge", "json", "/sales");
+    json_t *def =
+        json_pack ("{s:s, s:s, s:s, s:[{s:s, s:s, s:s}]}", "name", name, "url",
+                   "http://127.0.0.1:1/x", "interval", interval, "metrics",
+                   "name", "sales", "type", "gauge", "json", "/sales");
     ws_err_t err;
     ws_source_t *source = ws_source_new (def, &err);
     if (!source)
@@ -67,15 +67,19 @@ test_apply (void **state)
     ws_err_t err;
     json_t *defs = json_pack ("[o, o]", s_def ("a", "1s"), s_def ("b", "5s"));
     json_t *report;
-    assert_int_equal (ws_db_apply_sources (db, defs, false, false, &report, &err), 0);
+    assert_int_equal (
+        ws_db_apply_sources (db, defs, false, false, &report, &err), 0);
     assert_int_equal (json_array_size (json_object_get (report, "created")), 2);
     json_decref (report);
     //  Again: unchanged. A dry run changes nothing.
-    assert_int_equal (ws_db_apply_sources (db, defs, false, false, &report, &err), 0);
-    assert_int_equal (json_array_size (json_object_get (report, "unchanged")), 2);
+    assert_int_equal (
+        ws_db_apply_sources (db, defs, false, false, &report, &err), 0);
+    assert_int_equal (json_array_size (json_object_get (report, "unchanged")),
+                      2);
     json_decref (report);
     json_t *changed = json_pack ("[o]", s_def ("a", "2s"));
-    assert_int_equal (ws_db_apply_sources (db, changed, true, true, &report, &err), 0);
+    assert_int_equal (
+        ws_db_apply_sources (db, changed, true, true, &report, &err), 0);
     assert_int_equal (json_array_size (json_object_get (report, "updated")), 1);
     assert_int_equal (json_array_size (json_object_get (report, "deleted")), 1);
     json_decref (report);
@@ -83,13 +87,14 @@ test_apply (void **state)
     assert_int_equal (json_array_size (rows), 2);
     json_decref (rows);
     //  For real: a updated, b pruned.
-    assert_int_equal (ws_db_apply_sources (db, changed, true, false, &report, &err), 0);
+    assert_int_equal (
+        ws_db_apply_sources (db, changed, true, false, &report, &err), 0);
     json_decref (report);
     rows = ws_db_load_sources (db, &err);
     assert_int_equal (json_array_size (rows), 1);
     assert_string_equal (
-        json_string_value (json_object_get (json_object_get (json_array_get (rows, 0), "def"),
-                                            "interval")),
+        json_string_value (json_object_get (
+            json_object_get (json_array_get (rows, 0), "def"), "interval")),
         "2s");
     json_decref (rows);
     json_decref (changed);
@@ -104,7 +109,8 @@ test_samples (void **state)
     ws_db_t *db = s_connect ();
     ws_err_t err;
     json_t *rows = ws_db_load_sources (db, &err);
-    int64_t source_id = json_integer_value (json_object_get (json_array_get (rows, 0), "id"));
+    int64_t source_id =
+        json_integer_value (json_object_get (json_array_get (rows, 0), "id"));
     json_decref (rows);
 
     const char *metrics[] = {"sales", "sales", "odd \"metric\\"};
@@ -114,13 +120,15 @@ test_samples (void **state)
     int64_t periods[] = {0, 0, 0};
     int64_t sources[] = {source_id, source_id, 0};
     int64_t ids[3], again[3];
-    assert_int_equal (ws_db_resolve_series (db, 3, metrics, labels, types, periods,
-                                            sources, ids, &err), 0);
+    assert_int_equal (ws_db_resolve_series (db, 3, metrics, labels, types,
+                                            periods, sources, ids, &err),
+                      0);
     assert_true (ids[0] > 0 && ids[1] > 0 && ids[2] > 0);
     assert_true (ids[0] != ids[1]);
     //  Existing series resolve to the same ids.
-    assert_int_equal (ws_db_resolve_series (db, 3, metrics, labels, types, periods,
-                                            sources, again, &err), 0);
+    assert_int_equal (ws_db_resolve_series (db, 3, metrics, labels, types,
+                                            periods, sources, again, &err),
+                      0);
     assert_memory_equal (ids, again, sizeof ids);
 
     //  A batch, then the same batch again: nothing new the second time.
@@ -136,9 +144,11 @@ test_samples (void **state)
     }
     int64_t inserted;
     assert_int_equal (ws_db_ensure_partitions (db, ws_wall_ms (), 1, &err), 0);
-    assert_int_equal (ws_db_insert_samples (db, N, series, ts, values, &inserted, &err), 0);
+    assert_int_equal (
+        ws_db_insert_samples (db, N, series, ts, values, &inserted, &err), 0);
     assert_int_equal (inserted, N);
-    assert_int_equal (ws_db_insert_samples (db, N, series, ts, values, &inserted, &err), 0);
+    assert_int_equal (
+        ws_db_insert_samples (db, N, series, ts, values, &inserted, &err), 0);
     assert_int_equal (inserted, 0);
 
     json_t *filter = json_pack ("{s:s}", "region", "eu");
@@ -147,31 +157,45 @@ test_samples (void **state)
     assert_non_null (found);
     assert_int_equal (json_array_size (found), 10);
     //  Oldest first among the newest ten.
-    json_int_t first = json_integer_value (json_object_get (json_array_get (found, 0), "ts"));
-    json_int_t last = json_integer_value (json_object_get (json_array_get (found, 9), "ts"));
+    json_int_t first =
+        json_integer_value (json_object_get (json_array_get (found, 0), "ts"));
+    json_int_t last =
+        json_integer_value (json_object_get (json_array_get (found, 9), "ts"));
     assert_true (first < last);
     assert_int_equal (last, base + (N / 3 - 1) * 1000);
     json_decref (found);
     json_t *series_list = ws_db_list_series (db, "sales", &err);
     assert_int_equal (json_array_size (series_list), 2);
-    assert_int_equal (json_integer_value (json_object_get (json_array_get (series_list, 0),
-                                                           "samples")), N / 3);
+    assert_int_equal (json_integer_value (json_object_get (
+                          json_array_get (series_list, 0), "samples")),
+                      N / 3);
     json_decref (series_list);
     assert_int_equal (ws_db_count_series (db, &err), 3);
 
     //  Health round trip, with text that needs quoting.
-    ws_db_health_t health = {source_id, 2, base, base, base - 5000, base,
-                             "HTTP 503: \"busy\", {retry}", "http",
-                             "[{\"metric\":\"sales\",\"value\":1}]", 10, 3};
+    ws_db_health_t health = {source_id,
+                             2,
+                             base,
+                             base,
+                             base - 5000,
+                             base,
+                             "HTTP 503: \"busy\", {retry}",
+                             "http",
+                             "[{\"metric\":\"sales\",\"value\":1}]",
+                             10,
+                             3};
     assert_int_equal (ws_db_write_health (db, &health, 1, &err), 0);
     health.failures = 3;
     assert_int_equal (ws_db_write_health (db, &health, 1, &err), 0);
     rows = ws_db_load_sources (db, &err);
     json_t *row = json_array_get (rows, 0);
-    assert_int_equal (json_integer_value (json_object_get (row, "failures")), 3);
-    assert_string_equal (json_string_value (json_object_get (row, "last_error")),
-                         "HTTP 503: \"busy\", {retry}");
-    assert_int_equal (json_integer_value (json_object_get (row, "next_due")), base);
+    assert_int_equal (json_integer_value (json_object_get (row, "failures")),
+                      3);
+    assert_string_equal (
+        json_string_value (json_object_get (row, "last_error")),
+        "HTTP 503: \"busy\", {retry}");
+    assert_int_equal (json_integer_value (json_object_get (row, "next_due")),
+                      base);
     json_decref (rows);
     free (series);
     free (ts);
@@ -192,12 +216,14 @@ test_partitions (void **state)
     const char *types[] = {"gauge"};
     int64_t zero[] = {0}, id;
     assert_int_equal (ws_db_resolve_series (db, 1, metrics, labels, types, zero,
-                                            zero, &id, &err), 0);
+                                            zero, &id, &err),
+                      0);
     int64_t when;
     ws_iso8601_parse ("2031-06-15T12:00:00Z", &when, &err);
     double value = 7;
     int64_t inserted;
-    assert_int_equal (ws_db_insert_samples (db, 1, &id, &when, &value, &inserted, &err), 0);
+    assert_int_equal (
+        ws_db_insert_samples (db, 1, &id, &when, &value, &inserted, &err), 0);
     assert_int_equal (inserted, 1);
     assert_int_equal (ws_db_ensure_partitions (db, when, 0, &err), 0);
     json_t *found = ws_db_query_samples (db, "future", NULL, 0, 0, 10, &err);

@@ -24,9 +24,11 @@
 #include "ws_pgcluster.h"
 #include "ws_test_pg.h"
 
-static ws_pgcluster_t *s_cluster; //  shared by the tests, in order
+static ws_pgcluster_t *s_cluster;  //  shared by the tests, in order
 
-static int s_newest (void) {
+static int
+s_newest (void)
+{
     int newest = 0;
     for (int i = 0; i < ws_sql_file_count; i++)
         if (ws_sql_files[i].version > newest)
@@ -35,7 +37,9 @@ static int s_newest (void) {
 }
 
 //  The single value of a query, as a number; fails the test on error.
-static long s_query_long (PGconn *db, const char *sql) {
+static long
+s_query_long (PGconn *db, const char *sql)
+{
     PGresult *result = PQexec (db, sql);
     if (PQresultStatus (result) != PGRES_TUPLES_OK || PQntuples (result) != 1)
         fail_msg ("%s: %s", sql, PQresultErrorMessage (result));
@@ -44,7 +48,9 @@ static long s_query_long (PGconn *db, const char *sql) {
     return value;
 }
 
-static void s_command (PGconn *db, const char *sql) {
+static void
+s_command (PGconn *db, const char *sql)
+{
     PGresult *result = PQexec (db, sql);
     if (PQresultStatus (result) != PGRES_COMMAND_OK)
         fail_msg ("%s: %s", sql, PQresultErrorMessage (result));
@@ -53,7 +59,9 @@ static void s_command (PGconn *db, const char *sql) {
 
 //  Write postmaster.pid with PID, owned like the data directory (a file
 //  left by a crashed server belongs to the cluster user).
-static void s_fake_pidfile (ws_pgcluster_t *cluster, long pid) {
+static void
+s_fake_pidfile (ws_pgcluster_t *cluster, long pid)
+{
     char pgdata[PATH_MAX], path[PATH_MAX + 32];
     snprintf (pgdata, sizeof pgdata, "%s/pgdata", ws_pgcluster_dir (cluster));
     snprintf (path, sizeof path, "%s/postmaster.pid", pgdata);
@@ -67,19 +75,25 @@ static void s_fake_pidfile (ws_pgcluster_t *cluster, long pid) {
     assert_int_equal (chmod (path, 0600), 0);
 }
 
-static int s_group_setup (void **state) {
-    (void)state;
+static int
+s_group_setup (void **state)
+{
+    (void) state;
     s_cluster = ws_test_pg_start ();
     return s_cluster ? 0 : -1;
 }
 
-static int s_group_teardown (void **state) {
-    (void)state;
+static int
+s_group_teardown (void **state)
+{
+    (void) state;
     return ws_test_pg_stop (&s_cluster);
 }
 
-static void test_apply_twice (void **state) {
-    (void)state;
+static void
+test_apply_twice (void **state)
+{
+    (void) state;
     assert_true (ws_sql_file_count >= 1);
     assert_int_equal (ws_sql_files[0].version, 1);
     assert_string_equal (ws_sql_files[0].name, "0001_init.sql");
@@ -115,8 +129,10 @@ static void test_apply_twice (void **state) {
     PQfinish (db);
 }
 
-static void test_sample_written_once (void **state) {
-    (void)state;
+static void
+test_sample_written_once (void **state)
+{
+    (void) state;
     PGconn *db = ws_test_pg_connect (s_cluster);
     assert_non_null (db);
     s_command (db, "INSERT INTO series (metric, labels, type) VALUES "
@@ -132,8 +148,10 @@ static void test_sample_written_once (void **state) {
     PQfinish (db);
 }
 
-static void test_newer_database_refused (void **state) {
-    (void)state;
+static void
+test_newer_database_refused (void **state)
+{
+    (void) state;
     PGconn *db = ws_test_pg_connect (s_cluster);
     assert_non_null (db);
     char sql[200];
@@ -161,8 +179,10 @@ static void test_newer_database_refused (void **state) {
 
 //  Two coordinators migrating one fresh database at once: the advisory
 //  lock makes one apply everything and the other nothing.
-static void test_concurrent_apply (void **state) {
-    (void)state;
+static void
+test_concurrent_apply (void **state)
+{
+    (void) state;
     PGconn *db = ws_test_pg_connect (s_cluster);
     assert_non_null (db);
     s_command (db, "CREATE DATABASE race");
@@ -195,8 +215,10 @@ static void test_concurrent_apply (void **state) {
     PQfinish (mine);
 }
 
-static void test_restart_keeps_data (void **state) {
-    (void)state;
+static void
+test_restart_keeps_data (void **state)
+{
+    (void) state;
     ws_err_t err = {0};
     int before = ws_pgcluster_pid (s_cluster);
     assert_true (before > 0);
@@ -223,8 +245,10 @@ static void test_restart_keeps_data (void **state) {
 
 //  watershedd crashed and restarts: a second object on the same
 //  directory finds the server running and adopts it.
-static void test_adopt_running (void **state) {
-    (void)state;
+static void
+test_adopt_running (void **state)
+{
+    (void) state;
     ws_err_t err = {0};
     int pid = ws_pgcluster_pid (s_cluster);
     assert_true (pid > 0);
@@ -242,8 +266,10 @@ static void test_adopt_running (void **state) {
 }
 
 //  A crash left postmaster.pid behind and its pid is gone: start copes.
-static void test_stale_pidfile (void **state) {
-    (void)state;
+static void
+test_stale_pidfile (void **state)
+{
+    (void) state;
     ws_err_t err = {0};
     assert_int_equal (ws_pgcluster_stop (s_cluster, &err), 0);
     pid_t dead = fork ();
@@ -251,7 +277,7 @@ static void test_stale_pidfile (void **state) {
     if (dead == 0)
         _exit (0);
     assert_int_equal (waitpid (dead, NULL, 0), dead);
-    s_fake_pidfile (s_cluster, (long)dead);
+    s_fake_pidfile (s_cluster, (long) dead);
     assert_int_equal (ws_pgcluster_pid (s_cluster), 0);
     assert_int_equal (ws_pgcluster_start (s_cluster, &err), 0);
     assert_int_equal (PQping (ws_pgcluster_conninfo (s_cluster)), PQPING_OK);
@@ -259,16 +285,18 @@ static void test_stale_pidfile (void **state) {
 
 //  postmaster.pid names a live process that is not our server (a pid
 //  reused after a reboot): refuse, naming the pid and the data dir.
-static void test_live_pid_not_answering (void **state) {
-    (void)state;
+static void
+test_live_pid_not_answering (void **state)
+{
+    (void) state;
     ws_err_t err = {0};
     assert_int_equal (ws_pgcluster_stop (s_cluster, &err), 0);
-    s_fake_pidfile (s_cluster, (long)getpid ());
+    s_fake_pidfile (s_cluster, (long) getpid ());
     ws_pgcluster_set_timeout (s_cluster, 1);
     assert_int_equal (ws_pgcluster_start (s_cluster, &err), -1);
     assert_int_equal (err.code, WS_ERR_TIMEOUT);
     char pid[32], pgdata[PATH_MAX];
-    snprintf (pid, sizeof pid, "pid %d ", (int)getpid ());
+    snprintf (pid, sizeof pid, "pid %d ", (int) getpid ());
     snprintf (pgdata, sizeof pgdata, "'%s/pgdata'",
               ws_pgcluster_dir (s_cluster));
     assert_non_null (strstr (err.text, pid));
@@ -284,8 +312,10 @@ static void test_live_pid_not_answering (void **state) {
 
 //  A space and a single quote in the state directory survive the
 //  conninfo and postgresql.conf quoting.
-static void test_quoted_dir (void **state) {
-    (void)state;
+static void
+test_quoted_dir (void **state)
+{
+    (void) state;
     ws_err_t err = {0};
     char *top = ws_pgcluster_tempdir (&err);
     assert_non_null (top);
@@ -319,8 +349,10 @@ static void test_quoted_dir (void **state) {
     free (top);
 }
 
-static void test_missing_binaries (void **state) {
-    (void)state;
+static void
+test_missing_binaries (void **state)
+{
+    (void) state;
     ws_err_t err = {0};
     char *dir = ws_pgcluster_tempdir (&err);
     assert_non_null (dir);
@@ -342,8 +374,10 @@ static void test_missing_binaries (void **state) {
     free (dir);
 }
 
-static void test_socket_path_too_long (void **state) {
-    (void)state;
+static void
+test_socket_path_too_long (void **state)
+{
+    (void) state;
     char dir[200] = "/tmp/ws-too-long-";
     while (strlen (dir) < 90)
         strcat (dir, "x");
@@ -354,13 +388,15 @@ static void test_socket_path_too_long (void **state) {
     assert_non_null (strstr (err.text, dir));
     assert_non_null (strstr (err.text, "choose a shorter directory"));
     struct stat st;
-    assert_int_equal (stat (dir, &st), -1); //  refused before creating
+    assert_int_equal (stat (dir, &st), -1);  //  refused before creating
 }
 
 //  As root the cluster runs as 'watershed', which cannot pass a 0700
 //  directory of root's (the /root case).
-static void test_unreachable_dir (void **state) {
-    (void)state;
+static void
+test_unreachable_dir (void **state)
+{
+    (void) state;
     if (geteuid () != 0)
         skip ();
     ws_err_t err = {0};
@@ -388,7 +424,9 @@ static void test_unreachable_dir (void **state) {
     free (top);
 }
 
-int main (void) {
+int
+main (void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_apply_twice),
         cmocka_unit_test (test_sample_written_once),

@@ -12,8 +12,9 @@ ws_test_refdata_path (const char *relative)
     const char *root = getenv ("WATERSHED_REFDATA");
     struct stat st;
     if (!root || stat (root, &st) || !S_ISDIR (st.st_mode)) {
-        fprintf (stderr, "reference data folder '%s' is missing "
-                         "(set the CMake cache variable WATERSHED_REFDATA)\n",
+        fprintf (stderr,
+                 "reference data folder '%s' is missing "
+                 "(set the CMake cache variable WATERSHED_REFDATA)\n",
                  root ? root : "(WATERSHED_REFDATA unset)");
         return NULL;
     }

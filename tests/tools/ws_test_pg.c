@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-ws_pgcluster_t *ws_test_pg_start (void) {
+ws_pgcluster_t *
+ws_test_pg_start (void)
+{
     ws_err_t err = {0};
     char *dir = ws_pgcluster_tempdir (&err);
     if (!dir) {
@@ -31,7 +33,9 @@ ws_pgcluster_t *ws_test_pg_start (void) {
     return NULL;
 }
 
-int ws_test_pg_stop (ws_pgcluster_t **self_p) {
+int
+ws_test_pg_stop (ws_pgcluster_t **self_p)
+{
     if (!self_p || !*self_p)
         return 0;
     ws_err_t err = {0};
@@ -41,7 +45,8 @@ int ws_test_pg_stop (ws_pgcluster_t **self_p) {
         rc = ws_pgcluster_stop (*self_p, &err);
         fprintf (stderr, "ws_test_pg: kept %s (WS_TEST_PG_KEEP=1)\n",
                  ws_pgcluster_dir (*self_p));
-    } else
+    }
+    else
         rc = ws_pgcluster_remove (*self_p, &err);
     if (rc)
         fprintf (stderr, "ws_test_pg: %s\n", err.text);
@@ -49,7 +54,9 @@ int ws_test_pg_stop (ws_pgcluster_t **self_p) {
     return rc;
 }
 
-PGconn *ws_test_pg_connect (ws_pgcluster_t *self) {
+PGconn *
+ws_test_pg_connect (ws_pgcluster_t *self)
+{
     PGconn *db = PQconnectdb (ws_pgcluster_conninfo (self));
     if (PQstatus (db) != CONNECTION_OK) {
         fprintf (stderr, "ws_test_pg: cannot connect to '%s': %s",

@@ -21,13 +21,17 @@
 #include "ws_migrate.h"
 #include "ws_pgcluster.h"
 
-static int s_usage (void) {
+static int
+s_usage (void)
+{
     fprintf (stderr, "usage: ws_testpg start [--migrate]\n"
                      "       ws_testpg stop DIR\n");
     return 2;
 }
 
-static int s_migrate (ws_pgcluster_t *cluster, ws_err_t *err) {
+static int
+s_migrate (ws_pgcluster_t *cluster, ws_err_t *err)
+{
     PGconn *db = PQconnectdb (ws_pgcluster_conninfo (cluster));
     int rc = 0;
     if (PQstatus (db) != CONNECTION_OK)
@@ -39,7 +43,9 @@ static int s_migrate (ws_pgcluster_t *cluster, ws_err_t *err) {
     return rc;
 }
 
-static int s_start (bool migrate) {
+static int
+s_start (bool migrate)
+{
     ws_err_t err = {0};
     char *dir = ws_pgcluster_tempdir (&err);
     ws_pgcluster_t *cluster = dir ? ws_pgcluster_new (dir, &err) : NULL;
@@ -54,7 +60,8 @@ static int s_start (bool migrate) {
         printf ("dir=%s\nconninfo=%s\n", ws_pgcluster_dir (cluster),
                 ws_pgcluster_conninfo (cluster));
         fflush (stdout);
-    } else {
+    }
+    else {
         fprintf (stderr, "ws_testpg: %s\n", err.text);
         //  Leave nothing behind on failure, unless asked to.
         if (cluster && !getenv ("WS_TEST_PG_KEEP")) {
@@ -67,7 +74,9 @@ static int s_start (bool migrate) {
     return rc == 0 ? 0 : 1;
 }
 
-static int s_stop (const char *dir) {
+static int
+s_stop (const char *dir)
+{
     //  ws_pgcluster_new would create a mistyped DIR.
     struct stat st;
     if (stat (dir, &st) || !S_ISDIR (st.st_mode)) {
@@ -83,12 +92,14 @@ static int s_stop (const char *dir) {
     return rc == 0 ? 0 : 1;
 }
 
-int main (int argc, char *argv[]) {
+int
+main (int argc, char *argv[])
+{
     ws_log_init ('T', false);
     if (argc == 2 && strcmp (argv[1], "start") == 0)
         return s_start (false);
-    if (argc == 3 && strcmp (argv[1], "start") == 0 &&
-        strcmp (argv[2], "--migrate") == 0)
+    if (argc == 3 && strcmp (argv[1], "start") == 0
+        && strcmp (argv[2], "--migrate") == 0)
         return s_start (true);
     if (argc == 3 && strcmp (argv[1], "stop") == 0)
         return s_stop (argv[2]);

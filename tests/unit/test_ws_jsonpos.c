@@ -22,7 +22,8 @@ s_expect (const char *pointer, int line, int column)
 {
     int got_line = 0, got_column = 0;
     assert_int_equal (ws_jsonpos_find (s_text, strlen (s_text), pointer,
-                                       &got_line, &got_column), 0);
+                                       &got_line, &got_column),
+                      0);
     if (got_line != line || got_column != column)
         fail_msg ("%s: expected %d:%d, got %d:%d", pointer, line, column,
                   got_line, got_column);
@@ -46,8 +47,8 @@ test_find (void **state)
     assert_int_equal (ws_jsonpos_find ("", 0, "/a", &line, &column), -1);
     //  Broken text: still finds what comes before the break.
     const char *broken = "{\"a\": {\"b\": [1, 2,";
-    assert_int_equal (ws_jsonpos_find (broken, strlen (broken), "/a/b/1",
-                                       &line, &column), 0);
+    assert_int_equal (
+        ws_jsonpos_find (broken, strlen (broken), "/a/b/1", &line, &column), 0);
     assert_int_equal (column, 17);
 }
 

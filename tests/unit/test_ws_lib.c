@@ -109,7 +109,8 @@ test_time (void **state)
     assert_non_null (strstr (err.text, "\"10 s\""));
     assert_int_equal (ws_duration_parse ("-1s", &ms, &err), -1);
     assert_int_equal (ws_duration_parse ("5y", &ms, &err), -1);
-    assert_int_equal (ws_duration_parse ("99999999999999999999s", &ms, &err), -1);
+    assert_int_equal (ws_duration_parse ("99999999999999999999s", &ms, &err),
+                      -1);
     char text[40];
     ws_duration_format (90000, text, sizeof text);
     assert_string_equal (text, "90s");
@@ -122,8 +123,10 @@ test_time (void **state)
     assert_int_equal (ms, 1799020800000LL);
     assert_int_equal (ws_iso8601_parse ("2027-01-04T09:15:04Z", &ms, &err), 0);
     assert_int_equal (ms, 1799020800000LL + (9 * 3600 + 15 * 60 + 4) * 1000LL);
-    assert_int_equal (ws_iso8601_parse ("2027-01-04T11:15:04.5+02:00", &ms, &err), 0);
-    assert_int_equal (ms, 1799020800000LL + (9 * 3600 + 15 * 60 + 4) * 1000LL + 500);
+    assert_int_equal (
+        ws_iso8601_parse ("2027-01-04T11:15:04.5+02:00", &ms, &err), 0);
+    assert_int_equal (ms, 1799020800000LL + (9 * 3600 + 15 * 60 + 4) * 1000LL
+                              + 500);
     assert_int_equal (ws_iso8601_parse ("2027-02-29", &ms, &err), -1);
     assert_int_equal (ws_iso8601_parse ("2028-02-29", &ms, &err), 0);
     assert_int_equal (ws_iso8601_parse ("2027-13-01", &ms, &err), -1);
@@ -160,7 +163,8 @@ test_config (void **state)
     assert_string_equal (err.where, "credit");
     assert_int_equal (ws_config_set (config, "credit", "many", &err), -1);
     assert_int_equal (ws_config_set (config, "heartbeat", "50ms", &err), -1);
-    assert_int_equal (ws_config_set (config, "name", "a-very-long-name-indeed", &err), -1);
+    assert_int_equal (
+        ws_config_set (config, "name", "a-very-long-name-indeed", &err), -1);
     assert_int_equal (ws_config_set (config, "nope", "1", &err), -1);
     assert_non_null (strstr (err.text, "unknown setting"));
 
@@ -171,11 +175,12 @@ test_config (void **state)
     fprintf (file, "# a comment\ncredit = 16\n\nheartbeat=2s  # trailing\n"
                    "token = s3cret\n");
     fclose (file);
-    char *argv[] = {"prog", "--config", path, "--credit=32", "rest",
-                    "--verbose", "--name", "x", NULL};
+    char *argv[] = {"prog",      "--config", path, "--credit=32", "rest",
+                    "--verbose", "--name",   "x",  NULL};
     int argc = 8;
     bool help;
-    assert_int_equal (ws_config_parse_args (config, &argc, argv, &help, &err), 0);
+    assert_int_equal (ws_config_parse_args (config, &argc, argv, &help, &err),
+                      0);
     assert_false (help);
     assert_int_equal (argc, 2);
     assert_string_equal (argv[1], "rest");
@@ -198,11 +203,13 @@ test_config (void **state)
     assert_non_null (strstr (err.text, "line 2"));
     char *bad[] = {"prog", "--unknown", NULL};
     argc = 2;
-    assert_int_equal (ws_config_parse_args (config, &argc, bad, &help, &err), -1);
+    assert_int_equal (ws_config_parse_args (config, &argc, bad, &help, &err),
+                      -1);
     assert_non_null (strstr (err.text, "--unknown"));
     char *missing[] = {"prog", "--credit", NULL};
     argc = 2;
-    assert_int_equal (ws_config_parse_args (config, &argc, missing, &help, &err), -1);
+    assert_int_equal (
+        ws_config_parse_args (config, &argc, missing, &help, &err), -1);
     unlink (path);
     FILE *null = fopen ("/dev/null", "w");
     ws_config_print_help (config, null);
@@ -235,12 +242,14 @@ test_paths (void **state)
     setenv ("WATERSHED_STATE_DIR", "/tmp/ws-state", 1);
     assert_int_equal (ws_paths_state_dir (dir, sizeof dir), 0);
     assert_string_equal (dir, "/tmp/ws-state");
-    assert_int_equal (ws_paths_client_endpoint (dir, endpoint, sizeof endpoint), 0);
+    assert_int_equal (ws_paths_client_endpoint (dir, endpoint, sizeof endpoint),
+                      0);
     assert_string_equal (endpoint, "ipc:///tmp/ws-state/watershedd.sock");
     char longdir[200];
     memset (longdir, 'a', sizeof longdir - 1);
     longdir[sizeof longdir - 1] = '\0';
-    assert_int_equal (ws_paths_client_endpoint (longdir, endpoint, sizeof endpoint), -1);
+    assert_int_equal (
+        ws_paths_client_endpoint (longdir, endpoint, sizeof endpoint), -1);
     unsetenv ("WATERSHED_STATE_DIR");
 }
 
@@ -248,9 +257,9 @@ int
 main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_map),    cmocka_unit_test (test_buf),
-        cmocka_unit_test (test_time),   cmocka_unit_test (test_config),
-        cmocka_unit_test (test_err),    cmocka_unit_test (test_paths),
+        cmocka_unit_test (test_map),  cmocka_unit_test (test_buf),
+        cmocka_unit_test (test_time), cmocka_unit_test (test_config),
+        cmocka_unit_test (test_err),  cmocka_unit_test (test_paths),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -17,7 +17,9 @@
 #include "ws_log.h"
 #include "ws_pgcluster.h"
 
-static bool s_is_dir (const char *path, mode_t *mode) {
+static bool
+s_is_dir (const char *path, mode_t *mode)
+{
     struct stat st;
     if (stat (path, &st) || !S_ISDIR (st.st_mode))
         return false;
@@ -26,8 +28,10 @@ static bool s_is_dir (const char *path, mode_t *mode) {
     return true;
 }
 
-static void test_tempdir_and_remove (void **state) {
-    (void)state;
+static void
+test_tempdir_and_remove (void **state)
+{
+    (void) state;
     ws_err_t err = {0};
     char *dir = ws_pgcluster_tempdir (&err);
     assert_non_null (dir);
@@ -62,8 +66,10 @@ static void test_tempdir_and_remove (void **state) {
 }
 
 //  remove deletes only what ws_pgcluster_tempdir made.
-static void test_remove_refuses_foreign_dir (void **state) {
-    (void)state;
+static void
+test_remove_refuses_foreign_dir (void **state)
+{
+    (void) state;
     ws_err_t err = {0};
     char *top = ws_pgcluster_tempdir (&err);
     assert_non_null (top);
@@ -89,8 +95,10 @@ static void test_remove_refuses_foreign_dir (void **state) {
 
 //  Relative paths become absolute (the conninfo host must be), trailing
 //  slashes go, and a space or quote is quoted in the conninfo.
-static void test_paths_and_quoting (void **state) {
-    (void)state;
+static void
+test_paths_and_quoting (void **state)
+{
+    (void) state;
     ws_err_t err = {0};
     char *top = ws_pgcluster_tempdir (&err);
     assert_non_null (top);
@@ -119,8 +127,10 @@ static void test_paths_and_quoting (void **state) {
 
 //  DIR/run/.s.PGSQL.5432 must stay below 100 bytes; characters pg_ctl
 //  cannot quote are refused; neither creates anything.
-static void test_bad_dirs_refused (void **state) {
-    (void)state;
+static void
+test_bad_dirs_refused (void **state)
+{
+    (void) state;
     ws_err_t err = {0};
     char *top = ws_pgcluster_tempdir (&err);
     assert_non_null (top);
@@ -161,8 +171,10 @@ static void test_bad_dirs_refused (void **state) {
     free (top);
 }
 
-static void test_missing_binaries (void **state) {
-    (void)state;
+static void
+test_missing_binaries (void **state)
+{
+    (void) state;
     ws_err_t err = {0};
     char *dir = ws_pgcluster_tempdir (&err);
     assert_non_null (dir);
@@ -186,7 +198,9 @@ static void test_missing_binaries (void **state) {
     free (dir);
 }
 
-int main (void) {
+int
+main (void)
+{
     ws_log_init ('T', false);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_tempdir_and_remove),

@@ -28,9 +28,9 @@ test_grid (void **state)
 {
     (void) state;
     ws_sched_t *sched = ws_sched_new (60000);
-    json_t *rows = json_pack ("[o, o, o]", s_row (1, "a", "1s", true),
-                              s_row (2, "b", "10s", true),
-                              s_row (3, "off", "1s", false));
+    json_t *rows =
+        json_pack ("[o, o, o]", s_row (1, "a", "1s", true),
+                   s_row (2, "b", "10s", true), s_row (3, "off", "1s", false));
     int64_t now = 1800000000000LL;
     assert_int_equal (ws_sched_load (sched, rows, now), 2);
     assert_int_equal (ws_sched_count (sched), 3);
@@ -136,9 +136,9 @@ test_bad_rows (void **state)
     (void) state;
     ws_sched_t *sched = ws_sched_new (60000);
     //  A stored definition that no longer parses is skipped, not fatal.
-    json_t *rows = json_pack ("[o, {s:i, s:s, s:{s:s}, s:b}]",
-                              s_row (1, "a", "1s", true), "id", 2, "name", "bad",
-                              "def", "name", "bad", "enabled", 1);
+    json_t *rows =
+        json_pack ("[o, {s:i, s:s, s:{s:s}, s:b}]", s_row (1, "a", "1s", true),
+                   "id", 2, "name", "bad", "def", "name", "bad", "enabled", 1);
     assert_int_equal (ws_sched_load (sched, rows, 1800000000000LL), 1);
     assert_null (ws_sched_get (sched, 2));
     json_decref (rows);
