@@ -20,6 +20,7 @@ static const s_command_t s_commands[] = {
     {"series", cmd_series, "list stored series"},
     {"samples", cmd_samples, "print stored samples of a metric"},
     {"migrate", cmd_migrate, "apply database migrations"},
+    {"trends", cmd_trends, "show stored trend analyses of the series"},
     {"trend", cmd_trend,
      "analyse a t,value CSV offline: trend, change point, projection"},
 };

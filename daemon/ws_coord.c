@@ -33,7 +33,10 @@ s_worker_free (void *value)
 static void
 s_job_free (void *value)
 {
-    free (value);
+    s_job_t *job = value;
+    if (job)
+        free (job->payload);
+    free (job);
 }
 
 static void
@@ -73,6 +76,20 @@ s_retry_job (ws_coord_t *self, s_job_t *job, const char *why)
     if (job->worker) {
         job->worker->in_flight--;
         job->worker = NULL;
+    }
+    if (job->kind == S_JOB_ANALYZE) {
+        if (job->attempt >= self->max_attempts) {
+            ws_warning ("series %" PRId64 ": analysis abandoned after %d "
+                        "attempts: %s",
+                        job->series_id, job->attempt, why);
+            self->stats.analyses_failed++;
+            ws_map_delete_int (self->jobs, job->id);
+            return;
+        }
+        job->attempt++;
+        self->stats.jobs_redispatched++;
+        s_queue_push_front (self, job);
+        return;
     }
     ws_sched_source_t *source = ws_sched_get (self->sched, job->source_id);
     if (job->attempt >= self->max_attempts || !source) {
@@ -205,6 +222,20 @@ static void
 s_job_append (ws_buf_t *body, s_job_t *job, ws_sched_source_t *source,
               int64_t now)
 {
+    if (job->kind == S_JOB_ANALYZE) {
+        job->deadline = now + 30000;
+        if (ws_buf_printf (
+                body,
+                "%s{\"id\":%" PRIu64 ",\"attempt\":%d,\"kind\":"
+                "\"analyze\",\"tick\":%" PRId64 ",\"deadline\":%" PRId64
+                ",\"series_id\":%" PRId64 ",\"window_days\":%d,",
+                body->len > 9 ? "," : "", job->id, job->attempt, job->tick,
+                job->deadline, job->series_id, job->window_days)
+            || ws_buf_append (body, job->payload, strlen (job->payload))
+            || ws_buf_append (body, "}", 1))
+            abort ();
+        return;
+    }
     int retries = ws_source_retries (source->source);
     int64_t timeout = ws_source_timeout_ms (source->source);
     //  Room for every attempt inside the job and its backoff, plus slack
@@ -280,8 +311,11 @@ s_dispatch (ws_coord_t *self)
             while (room > 0 && self->queue_head) {
                 s_job_t *job = s_queue_pop (self);
                 ws_sched_source_t *source =
-                    ws_sched_get (self->sched, job->source_id);
-                if (!source) {  //  deleted by an apply meanwhile
+                    job->kind == S_JOB_COLLECT
+                        ? ws_sched_get (self->sched, job->source_id)
+                        : NULL;
+                if (job->kind == S_JOB_COLLECT && !source) {
+                    //  Deleted by an apply meanwhile.
                     ws_map_delete_int (self->jobs, job->id);
                     continue;
                 }
@@ -415,9 +449,55 @@ s_ack_later (ws_coord_t *self, s_worker_t *worker, uint64_t job_id)
 
 //  One result from a worker: health, samples into the buffer, an ACK
 //  once they are committed.
+//  An analysis result: stored at once (a few per second at most), and
+//  ACKed with the next batch. A failed write is not ACKed: the worker
+//  sends the result again.
+static void
+s_on_analysis (ws_coord_t *self, s_worker_t *worker, json_t *result)
+{
+    uint64_t job_id =
+        (uint64_t) json_integer_value (json_object_get (result, "id"));
+    int64_t series_id =
+        json_integer_value (json_object_get (result, "series_id"));
+    int window =
+        (int) json_integer_value (json_object_get (result, "window_days"));
+    s_job_t *job = ws_map_get_int (self->jobs, job_id);
+    if (job && job->kind == S_JOB_ANALYZE && job->series_id == series_id
+        && !job->queued) {
+        if (job->worker) {
+            job->worker->in_flight--;
+            job->worker->jobs_done++;
+        }
+        ws_map_delete_int (self->jobs, job_id);
+    }
+    if (json_is_true (json_object_get (result, "ok"))) {
+        ws_err_t err;
+        if (ws_db_store_trend (self->db, series_id, window,
+                               self->analysis_step_ms,
+                               json_object_get (result, "analysis"), &err)) {
+            ws_warning ("series %" PRId64 ": %s", series_id, err.text);
+            return;
+        }
+        self->stats.analyses_stored++;
+    }
+    else {
+        self->stats.analyses_failed++;
+        ws_info ("series %" PRId64 ": analysis failed: %s", series_id,
+                 json_string_value (json_object_get (result, "error")));
+    }
+    s_ack_later (self, worker, job_id);
+    if (!self->buffer.first_at)
+        self->buffer.first_at = ws_clock_ms ();
+}
+
 static void
 s_on_result (ws_coord_t *self, s_worker_t *worker, json_t *result, int64_t now)
 {
+    if (strcmp (json_string_value (json_object_get (result, "kind")), "analyze")
+        == 0) {
+        s_on_analysis (self, worker, result);
+        return;
+    }
     uint64_t job_id =
         (uint64_t) json_integer_value (json_object_get (result, "id"));
     int64_t source_id =
@@ -651,6 +731,10 @@ s_flush (ws_coord_t *self, bool force)
         goto failed;
     self->stats.samples_committed += buffer->rows;
     self->stats.samples_new += inserted;
+    if (self->window_count)
+        for (size_t i = 0; i < buffer->rows; i++)
+            ws_map_put_int (self->dirty, (uint64_t) buffer->series[i],
+                            (void *) 1);
     self->stats.batches++;
     s_send_acks (self);
     s_buffer_clear (self);
@@ -834,6 +918,125 @@ s_check_worker (const void *key, size_t len, void *value, void *arg)
     return 0;
 }
 
+//  Queue the analysis jobs of one series: its samples rolled up to the
+//  analysis step over each window, read now, sent with the job.
+static void
+s_analyse_series (ws_coord_t *self, int64_t series_id, int64_t now)
+{
+    for (int w = 0; w < self->window_count; w++) {
+        int64_t *t = NULL;
+        double *x = NULL;
+        const char *type;
+        ws_err_t err;
+        int64_t from = now - (int64_t) self->windows[w] * 86400000LL;
+        long n = ws_db_rollup (self->db, series_id, from,
+                               self->analysis_step_ms, &t, &x, &type, &err);
+        if (n < 0) {
+            ws_warning ("series %" PRId64 ": %s", series_id, err.text);
+            return;
+        }
+        //  A counter's trend is that of its increase per step; a drop is
+        //  a reset, after which the reading itself is the increase.
+        if (strcmp (type, "counter") == 0 && n > 0) {
+            for (long i = n - 1; i > 0; i--)
+                x[i] = x[i] >= x[i - 1] ? x[i] - x[i - 1] : x[i];
+            memmove (t, t + 1, (size_t) (n - 1) * sizeof *t);
+            memmove (x, x + 1, (size_t) (n - 1) * sizeof *x);
+            n--;
+        }
+        ws_buf_t payload;
+        ws_buf_init (&payload, WS_MSG_MAX_BODY / 4);
+        int rc = ws_buf_append (&payload, "\"series\":{\"t\":[", 15);
+        for (long i = 0; i < n && rc == 0; i++)
+            rc = ws_buf_printf (&payload, "%s%" PRId64, i ? "," : "", t[i]);
+        rc = rc || ws_buf_append (&payload, "],\"x\":[", 7);
+        for (long i = 0; i < n && rc == 0; i++)
+            rc = ws_buf_printf (&payload, "%s%.17g", i ? "," : "", x[i]);
+        rc = rc
+             || ws_buf_printf (&payload, "]},\"options\":{\"horizon\":%d}",
+                               self->analysis_horizon);
+        free (t);
+        free (x);
+        if (rc) {
+            ws_warning ("series %" PRId64 ": too many points to analyse",
+                        series_id);
+            ws_buf_free (&payload);
+            return;
+        }
+        s_job_t *job = calloc (1, sizeof *job);
+        if (!job)
+            abort ();
+        job->id = self->incarnation | ++self->job_counter;
+        job->kind = S_JOB_ANALYZE;
+        job->series_id = series_id;
+        job->window_days = self->windows[w];
+        job->tick = now;
+        job->attempt = 1;
+        job->payload = ws_buf_steal (&payload);
+        ws_map_put_int (self->jobs, job->id, job);
+        s_queue_push (self, job);
+        self->stats.analyses_created++;
+    }
+    ws_map_put_int (self->analysed, (uint64_t) series_id,
+                    (void *) (intptr_t) now);
+}
+
+typedef struct {
+    ws_coord_t *coord;
+    int64_t now;
+    int64_t *picked;
+    int count;
+} s_pick_t;
+
+static int
+s_pick_dirty (const void *key, size_t len, void *value, void *arg)
+{
+    (void) len;
+    (void) value;
+    s_pick_t *pick = arg;
+    ws_coord_t *self = pick->coord;
+    uint64_t id;
+    memcpy (&id, key, sizeof id);
+    intptr_t last = (intptr_t) ws_map_get_int (self->analysed, id);
+    if (last && pick->now - last < self->analysis_debounce_ms)
+        return 0;
+    pick->picked[pick->count++] = (int64_t) id;
+    return pick->count >= self->analysis_per_turn;
+}
+
+//  Once a second: analyse up to analysis_per_turn dirty series whose
+//  debounce has passed; every analysis_interval, mark all series dirty.
+static void
+s_schedule_analyses (ws_coord_t *self)
+{
+    if (!self->window_count || self->draining || self->db_failing)
+        return;
+    int64_t clock = ws_clock_ms (), now = ws_wall_ms ();
+    if (clock - self->last_analysis_turn < 1000)
+        return;
+    self->last_analysis_turn = clock;
+    if (!self->last_analysis_sweep
+        || clock - self->last_analysis_sweep >= self->analysis_interval_ms) {
+        self->last_analysis_sweep = clock;
+        int64_t *ids;
+        ws_err_t err;
+        long count = ws_db_series_ids (self->db, &ids, &err);
+        for (long i = 0; i < count; i++) {
+            ws_map_delete_int (self->analysed, (uint64_t) ids[i]);
+            ws_map_put_int (self->dirty, (uint64_t) ids[i], (void *) 1);
+        }
+        if (count >= 0)
+            free (ids);
+    }
+    int64_t picked[256];
+    s_pick_t pick = {self, now, picked, 0};
+    ws_map_each (self->dirty, s_pick_dirty, &pick);
+    for (int i = 0; i < pick.count; i++) {
+        ws_map_delete_int (self->dirty, (uint64_t) picked[i]);
+        s_analyse_series (self, picked[i], now);
+    }
+}
+
 static int
 s_cron (ws_loop_t *loop, void *arg)
 {
@@ -851,6 +1054,7 @@ s_cron (ws_loop_t *loop, void *arg)
         free (expiry.dead);
         ws_map_each (self->jobs, s_expire_job, self);
     }
+    s_schedule_analyses (self);
     //  Health, once a second.
     if (clock - self->last_health_flush >= 1000 && !self->db_failing) {
         self->last_health_flush = clock;
@@ -945,6 +1149,27 @@ s_bind (void *context, int type, const char *endpoint, char *bound,
     return socket;
 }
 
+//  "28,90": the analysis windows in days; "" for no analysis.
+static int
+s_parse_windows (ws_coord_t *self, const char *text, ws_err_t *err)
+{
+    self->window_count = 0;
+    const char *p = text;
+    while (*p) {
+        char *end;
+        long days = strtol (p, &end, 10);
+        if (end == p || days < 1 || days > 3660 || self->window_count == 8
+            || (*end && *end != ','))
+            return ws_err_set (err, WS_ERR_INPUT,
+                               "config 'analysis-windows': \"%s\": expected "
+                               "up to 8 day counts 1..3660, e.g. \"28,90\"",
+                               text);
+        self->windows[self->window_count++] = (int) days;
+        p = *end ? end + 1 : end;
+    }
+    return 0;
+}
+
 ws_coord_t *
 ws_coord_new (ws_loop_t *loop, ws_config_t *config, ws_db_t *db,
               void *zmq_context, ws_err_t *err)
@@ -965,6 +1190,18 @@ ws_coord_new (ws_loop_t *loop, ws_config_t *config, ws_db_t *db,
     self->dispatch_batch = (int) ws_config_int (config, "dispatch-batch");
     self->drain_timeout_ms = ws_config_int (config, "drain-timeout");
     self->sched = ws_sched_new (ws_config_int (config, "backoff-max"));
+    self->dirty = ws_map_new (NULL);
+    self->analysed = ws_map_new (NULL);
+    self->analysis_step_ms = ws_config_int (config, "analysis-step");
+    self->analysis_debounce_ms = ws_config_int (config, "analysis-debounce");
+    self->analysis_interval_ms = ws_config_int (config, "analysis-interval");
+    self->analysis_horizon = (int) ws_config_int (config, "analysis-horizon");
+    self->analysis_per_turn = 20;
+    if (s_parse_windows (self, ws_config_string (config, "analysis-windows"),
+                         err)) {
+        ws_coord_destroy (&self);
+        return NULL;
+    }
     self->workers_by_id = ws_map_new (s_worker_free);
     self->jobs = ws_map_new (s_job_free);
     self->series_ids = ws_map_new (NULL);
@@ -1020,6 +1257,8 @@ ws_coord_destroy (ws_coord_t **self_p)
     ws_map_destroy (&self->jobs);
     ws_map_destroy (&self->workers_by_id);
     ws_map_destroy (&self->series_ids);
+    ws_map_destroy (&self->dirty);
+    ws_map_destroy (&self->analysed);
     ws_sched_destroy (&self->sched);
     free (self);
     *self_p = NULL;

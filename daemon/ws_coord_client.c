@@ -184,7 +184,7 @@ s_cmd_status (ws_coord_t *self, json_t *args, ws_err_t *err)
             * 1000.0
             / (double) (self->rate_times[newest] - self->rate_times[oldest]);
     size_t in_flight = ws_map_size (self->jobs) - self->queue_length;
-    return json_pack (
+    json_t *status = json_pack (
         "{s:{s:i, s:s, s:I, s:I, s:s, s:s, s:b}, s:o,"
         " s:{s:b, s:s, s:I}, s:{s:I, s:I, s:I, s:I},"
         " s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f}}",
@@ -209,6 +209,14 @@ s_cmd_status (ws_coord_t *self, json_t *args, ws_err_t *err)
         (json_int_t) self->stats.batches, "messages_refused",
         (json_int_t) self->stats.messages_refused, "requests",
         (json_int_t) self->stats.requests, "samples_per_second", rate);
+    json_t *counters = json_object_get (status, "counters");
+    json_object_set_new (counters, "analyses_created",
+                         json_integer (self->stats.analyses_created));
+    json_object_set_new (counters, "analyses_stored",
+                         json_integer (self->stats.analyses_stored));
+    json_object_set_new (counters, "analyses_failed",
+                         json_integer (self->stats.analyses_failed));
+    return status;
 }
 
 static json_t *
@@ -273,6 +281,31 @@ s_cmd_samples (ws_coord_t *self, json_t *args, ws_err_t *err)
 }
 
 static json_t *
+s_cmd_trends (ws_coord_t *self, json_t *args, ws_err_t *err)
+{
+    json_t *metric = json_object_get (args, "metric");
+    json_t *labels = json_object_get (args, "labels");
+    if (metric && !json_is_string (metric) && !json_is_null (metric)) {
+        ws_err_set (err, WS_ERR_INPUT, "trends: /metric: expected a string");
+        return NULL;
+    }
+    if (labels && !json_is_object (labels) && !json_is_null (labels)) {
+        ws_err_set (err, WS_ERR_INPUT, "trends: /labels: expected an object");
+        return NULL;
+    }
+    const char *key;
+    json_t *value;
+    json_object_foreach (labels, key, value)
+        if (!json_is_string (value)) {
+            ws_err_set (err, WS_ERR_INPUT,
+                        "trends: /labels/%s: expected a string", key);
+            return NULL;
+        }
+    return ws_db_list_trends (self->db, json_string_value (metric),
+                              json_is_object (labels) ? labels : NULL, err);
+}
+
+static json_t *
 s_cmd_migrate (ws_coord_t *self, json_t *args, ws_err_t *err)
 {
     (void) args;
@@ -289,6 +322,7 @@ static const struct {
     {"apply", s_cmd_apply},     {"sources", s_cmd_sources},
     {"status", s_cmd_status},   {"series", s_cmd_series},
     {"samples", s_cmd_samples}, {"migrate", s_cmd_migrate},
+    {"trends", s_cmd_trends},
 };
 
 static void

@@ -26,8 +26,15 @@ typedef struct s_worker {
     int64_t jobs_done;
 } s_worker_t;
 
+typedef enum { S_JOB_COLLECT = 0, S_JOB_ANALYZE } s_job_kind_t;
+
 typedef struct s_job {
     uint64_t id;
+    s_job_kind_t kind;
+    int64_t series_id;  //  analyze: the series
+    int window_days;    //  analyze: the window
+    char *payload;      //  owns; analyze: "series" and "options" as JSON
+                        //  members, read from the database at creation
     int64_t source_id;  //  0 once a late result made a queued retry moot
     int64_t tick;       //  ms, the scheduled collection time
     int attempt;
@@ -115,8 +122,21 @@ struct _ws_coord_t {
         int64_t jobs_abandoned, ticks_skipped, results;
         int64_t samples_committed, samples_new, batches;
         int64_t messages_refused, requests;
+        int64_t analyses_created, analyses_stored, analyses_failed;
     } stats;
     bool embedded_db;
+    //  Analysis (issue 4): series with new samples wait in dirty until
+    //  their debounce has passed; every analysis_interval all series do.
+    ws_map_t *dirty;     //  series id -> (void *) 1
+    ws_map_t *analysed;  //  series id -> last analysis, wall ms
+    int windows[8];      //  analysis windows in days
+    int window_count;
+    int64_t analysis_step_ms;
+    int64_t analysis_debounce_ms;
+    int64_t analysis_interval_ms;
+    int analysis_horizon;
+    int analysis_per_turn;  //  most series analysed per second
+    int64_t last_analysis_sweep, last_analysis_turn;
 };
 
 int ws_coord_on_clients_readable (ws_loop_t *loop, void *socket, void *arg);

@@ -192,45 +192,44 @@ s_json_or_null (PGresult *result, int row, int col)
 json_t *
 ws_db_load_sources (ws_db_t *self, ws_err_t *err)
 {
-    PGresult *result =
-        s_exec (
-            self,
-            "SELECT s.id, s.name, s.def::text, s.enabled,"
-            " coalesce(h.failures, 0), " S_MS ("h.next_due") ", " S_MS (
-                "h.last_tick") ", " S_MS ("h.last_success") ","
-                                                            " h.last_error,"
-                                                            " " S_MS (
-                                                                "h.last_error_"
-                                                                "at") ", "
-                                                                      "h.last_"
-                                                                      "error_"
-                                                                      "kind,"
-                                                                      " h.last_"
-                                                                      "values::"
-                                                                      "text, "
-                                                                      "coalesce"
-                                                                      "(h."
-                                                                      "ticks_"
-                                                                      "ok, 0),"
-                                                                      " coalesc"
-                                                                      "e(h."
-                                                                      "ticks_"
-                                                                      "failed, "
-                                                                      "0)"
-                                                                      " FROM "
-                                                                      "sources "
-                                                                      "s LEFT "
-                                                                      "JOIN "
-                                                                      "source_"
-                                                                      "health "
-                                                                      "h ON "
-                                                                      "h."
-                                                                      "source_"
-                                                                      "id = "
-                                                                      "s.id"
-                                                                      " ORDER "
-                                                                      "BY s.id",
-            0, NULL, PGRES_TUPLES_OK, "loading sources", err);
+    PGresult *result = s_exec (
+        self,
+        "SELECT s.id, s.name, s.def::text, s.enabled,"
+        " coalesce(h.failures, 0), " S_MS ("h.next_due") ", " S_MS (
+            "h.last_tick") ", " S_MS ("h.last_success") ","
+                                                        " h.last_error,"
+                                                        " " S_MS (
+                                                            "h.last_error_"
+                                                            "at") ", "
+                                                                  "h.last_"
+                                                                  "error_"
+                                                                  "kind,"
+                                                                  " h.last_"
+                                                                  "values::"
+                                                                  "text, "
+                                                                  "coalesce"
+                                                                  "(h."
+                                                                  "ticks_"
+                                                                  "ok, 0),"
+                                                                  " coalesc"
+                                                                  "e(h."
+                                                                  "ticks_"
+                                                                  "failed, "
+                                                                  "0)"
+                                                                  " FROM "
+                                                                  "sources "
+                                                                  "s LEFT "
+                                                                  "JOIN "
+                                                                  "source_"
+                                                                  "health "
+                                                                  "h ON "
+                                                                  "h."
+                                                                  "source_"
+                                                                  "id = "
+                                                                  "s.id"
+                                                                  " ORDER "
+                                                                  "BY s.id",
+        0, NULL, PGRES_TUPLES_OK, "loading sources", err);
     if (!result)
         return NULL;
     json_t *array = json_array ();
@@ -440,7 +439,10 @@ ws_db_resolve_series (ws_db_t *self, size_t count, const char *const *metrics,
     PGresult *result = s_exec (
         self,
         "INSERT INTO series (metric, labels, type, period_ms, source_id)"
-        " SELECT m, l, t, p, s FROM unnest($1::text[], $2::jsonb[],"
+        //  A source deleted since its samples were collected leaves
+        //  its series without one, instead of failing the batch.
+        " SELECT m, l, t, p, (SELECT id FROM sources WHERE id = u.s)"
+        " FROM unnest($1::text[], $2::jsonb[],"
         " $3::text[], $4::bigint[], $5::bigint[]) AS u(m, l, t, p, s)"
         " ON CONFLICT (metric, labels) DO NOTHING",
         5, params, PGRES_COMMAND_OK, "creating series", err);
@@ -606,26 +608,25 @@ json_t *
 ws_db_list_series (ws_db_t *self, const char *metric, ws_err_t *err)
 {
     const char *params[] = {metric};
-    PGresult *result =
-        s_exec (
-            self,
-            "SELECT s.id, s.metric, s.labels::text, s.type,"
-            " (SELECT count(*) FROM samples x WHERE x.series_id = s.id),"
-            " " S_MS ("(SELECT min(ts) FROM samples x WHERE x.series_id = "
-                      "s.id)") ","
-                               " " S_MS (
-                                   "l.ts") ", l.value, src.name"
-                                           " FROM series s"
-                                           " LEFT JOIN LATERAL (SELECT ts, "
-                                           "value FROM samples x"
-                                           "   WHERE x.series_id = s.id ORDER "
-                                           "BY ts DESC LIMIT 1) l ON true"
-                                           " LEFT JOIN sources src ON src.id = "
-                                           "s.source_id"
-                                           " WHERE $1::text IS NULL OR "
-                                           "s.metric = $1"
-                                           " ORDER BY s.metric, s.labels::text",
-            1, params, PGRES_TUPLES_OK, "listing series", err);
+    PGresult *result = s_exec (
+        self,
+        "SELECT s.id, s.metric, s.labels::text, s.type,"
+        " (SELECT count(*) FROM samples x WHERE x.series_id = s.id),"
+        " " S_MS (
+            "(SELECT min(ts) FROM samples x WHERE x.series_id = "
+            "s.id)") ","
+                     " " S_MS ("l.ts") ", l.value, src.name"
+                                       " FROM series s"
+                                       " LEFT JOIN LATERAL (SELECT ts, "
+                                       "value FROM samples x"
+                                       "   WHERE x.series_id = s.id ORDER "
+                                       "BY ts DESC LIMIT 1) l ON true"
+                                       " LEFT JOIN sources src ON src.id = "
+                                       "s.source_id"
+                                       " WHERE $1::text IS NULL OR "
+                                       "s.metric = $1"
+                                       " ORDER BY s.metric, s.labels::text",
+        1, params, PGRES_TUPLES_OK, "listing series", err);
     if (!result)
         return NULL;
     json_t *array = json_array ();
@@ -711,4 +712,170 @@ ws_db_count_series (ws_db_t *self, ws_err_t *err)
     int64_t count = s_ms (result, 0, 0);
     PQclear (result);
     return count;
+}
+
+long
+ws_db_rollup (ws_db_t *self, int64_t series_id, int64_t from_ms,
+              int64_t step_ms, int64_t **t, double **x, const char **type,
+              ws_err_t *err)
+{
+    char id_text[24], from_text[24], step_text[24];
+    snprintf (id_text, sizeof id_text, "%" PRId64, series_id);
+    snprintf (from_text, sizeof from_text, "%" PRId64, from_ms);
+    snprintf (step_text, sizeof step_text, "%" PRId64, step_ms);
+    const char *params[] = {id_text, from_text, step_text};
+    //  The last value seen in a step stands for the step: a gauge's
+    //  level, a counter's reading, a per-period amount so far.
+    PGresult *result =
+        s_exec (self,
+                "SELECT s.type, " S_MS (
+                    "q.b") ", q.v FROM series s"
+                           " LEFT JOIN LATERAL ("
+                           "   SELECT date_bin($3::bigint * interval '1 "
+                           "millisecond', ts,"
+                           "     timestamptz 'epoch') AS b,"
+                           "     (array_agg(value ORDER BY ts DESC))[1] AS v"
+                           "   FROM samples WHERE series_id = s.id"
+                           "   AND ts >= timestamptz 'epoch' + $2::bigint * "
+                           "interval '1 ms'"
+                           "   GROUP BY 1) q ON true"
+                           " WHERE s.id = $1::bigint ORDER BY q.b",
+                3, params, PGRES_TUPLES_OK, "rolling up a series", err);
+    if (!result)
+        return -1;
+    long rows = PQntuples (result);
+    *t = calloc ((size_t) rows + 1, sizeof (int64_t));
+    *x = calloc ((size_t) rows + 1, sizeof (double));
+    if (!*t || !*x)
+        abort ();
+    long count = 0;
+    *type = "gauge";
+    for (long row = 0; row < rows; row++) {
+        const char *name = PQgetvalue (result, (int) row, 0);
+        *type = strcmp (name, "counter") == 0      ? "counter"
+                : strcmp (name, "per_period") == 0 ? "per_period"
+                                                   : "gauge";
+        if (PQgetisnull (result, (int) row, 1))
+            continue;
+        (*t)[count] = s_ms (result, (int) row, 1);
+        (*x)[count] = strtod (PQgetvalue (result, (int) row, 2), NULL);
+        count++;
+    }
+    PQclear (result);
+    return count;
+}
+
+long
+ws_db_series_ids (ws_db_t *self, int64_t **ids, ws_err_t *err)
+{
+    PGresult *result =
+        s_exec (self, "SELECT id FROM series ORDER BY id", 0, NULL,
+                PGRES_TUPLES_OK, "listing series ids", err);
+    if (!result)
+        return -1;
+    long rows = PQntuples (result);
+    *ids = calloc ((size_t) rows + 1, sizeof (int64_t));
+    if (!*ids)
+        abort ();
+    for (long row = 0; row < rows; row++)
+        (*ids)[row] = s_ms (result, (int) row, 0);
+    PQclear (result);
+    return rows;
+}
+
+int
+ws_db_store_trend (ws_db_t *self, int64_t series_id, int window_days,
+                   int64_t step_ms, json_t *analysis, ws_err_t *err)
+{
+    char id_text[24], window_text[16], step_text[24];
+    snprintf (id_text, sizeof id_text, "%" PRId64, series_id);
+    snprintf (window_text, sizeof window_text, "%d", window_days);
+    snprintf (step_text, sizeof step_text, "%" PRId64, step_ms);
+    char *text = json_dumps (analysis, JSON_COMPACT);
+    if (!text)
+        return ws_err_set (err, WS_ERR_SYSTEM, "trend: cannot encode");
+    const char *params[] = {id_text, window_text, step_text, text};
+    //  Headline figures come out of the stored analysis, so they cannot
+    //  disagree with it.
+    PGresult *result = s_exec (
+        self,
+        "INSERT INTO trends AS t (series_id, window_days, step_ms, n,"
+        " direction, mk_p, sen_slope, change_index, change_p, analysis,"
+        " computed_at)"
+        " SELECT $1::bigint, $2::int, $3::bigint,"
+        " coalesce((a->>'n')::int, 0), a->>'direction',"
+        " (a->'mann_kendall'->>'p')::float8, (a->'sen'->>'slope')::float8,"
+        " (a->'pettitt'->>'index')::int, (a->'pettitt'->>'p')::float8, a, now()"
+        " FROM (SELECT $4::jsonb AS a) x"
+        " WHERE EXISTS (SELECT 1 FROM series WHERE id = $1::bigint)"
+        " ON CONFLICT (series_id, window_days) DO UPDATE SET"
+        " step_ms = excluded.step_ms, n = excluded.n,"
+        " direction = excluded.direction, mk_p = excluded.mk_p,"
+        " sen_slope = excluded.sen_slope,"
+        " change_index = excluded.change_index, change_p = excluded.change_p,"
+        " analysis = excluded.analysis, computed_at = now()",
+        4, params, PGRES_COMMAND_OK, "storing a trend", err);
+    free (text);
+    if (!result)
+        return -1;
+    PQclear (result);
+    return 0;
+}
+
+json_t *
+ws_db_list_trends (ws_db_t *self, const char *metric, json_t *filter,
+                   ws_err_t *err)
+{
+    char *labels = filter ? json_dumps (filter, JSON_COMPACT) : strdup ("{}");
+    const char *params[] = {metric, labels};
+    PGresult *result =
+        s_exec (self,
+                "SELECT s.metric, s.labels::text, t.window_days, " S_MS (
+                    "t.computed_at") ", t.n, t.direction, t.mk_p, t.sen_slope,"
+                                     " t.change_index, t.change_p, "
+                                     "t.analysis::text, t.step_ms"
+                                     " FROM trends t JOIN series s ON s.id = "
+                                     "t.series_id"
+                                     " WHERE ($1::text IS NULL OR s.metric = "
+                                     "$1) AND s.labels @> $2::jsonb"
+                                     " ORDER BY s.metric, s.labels::text, "
+                                     "t.window_days",
+                2, params, PGRES_TUPLES_OK, "listing trends", err);
+    free (labels);
+    if (!result)
+        return NULL;
+    json_t *array = json_array ();
+    for (int row = 0; row < PQntuples (result); row++) {
+        json_t *item = json_object ();
+        json_object_set_new (item, "metric",
+                             json_string (PQgetvalue (result, row, 0)));
+        json_object_set_new (item, "labels", s_json_or_null (result, row, 1));
+        json_object_set_new (item, "window_days",
+                             json_integer (s_ms (result, row, 2)));
+        json_object_set_new (item, "computed_at",
+                             json_integer (s_ms (result, row, 3)));
+        json_object_set_new (item, "n", json_integer (s_ms (result, row, 4)));
+        json_object_set_new (item, "direction",
+                             s_text_or_null (result, row, 5));
+        static const int reals[] = {6, 7, 9};
+        static const char *names[] = {"mk_p", "sen_slope", "change_p"};
+        for (int i = 0; i < 3; i++)
+            json_object_set_new (
+                item, names[i],
+                PQgetisnull (result, row, reals[i])
+                    ? json_null ()
+                    : json_real (
+                        strtod (PQgetvalue (result, row, reals[i]), NULL)));
+        json_object_set_new (item, "change_index",
+                             PQgetisnull (result, row, 8)
+                                 ? json_null ()
+                                 : json_integer (s_ms (result, row, 8)));
+        json_object_set_new (item, "analysis",
+                             s_json_or_null (result, row, 10));
+        json_object_set_new (item, "step_ms",
+                             json_integer (s_ms (result, row, 11)));
+        json_array_append_new (array, item);
+    }
+    PQclear (result);
+    return array;
 }

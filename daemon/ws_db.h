@@ -87,6 +87,28 @@ json_t *ws_db_query_samples (ws_db_t *self, const char *metric, json_t *filter,
                              int64_t from, int64_t to, int64_t limit,
                              ws_err_t *err);
 
+//  A series rolled up to step_ms since from_ms: the last value of each
+//  step, oldest first, into *t (step start, ms) and *x (caller frees
+//  both); *type gets the series' metric type (static string). Returns
+//  the number of steps, -1 with *err.
+long ws_db_rollup (ws_db_t *self, int64_t series_id, int64_t from_ms,
+                   int64_t step_ms, int64_t **t, double **x, const char **type,
+                   ws_err_t *err);
+
+//  Ids of every series (caller frees), for the periodic analysis.
+long ws_db_series_ids (ws_db_t *self, int64_t **ids, ws_err_t *err);
+
+//  Store an analysis of a series over a window (the ws_trend object,
+//  borrowed), replacing the older one.
+int ws_db_store_trend (ws_db_t *self, int64_t series_id, int window_days,
+                       int64_t step_ms, json_t *analysis, ws_err_t *err);
+
+//  Stored trends for 'watershed trends': [{"metric","labels","window_days",
+//  "computed_at","n","direction","mk_p","sen_slope","change_index",
+//  "change_p","analysis"}], optionally of one metric.
+json_t *ws_db_list_trends (ws_db_t *self, const char *metric, json_t *filter,
+                           ws_err_t *err);
+
 //  Number of series, for status; -1 on error.
 int64_t ws_db_count_series (ws_db_t *self, ws_err_t *err);
 

@@ -4,6 +4,10 @@
 #  on a file name without a leading number, or on versions that are not
 #  strictly increasing in file name order (ws_migrate applies them in
 #  array order): zero-pad the numbers, 0010_x.sql.
+#  The files are globbed here, not passed in: a list in a custom
+#  command's argument would be split at its semicolons.
+file (GLOB FILES ${SQL_DIR}/*.sql)
+list (SORT FILES)
 set (body "//  Generated from sql/ by embed_sql.cmake; do not edit.\n#include \"ws_migrate.h\"\n\n#include <stddef.h>\n\nconst ws_sql_file_t ws_sql_files[] = {\n")
 set (count 0)
 set (previous 0)

@@ -219,7 +219,7 @@ struct s_check {
     ws_err_t *err;
 };
 
-static const char *const s_kinds[] = {"collect", NULL};
+static const char *const s_kinds[] = {"collect", "analyze", NULL};
 static const char *const s_error_kinds[] = {
     "net", "http", "timeout", "extract", "input", "size", "system", NULL};
 static const char *const s_metric_types[] = {"gauge", "counter", "per_period",
@@ -239,16 +239,32 @@ static const s_field_t s_ready[] = {
 static const s_field_t s_heartbeat[] = {
     {"running", S_INT, true, false, 0, S_INT_MAX, NULL, NULL, NULL}};
 
-//  JOB
+//  JOB: "collect" jobs carry source_id and source, "analyze" jobs
+//  series_id, window_days, series and options (s_job_rules).
+enum {
+    S_JOB_KIND = 2,
+    S_JOB_SOURCE_ID = 5,
+    S_JOB_SOURCE,
+    S_JOB_SERIES_ID,
+    S_JOB_WINDOW,
+    S_JOB_SERIES,
+    S_JOB_OPTIONS
+};
 static const s_field_t s_job[] = {
     {"id", S_INT, false, false, 1, S_INT_MAX, NULL, NULL, NULL},
     {"attempt", S_INT, false, false, 1, S_INT_MAX, NULL, NULL, NULL},
     {"kind", S_ENUM, false, false, 0, 0, s_kinds, NULL, NULL},
     {"tick", S_INT, false, false, 0, S_INT_MAX, NULL, NULL, NULL},
     {"deadline", S_INT, false, false, 0, S_INT_MAX, NULL, NULL, NULL},
-    {"source_id", S_INT, false, false, 1, S_INT_MAX, NULL, NULL, NULL},
-    {"source", S_OPEN, false, false, 0, 0, NULL, NULL, NULL}};
-static const s_schema_t s_job_schema = {S_FIELDS (s_job), NULL};
+    {"source_id", S_INT, true, false, 1, S_INT_MAX, NULL, NULL, NULL},
+    {"source", S_OPEN, true, false, 0, 0, NULL, NULL, NULL},
+    {"series_id", S_INT, true, false, 1, S_INT_MAX, NULL, NULL, NULL},
+    {"window_days", S_INT, true, false, 1, 3660, NULL, NULL, NULL},
+    {"series", S_OPEN, true, false, 0, 0, NULL, NULL, NULL},
+    {"options", S_OPEN, true, false, 0, 0, NULL, NULL, NULL}};
+static int s_job_rules (s_check_t *check, json_t *const *values,
+                        const s_path_t *path);
+static const s_schema_t s_job_schema = {S_FIELDS (s_job), s_job_rules};
 static const s_field_t s_job_item = {NULL, S_OBJECT, false,         false, 0,
                                      0,    NULL,     &s_job_schema, NULL};
 static const s_field_t s_jobs[] = {
@@ -264,20 +280,38 @@ static const s_schema_t s_sample_schema = {S_FIELDS (s_sample), NULL};
 static const s_field_t s_sample_item = {
     NULL, S_OBJECT, false, false, 0, 0, NULL, &s_sample_schema, NULL};
 
-enum { S_RESULT_OK = 5, S_RESULT_ERROR = 6 };
+//  A "collect" result carries source_id, http_status, duration_ms, bytes
+//  and samples; an "analyze" result series_id, window_days and, when ok,
+//  the analysis (s_result_rules).
+enum {
+    S_RESULT_KIND = 2,
+    S_RESULT_SOURCE_ID = 3,
+    S_RESULT_OK = 5,
+    S_RESULT_ERROR = 6,
+    S_RESULT_HTTP_STATUS = 8,
+    S_RESULT_DURATION,
+    S_RESULT_BYTES,
+    S_RESULT_SAMPLES,
+    S_RESULT_SERIES_ID,
+    S_RESULT_WINDOW,
+    S_RESULT_ANALYSIS
+};
 static const s_field_t s_result[] = {
     {"id", S_INT, false, false, 1, S_INT_MAX, NULL, NULL, NULL},
     {"attempt", S_INT, false, false, 1, S_INT_MAX, NULL, NULL, NULL},
     {"kind", S_ENUM, false, false, 0, 0, s_kinds, NULL, NULL},
-    {"source_id", S_INT, false, false, 1, S_INT_MAX, NULL, NULL, NULL},
+    {"source_id", S_INT, true, false, 1, S_INT_MAX, NULL, NULL, NULL},
     {"tick", S_INT, false, false, 0, S_INT_MAX, NULL, NULL, NULL},
     {"ok", S_BOOL, false, false, 0, 0, NULL, NULL, NULL},
     {"error", S_STRING, false, true, 0, S_INT_MAX, NULL, NULL, NULL},
     {"error_kind", S_ENUM, false, true, 0, 0, s_error_kinds, NULL, NULL},
-    {"http_status", S_INT, false, false, 0, 999, NULL, NULL, NULL},
-    {"duration_ms", S_INT, false, false, 0, S_INT_MAX, NULL, NULL, NULL},
-    {"bytes", S_INT, false, false, 0, S_INT_MAX, NULL, NULL, NULL},
-    {"samples", S_ARRAY, false, false, 0, 100000, NULL, NULL, &s_sample_item}};
+    {"http_status", S_INT, true, false, 0, 999, NULL, NULL, NULL},
+    {"duration_ms", S_INT, true, false, 0, S_INT_MAX, NULL, NULL, NULL},
+    {"bytes", S_INT, true, false, 0, S_INT_MAX, NULL, NULL, NULL},
+    {"samples", S_ARRAY, true, false, 0, 100000, NULL, NULL, &s_sample_item},
+    {"series_id", S_INT, true, false, 1, S_INT_MAX, NULL, NULL, NULL},
+    {"window_days", S_INT, true, false, 1, 3660, NULL, NULL, NULL},
+    {"analysis", S_OPEN, true, true, 0, 0, NULL, NULL, NULL}};
 static int s_result_rules (s_check_t *check, json_t *const *values,
                            const s_path_t *path);
 static const s_schema_t s_result_schema = {S_FIELDS (s_result), s_result_rules};
@@ -722,6 +756,62 @@ s_result_rules (s_check_t *check, json_t *const *values, const s_path_t *path)
         return s_fail (check, &at,
                        "expected a string when \"ok\" is false, found null");
     }
+    static const struct {
+        int index;
+        const char *key;
+    } collect[] = {{S_RESULT_SOURCE_ID, "source_id"},
+                   {S_RESULT_HTTP_STATUS, "http_status"},
+                   {S_RESULT_DURATION, "duration_ms"},
+                   {S_RESULT_BYTES, "bytes"},
+                   {S_RESULT_SAMPLES, "samples"}},
+      analyze[] = {{S_RESULT_SERIES_ID, "series_id"},
+                   {S_RESULT_WINDOW, "window_days"}};
+    bool is_collect =
+        strcmp (json_string_value (values[S_RESULT_KIND]), "collect") == 0;
+    for (size_t i = 0; is_collect && i < sizeof collect / sizeof collect[0];
+         i++)
+        if (!values[collect[i].index]) {
+            s_path_t at = {path, collect[i].key, strlen (collect[i].key), 0};
+            return s_fail (check, &at, "missing, required for kind collect");
+        }
+    for (size_t i = 0; !is_collect && i < sizeof analyze / sizeof analyze[0];
+         i++)
+        if (!values[analyze[i].index]) {
+            s_path_t at = {path, analyze[i].key, strlen (analyze[i].key), 0};
+            return s_fail (check, &at, "missing, required for kind analyze");
+        }
+    if (!is_collect && json_is_true (values[S_RESULT_OK])
+        && !json_is_object (values[S_RESULT_ANALYSIS])) {
+        s_path_t at = {path, "analysis", 8, 0};
+        return s_fail (check, &at, "expected an object when \"ok\" is true");
+    }
+    return 0;
+}
+
+static int
+s_job_rules (s_check_t *check, json_t *const *values, const s_path_t *path)
+{
+    static const struct {
+        int index;
+        const char *key;
+    } collect[] = {{S_JOB_SOURCE_ID, "source_id"}, {S_JOB_SOURCE, "source"}},
+      analyze[] = {{S_JOB_SERIES_ID, "series_id"},
+                   {S_JOB_WINDOW, "window_days"},
+                   {S_JOB_SERIES, "series"}};
+    bool is_collect =
+        strcmp (json_string_value (values[S_JOB_KIND]), "collect") == 0;
+    for (size_t i = 0; is_collect && i < sizeof collect / sizeof collect[0];
+         i++)
+        if (!values[collect[i].index]) {
+            s_path_t at = {path, collect[i].key, strlen (collect[i].key), 0};
+            return s_fail (check, &at, "missing, required for kind collect");
+        }
+    for (size_t i = 0; !is_collect && i < sizeof analyze / sizeof analyze[0];
+         i++)
+        if (!values[analyze[i].index]) {
+            s_path_t at = {path, analyze[i].key, strlen (analyze[i].key), 0};
+            return s_fail (check, &at, "missing, required for kind analyze");
+        }
     return 0;
 }
 

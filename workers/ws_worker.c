@@ -21,6 +21,7 @@
 #include "ws_paths.h"
 #include "ws_results.h"
 #include "ws_source.h"
+#include "ws_trend.h"
 
 //  Queue limits of the DEALER socket, in messages. A JOB or RESULT
 //  message carries up to ~1,000 jobs or results, so 1,000 messages is far
@@ -656,9 +657,82 @@ s_on_fetched (const ws_fetch_result_t *fetched, const ws_err_t *fetch_err,
     s_job_put (self, job);
 }
 
+//  An analysis job: the series rolled up by the coordinator, analysed
+//  with the same code as 'watershed trend' (ws_trend), answered at once
+//  (a year of daily points takes about a millisecond).
+static void
+s_on_analyze (ws_worker_t *self, json_t *def)
+{
+    json_t *series = json_object_get (def, "series");
+    json_t *times = json_object_get (series, "t");
+    json_t *values = json_object_get (series, "x");
+    json_t *options_json = json_object_get (def, "options");
+    size_t n = json_array_size (times);
+    ws_trend_options_t options;
+    ws_trend_options_init (&options);
+    options.t_is_time = true;
+    options.horizon = 7;
+    json_t *horizon = json_object_get (options_json, "horizon");
+    if (json_is_integer (horizon) && json_integer_value (horizon) >= 0
+        && json_integer_value (horizon) <= 366)
+        options.horizon = (size_t) json_integer_value (horizon);
+    double *t = calloc (n ? n : 1, sizeof (double));
+    double *x = calloc (n ? n : 1, sizeof (double));
+    if (!t || !x) {
+        ws_error ("worker: out of memory");
+        abort ();
+    }
+    const char *error = NULL;
+    ws_err_t err;
+    for (size_t i = 0; i < n && !error; i++) {
+        json_t *time = json_array_get (times, i);
+        json_t *value = json_array_get (values, i);
+        if (!json_is_integer (time) || !json_is_number (value))
+            error = "series: t must be integers (ms) and x numbers, of one "
+                    "length";
+        t[i] = (double) json_integer_value (time) / 86400000.0;
+        x[i] = json_number_value (value);
+    }
+    if (!error && json_array_size (values) != n)
+        error = "series: t and x differ in length";
+    json_t *analysis = NULL;
+    if (!error && !(analysis = ws_trend_analyse (t, x, n, &options, &err)))
+        error = err.text;
+    free (t);
+    free (x);
+    json_t *result = json_pack (
+        "{s:O, s:O, s:s, s:O, s:O, s:O, s:b, s:s?, s:s?, s:o?}", "id",
+        json_object_get (def, "id"), "attempt",
+        json_object_get (def, "attempt"), "kind", "analyze", "tick",
+        json_object_get (def, "tick"), "series_id",
+        json_object_get (def, "series_id"), "window_days",
+        json_object_get (def, "window_days"), "ok", error == NULL, "error",
+        error, "error_kind", error ? "input" : NULL, "analysis", analysis);
+    if (!result) {
+        ws_error ("worker: out of memory");
+        abort ();
+    }
+    if (error) {
+        json_object_set_new (result, "analysis", json_null ());
+        ws_info ("job %" JSON_INTEGER_FORMAT ": analysis failed: %s",
+                 json_integer_value (json_object_get (def, "id")), error);
+    }
+    else {
+        json_object_set_new (result, "error", json_null ());
+        json_object_set_new (result, "error_kind", json_null ());
+    }
+    s_keep (self, json_integer_value (json_object_get (def, "id")), result);
+    json_decref (result);
+}
+
 static void
 s_on_job (ws_worker_t *self, json_t *def)
 {
+    if (strcmp (json_string_value (json_object_get (def, "kind")), "analyze")
+        == 0) {
+        s_on_analyze (self, def);
+        return;
+    }
     s_job_t *job = s_job_get (self);
     //  The codec checked every field's type and range.
     job->id = json_integer_value (json_object_get (def, "id"));

@@ -34,6 +34,11 @@ static const ws_config_entry_t s_entries[] = {
     {"buffer-max", WS_CFG_INT, "1000000", 1000, 100000000, ""},
     {"backoff-max", WS_CFG_DURATION, "10m", 1000, 86400000, ""},
     {"drain-timeout", WS_CFG_DURATION, "1s", 0, 600000, ""},
+    {"analysis-windows", WS_CFG_STRING, "1", 0, 64, ""},
+    {"analysis-step", WS_CFG_DURATION, "1s", 1000, 604800000, ""},
+    {"analysis-debounce", WS_CFG_DURATION, "500ms", 100, 604800000, ""},
+    {"analysis-interval", WS_CFG_DURATION, "1h", 1000, 604800000, ""},
+    {"analysis-horizon", WS_CFG_INT, "3", 0, 366, ""},
 };
 
 typedef struct {
@@ -78,6 +83,11 @@ s_next (ws_msg_id_t want, int timeout_ms)
         if (msg && ws_msg_id (msg) == want)
             return msg;
         ws_msg_destroy (&msg);
+        //  A live worker beats; only test_silent_worker goes quiet, by
+        //  running the loop without calling this.
+        json_t *beat = json_object ();
+        ws_msg_t *heartbeat = ws_msg_new (WS_MSG_HEARTBEAT, &beat);
+        ws_msg_send (&heartbeat, s_fx.worker, &err);
         s_run (10);
     }
     return NULL;
@@ -210,8 +220,7 @@ test_jobs_results_acks (void **state)
     ws_msg_destroy (&msg);
     assert_true (json_array_size (jobs) >= 1 && json_array_size (jobs) <= 3);
     //  Credit: nothing more until results come back.
-    s_run (500);
-    msg = s_next (WS_MSG_JOB, 100);
+    msg = s_next (WS_MSG_JOB, 500);
     if (msg) {
         size_t more =
             json_array_size (json_object_get (ws_msg_body (msg), "jobs"));
@@ -245,6 +254,72 @@ test_jobs_results_acks (void **state)
     assert_int_equal (json_array_size (stored), json_array_size (jobs));
     json_decref (stored);
     json_decref (jobs);
+}
+
+static void
+test_analysis (void **state)
+{
+    (void) state;
+    //  The samples committed above make their series dirty: after the
+    //  debounce, analysis jobs arrive with the rolled-up series. Collect
+    //  jobs are answered too, so more samples keep arriving.
+    s_worker_connect ();
+    s_send (WS_MSG_READY,
+            json_pack ("{s:s, s:i, s:i, s:s, s:s}", "name", "analyst", "credit",
+                       100, "pid", 4, "host", "test", "version", "0"));
+    json_t *analyze = NULL;
+    for (int i = 0; i < 40 && !analyze; i++) {
+        ws_msg_t *msg = s_next (WS_MSG_JOB, 500);
+        if (!msg)
+            continue;
+        json_t *results = json_array ();
+        size_t index;
+        json_t *job;
+        json_array_foreach (json_object_get (ws_msg_body (msg), "jobs"), index,
+                            job) {
+            if (strcmp (json_string_value (json_object_get (job, "kind")),
+                        "analyze")
+                == 0) {
+                if (!analyze)
+                    analyze = json_incref (job);
+            }
+            else
+                json_array_append_new (results, s_result_for (job, i));
+        }
+        if (json_array_size (results))
+            s_send (WS_MSG_RESULT, json_pack ("{s:o}", "results", results));
+        else
+            json_decref (results);
+        ws_msg_destroy (&msg);
+    }
+    assert_non_null (analyze);
+    json_t *series = json_object_get (analyze, "series");
+    assert_int_equal (json_array_size (json_object_get (series, "t")),
+                      json_array_size (json_object_get (series, "x")));
+    assert_int_equal (
+        json_integer_value (json_object_get (analyze, "window_days")), 1);
+    json_t *result = json_pack (
+        "{s:O, s:O, s:s, s:O, s:O, s:O, s:b, s:n, s:n, s:{s:i, s:s}}", "id",
+        json_object_get (analyze, "id"), "attempt",
+        json_object_get (analyze, "attempt"), "kind", "analyze", "tick",
+        json_object_get (analyze, "tick"), "series_id",
+        json_object_get (analyze, "series_id"), "window_days",
+        json_object_get (analyze, "window_days"), "ok", 1, "error",
+        "error_kind", "analysis", "n", 5, "direction", "up");
+    s_send (WS_MSG_RESULT, json_pack ("{s:[o]}", "results", result));
+    ws_msg_t *ack = s_next (WS_MSG_ACK, 3000);
+    assert_non_null (ack);
+    ws_msg_destroy (&ack);
+    ws_err_t err;
+    json_t *trends = ws_db_list_trends (s_fx.db, NULL, NULL, &err);
+    assert_non_null (trends);
+    assert_true (json_array_size (trends) >= 1);
+    json_t *first = json_array_get (trends, 0);
+    assert_string_equal (
+        json_string_value (json_object_get (first, "direction")), "up");
+    assert_int_equal (json_integer_value (json_object_get (first, "n")), 5);
+    json_decref (trends);
+    json_decref (analyze);
 }
 
 static void
@@ -308,6 +383,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_jobs_results_acks),
+        cmocka_unit_test (test_analysis),
         cmocka_unit_test (test_silent_worker),
         cmocka_unit_test (test_malformed),
     };
