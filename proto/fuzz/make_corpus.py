@@ -54,6 +54,17 @@ VALID = {
     "heartbeat": msg("HEARTBEAT", {}),
     "heartbeat-running": msg("HEARTBEAT", {"running": 3}, router=True),
     "job": msg("JOB", {"jobs": [JOB, dict(JOB, id=4294967298, attempt=2)]}),
+    "job-analyze": msg("JOB", {"jobs": [{
+        "id": 4294967299, "attempt": 1, "kind": "analyze",
+        "tick": 1700000000000, "deadline": 1700000030000, "series_id": 3,
+        "window_days": 28, "series": {"t": [1699900000000, 1699986400000],
+                                      "x": [1.5, 2]},
+        "options": {"horizon": 7}}]}),
+    "result-analyze": msg("RESULT", {"results": [{
+        "id": 4294967299, "attempt": 1, "kind": "analyze", "series_id": 3,
+        "window_days": 28, "tick": 1700000000000, "ok": True, "error": None,
+        "error_kind": None, "analysis": {"n": 2, "notes": []}}]},
+        router=True),
     "result": msg("RESULT", {"results": [RESULT_OK, RESULT_FAIL]},
                   router=True),
     "ack": msg("ACK", {"ids": [4294967297, 4294967298]}),
