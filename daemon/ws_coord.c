@@ -12,6 +12,7 @@
 #include "ws_buf.h"
 #include "ws_log.h"
 #include "ws_msg.h"
+#include "ws_trend_events.h"
 
 static void s_queue_push (ws_coord_t *self, s_job_t *job);
 static void s_queue_push_front (ws_coord_t *self, s_job_t *job);
@@ -449,6 +450,65 @@ s_ack_later (ws_coord_t *self, s_worker_t *worker, uint64_t job_id)
 
 //  One result from a worker: health, samples into the buffer, an ACK
 //  once they are committed.
+//  "metric{k=v,...}" of a trend row, for an alert's summary.
+static void
+s_series_name (json_t *row, char *out, size_t size)
+{
+    size_t used = (size_t) snprintf (
+        out, size, "%s", json_string_value (json_object_get (row, "metric")));
+    const char *key;
+    json_t *value;
+    bool first = true;
+    json_object_foreach (json_object_get (row, "labels"), key, value) {
+        if (used >= size)
+            break;
+        used += (size_t) snprintf (out + used, size - used, "%s%s=%s",
+                                   first ? "{" : ",", key,
+                                   json_string_value (value));
+        first = false;
+    }
+    if (!first && used < size)
+        snprintf (out + used, size - used, "}");
+}
+
+//  Record the events of a new analysis against the one it replaced (a
+//  series turns significantly rising or falling; a new change point) as
+//  alerts for the hooks.
+static void
+s_trend_alerts (ws_coord_t *self, int64_t series_id, int window,
+                json_t *previous)
+{
+    ws_err_t err;
+    json_t *current = ws_db_get_trend (self->db, series_id, window, &err);
+    if (!json_is_object (current)) {
+        json_decref (current);
+        return;
+    }
+    if (json_is_object (previous))
+        ws_trend_headline (previous);
+    ws_trend_headline (current);
+    char name[300];
+    s_series_name (current, name, sizeof name);
+    json_t *events = ws_trend_events (
+        json_is_object (previous) ? previous : NULL, current,
+        (long long) series_id, window, name, (long long) ws_wall_ms ());
+    size_t index;
+    json_t *event;
+    json_array_foreach (events, index, event) {
+        int recorded = 0;
+        if (ws_db_record_alert (self->db, event, series_id, window, &recorded,
+                                &err))
+            ws_warning ("series %" PRId64 ": %s", series_id, err.text);
+        else if (recorded) {
+            self->stats.alerts_recorded++;
+            ws_notice ("alert: %s",
+                       json_string_value (json_object_get (event, "summary")));
+        }
+    }
+    json_decref (events);
+    json_decref (current);
+}
+
 //  An analysis result: stored at once (a few per second at most), and
 //  ACKed with the next batch. A failed write is not ACKed: the worker
 //  sends the result again.
@@ -472,13 +532,18 @@ s_on_analysis (ws_coord_t *self, s_worker_t *worker, json_t *result)
     }
     if (json_is_true (json_object_get (result, "ok"))) {
         ws_err_t err;
-        if (ws_db_store_trend (self->db, series_id, window,
-                               self->analysis_step_ms,
-                               json_object_get (result, "analysis"), &err)) {
+        json_t *previous = ws_db_get_trend (self->db, series_id, window, &err);
+        if (!previous
+            || ws_db_store_trend (self->db, series_id, window,
+                                  self->analysis_step_ms,
+                                  json_object_get (result, "analysis"), &err)) {
             ws_warning ("series %" PRId64 ": %s", series_id, err.text);
+            json_decref (previous);
             return;
         }
         self->stats.analyses_stored++;
+        s_trend_alerts (self, series_id, window, previous);
+        json_decref (previous);
     }
     else {
         self->stats.analyses_failed++;

@@ -3,6 +3,7 @@
 //  answers an error naming the argument at fault; nothing a client sends
 //  can stop the coordinator.
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "ws_coord_private.h"
 #include "ws_log.h"
+#include "ws_trend_events.h"
 #include "ws_time.h"
 
 typedef json_t *(s_command_fn) (ws_coord_t *self, json_t *args, ws_err_t *err);
@@ -216,6 +218,8 @@ s_cmd_status (ws_coord_t *self, json_t *args, ws_err_t *err)
                          json_integer (self->stats.analyses_stored));
     json_object_set_new (counters, "analyses_failed",
                          json_integer (self->stats.analyses_failed));
+    json_object_set_new (counters, "alerts_recorded",
+                         json_integer (self->stats.alerts_recorded));
     return status;
 }
 
@@ -280,17 +284,46 @@ s_cmd_samples (ws_coord_t *self, json_t *args, ws_err_t *err)
     return rows;
 }
 
+static int
+s_trend_rank (const void *a, const void *b)
+{
+    json_t *x = *(json_t *const *) a, *y = *(json_t *const *) b;
+    static const char *order[] = {"rising", "falling", "no trend", "constant",
+                                  "too few points"};
+    int rank_x = 5, rank_y = 5;
+    for (int i = 0; i < 5; i++) {
+        if (strcmp (json_string_value (json_object_get (x, "status")), order[i])
+            == 0)
+            rank_x = i < 2 ? 0 : i;
+        if (strcmp (json_string_value (json_object_get (y, "status")), order[i])
+            == 0)
+            rank_y = i < 2 ? 0 : i;
+    }
+    if (rank_x != rank_y)
+        return rank_x - rank_y;
+    double zx = fabs (json_number_value (json_object_get (x, "z")));
+    double zy = fabs (json_number_value (json_object_get (y, "z")));
+    return zx > zy ? -1 : zx < zy;
+}
+
 static json_t *
 s_cmd_trends (ws_coord_t *self, json_t *args, ws_err_t *err)
 {
     json_t *metric = json_object_get (args, "metric");
     json_t *labels = json_object_get (args, "labels");
+    json_t *window = json_object_get (args, "window_days");
     if (metric && !json_is_string (metric) && !json_is_null (metric)) {
         ws_err_set (err, WS_ERR_INPUT, "trends: /metric: expected a string");
         return NULL;
     }
     if (labels && !json_is_object (labels) && !json_is_null (labels)) {
         ws_err_set (err, WS_ERR_INPUT, "trends: /labels: expected an object");
+        return NULL;
+    }
+    if (window && !json_is_null (window)
+        && (!json_is_integer (window) || json_integer_value (window) < 1)) {
+        ws_err_set (err, WS_ERR_INPUT,
+                    "trends: /window_days: expected an integer >= 1");
         return NULL;
     }
     const char *key;
@@ -301,8 +334,32 @@ s_cmd_trends (ws_coord_t *self, json_t *args, ws_err_t *err)
                         "trends: /labels/%s: expected a string", key);
             return NULL;
         }
-    return ws_db_list_trends (self->db, json_string_value (metric),
-                              json_is_object (labels) ? labels : NULL, err);
+    json_t *rows =
+        ws_db_list_trends (self->db, json_string_value (metric),
+                           json_is_object (labels) ? labels : NULL, err);
+    if (!rows)
+        return NULL;
+    //  Ranked: significant trends first, strongest first; then the rest.
+    size_t count = json_array_size (rows), kept = 0;
+    json_t **items = calloc (count + 1, sizeof (json_t *));
+    if (!items)
+        abort ();
+    for (size_t i = 0; i < count; i++) {
+        json_t *row = json_array_get (rows, i);
+        if (json_is_integer (window)
+            && json_integer_value (json_object_get (row, "window_days"))
+                   != json_integer_value (window))
+            continue;
+        ws_trend_headline (row);
+        items[kept++] = row;
+    }
+    qsort (items, kept, sizeof (json_t *), s_trend_rank);
+    json_t *ranked = json_array ();
+    for (size_t i = 0; i < kept; i++)
+        json_array_append (ranked, items[i]);
+    free (items);
+    json_decref (rows);
+    return ranked;
 }
 
 static json_t *

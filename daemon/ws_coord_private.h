@@ -123,6 +123,7 @@ struct _ws_coord_t {
         int64_t samples_committed, samples_new, batches;
         int64_t messages_refused, requests;
         int64_t analyses_created, analyses_stored, analyses_failed;
+        int64_t alerts_recorded;
     } stats;
     bool embedded_db;
     //  Analysis (issue 4): series with new samples wait in dirty until

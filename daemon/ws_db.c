@@ -822,6 +822,8 @@ ws_db_store_trend (ws_db_t *self, int64_t series_id, int window_days,
     return 0;
 }
 
+static json_t *s_trend_row (PGresult *result, int row);
+
 json_t *
 ws_db_list_trends (ws_db_t *self, const char *metric, json_t *filter,
                    ws_err_t *err)
@@ -845,7 +847,16 @@ ws_db_list_trends (ws_db_t *self, const char *metric, json_t *filter,
     if (!result)
         return NULL;
     json_t *array = json_array ();
-    for (int row = 0; row < PQntuples (result); row++) {
+    for (int row = 0; row < PQntuples (result); row++)
+        json_array_append_new (array, s_trend_row (result, row));
+    PQclear (result);
+    return array;
+}
+
+static json_t *
+s_trend_row (PGresult *result, int row)
+{
+    {
         json_t *item = json_object ();
         json_object_set_new (item, "metric",
                              json_string (PQgetvalue (result, row, 0)));
@@ -874,8 +885,69 @@ ws_db_list_trends (ws_db_t *self, const char *metric, json_t *filter,
                              s_json_or_null (result, row, 10));
         json_object_set_new (item, "step_ms",
                              json_integer (s_ms (result, row, 11)));
-        json_array_append_new (array, item);
+        return item;
     }
+}
+
+//  The columns s_trend_row reads, in its order.
+#define S_TREND_COLUMNS                                                        \
+    "SELECT s.metric, s.labels::text, t.window_days, " S_MS (                  \
+        "t.computed_at") ", t.n, t.direction, t.mk_p, t.sen_slope,"            \
+                         " t.change_index, t.change_p, t.analysis::text,"      \
+                         " t.step_ms FROM trends t JOIN series s ON s.id = "   \
+                         "t.series_id"
+
+json_t *
+ws_db_get_trend (ws_db_t *self, int64_t series_id, int window_days,
+                 ws_err_t *err)
+{
+    char id_text[24], window_text[16];
+    snprintf (id_text, sizeof id_text, "%" PRId64, series_id);
+    snprintf (window_text, sizeof window_text, "%d", window_days);
+    const char *params[] = {id_text, window_text};
+    PGresult *result =
+        s_exec (self,
+                S_TREND_COLUMNS " WHERE t.series_id = $1::bigint"
+                                " AND t.window_days = $2::int",
+                2, params, PGRES_TUPLES_OK, "reading a trend", err);
+    if (!result)
+        return NULL;
+    json_t *row = PQntuples (result) ? s_trend_row (result, 0) : json_null ();
     PQclear (result);
-    return array;
+    return row;
+}
+
+int
+ws_db_record_alert (ws_db_t *self, json_t *alert, int64_t series_id,
+                    int window_days, int *recorded, ws_err_t *err)
+{
+    char id_text[24], window_text[16];
+    snprintf (id_text, sizeof id_text, "%" PRId64, series_id);
+    snprintf (window_text, sizeof window_text, "%d", window_days);
+    char *evidence =
+        json_dumps (json_object_get (alert, "evidence"), JSON_COMPACT);
+    const char *params[] = {
+        json_string_value (json_object_get (alert, "fingerprint")),
+        json_string_value (json_object_get (alert, "kind")),
+        id_text,
+        window_text,
+        json_string_value (json_object_get (alert, "from")),
+        json_string_value (json_object_get (alert, "to")),
+        json_string_value (json_object_get (alert, "severity")),
+        json_string_value (json_object_get (alert, "summary")),
+        evidence ? evidence : "{}"};
+    PGresult *result =
+        s_exec (self,
+                "INSERT INTO alerts (fingerprint, kind, series_id, window_days,"
+                " from_state, to_state, severity, summary, evidence)"
+                " SELECT $1, $2, $3::bigint, $4::int, $5, $6, $7, $8, $9::jsonb"
+                " WHERE EXISTS (SELECT 1 FROM series WHERE id = $3::bigint)"
+                " ON CONFLICT (fingerprint) DO NOTHING",
+                9, params, PGRES_COMMAND_OK, "recording an alert", err);
+    free (evidence);
+    if (!result)
+        return -1;
+    *recorded = atoi (PQcmdTuples (result));
+    PQclear (result);
+    return 0;
 }

@@ -109,6 +109,18 @@ int ws_db_store_trend (ws_db_t *self, int64_t series_id, int window_days,
 json_t *ws_db_list_trends (ws_db_t *self, const char *metric, json_t *filter,
                            ws_err_t *err);
 
+//  The stored trend of one series and window as a row of
+//  ws_db_list_trends (caller owns), json_null () if there is none, NULL
+//  with *err on error.
+json_t *ws_db_get_trend (ws_db_t *self, int64_t series_id, int window_days,
+                         ws_err_t *err);
+
+//  Record an alert of ws_trend_events (borrowed) about a series; one
+//  seen before (same fingerprint) is not recorded again. *recorded gets
+//  1 for a new row, 0 for a repeat.
+int ws_db_record_alert (ws_db_t *self, json_t *alert, int64_t series_id,
+                        int window_days, int *recorded, ws_err_t *err);
+
 //  Number of series, for status; -1 on error.
 int64_t ws_db_count_series (ws_db_t *self, ws_err_t *err);
 

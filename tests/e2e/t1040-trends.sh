@@ -31,7 +31,7 @@ sys.exit(0 if ok else 1)
 PY
 }
 ok "every series has a stored analysis of its last day" check
-ok "the text view lists them" test "$("$WATERSHED" trends sales | wc -l)" -eq 5
+ok "the text view lists them" test "$("$WATERSHED" trends --metric sales --window 1d | wc -l)" -eq 5
 stored=$("$WATERSHED" status --json \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"]["analyses_stored"])')
 diag "analyses stored: $stored"

@@ -256,6 +256,62 @@ test_jobs_results_acks (void **state)
     json_decref (jobs);
 }
 
+//  A RESULT for an analysis job: rising when p < 0.05, with a change
+//  point on 2026-01-05 either way. round makes a new job id (the
+//  coordinator stores results of jobs it does not know, as after its
+//  restart).
+static json_t *
+s_analysis_result (json_t *job, int round, double p)
+{
+    return json_pack (
+        "{s:I, s:O, s:s, s:O, s:O, s:O, s:b, s:n, s:n,"
+        " s:{s:i, s:s, s:{s:f, s:f}, s:{s:f}, s:{s:f, s:s, s:i, s:f, s:f}}}",
+        "id",
+        json_integer_value (json_object_get (job, "id")) + 1000000 * round,
+        "attempt", json_object_get (job, "attempt"), "kind", "analyze", "tick",
+        json_object_get (job, "tick"), "series_id",
+        json_object_get (job, "series_id"), "window_days",
+        json_object_get (job, "window_days"), "ok", 1, "error", "error_kind",
+        "analysis", "n", 5, "direction", "up", "mann_kendall", "z", 3.1, "p", p,
+        "sen", "slope", 2.0, "pettitt", "p", 0.01, "t", "2026-01-05T00:00:00Z",
+        "index", 2, "mean_before", 1.0, "mean_after", 3.0);
+}
+
+static int
+s_alert_count (void)
+{
+    PGconn *db = ws_test_pg_connect (s_fx.cluster);
+    PGresult *result = PQexec (db, "SELECT count(*) FROM alerts");
+    int count = atoi (PQgetvalue (result, 0, 0));
+    PQclear (result);
+    PQfinish (db);
+    return count;
+}
+
+//  Send one analysis result and wait for its ACK.
+static void
+s_analysis_round (json_t *job, int round, double p)
+{
+    json_t *result = s_analysis_result (job, round, p);
+    json_t *id = json_incref (json_object_get (result, "id"));
+    s_send (WS_MSG_RESULT, json_pack ("{s:[o]}", "results", result));
+    bool acked = false;
+    for (int i = 0; i < 20 && !acked; i++) {
+        ws_msg_t *ack = s_next (WS_MSG_ACK, 500);
+        if (!ack)
+            continue;
+        size_t index;
+        json_t *item;
+        json_array_foreach (json_object_get (ws_msg_body (ack), "ids"), index,
+                            item)
+            if (json_equal (item, id))
+                acked = true;
+        ws_msg_destroy (&ack);
+    }
+    json_decref (id);
+    assert_true (acked);
+}
+
 static void
 test_analysis (void **state)
 {
@@ -298,14 +354,7 @@ test_analysis (void **state)
                       json_array_size (json_object_get (series, "x")));
     assert_int_equal (
         json_integer_value (json_object_get (analyze, "window_days")), 1);
-    json_t *result = json_pack (
-        "{s:O, s:O, s:s, s:O, s:O, s:O, s:b, s:n, s:n, s:{s:i, s:s}}", "id",
-        json_object_get (analyze, "id"), "attempt",
-        json_object_get (analyze, "attempt"), "kind", "analyze", "tick",
-        json_object_get (analyze, "tick"), "series_id",
-        json_object_get (analyze, "series_id"), "window_days",
-        json_object_get (analyze, "window_days"), "ok", 1, "error",
-        "error_kind", "analysis", "n", 5, "direction", "up");
+    json_t *result = s_analysis_result (analyze, 0, 0.001);
     s_send (WS_MSG_RESULT, json_pack ("{s:[o]}", "results", result));
     //  Its ACK (other ACKs, of collect results, may come first).
     bool acked = false;
@@ -331,6 +380,17 @@ test_analysis (void **state)
         json_string_value (json_object_get (first, "direction")), "up");
     assert_int_equal (json_integer_value (json_object_get (first, "n")), 5);
     json_decref (trends);
+
+    //  The first analysis raised two alerts: the series turned rising,
+    //  and a change point. The same analysis again raises none; losing
+    //  the trend raises none; rising again is a new turn.
+    assert_int_equal (s_alert_count (), 2);
+    s_analysis_round (analyze, 1, 0.001);
+    assert_int_equal (s_alert_count (), 2);
+    s_analysis_round (analyze, 2, 0.5);
+    assert_int_equal (s_alert_count (), 2);
+    s_analysis_round (analyze, 3, 0.002);
+    assert_int_equal (s_alert_count (), 3);
     json_decref (analyze);
 }
 
