@@ -1017,9 +1017,12 @@ s_analyse_series (ws_coord_t *self, int64_t series_id, int64_t now)
         rc = rc || ws_buf_append (&payload, "],\"x\":[", 7);
         for (long i = 0; i < n && rc == 0; i++)
             rc = ws_buf_printf (&payload, "%s%.17g", i ? "," : "", x[i]);
+        //  Daily steps have a weekly season (DESIGN.md, Upstream).
         rc = rc
-             || ws_buf_printf (&payload, "]},\"options\":{\"horizon\":%d}",
-                               self->analysis_horizon);
+             || ws_buf_printf (&payload,
+                               "]},\"options\":{\"horizon\":%d,\"season\":%d}",
+                               self->analysis_horizon,
+                               self->analysis_step_ms == 86400000 ? 7 : 0);
         free (t);
         free (x);
         if (rc) {

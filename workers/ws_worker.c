@@ -676,6 +676,19 @@ s_on_analyze (ws_worker_t *self, json_t *def)
     if (json_is_integer (horizon) && json_integer_value (horizon) >= 0
         && json_integer_value (horizon) <= 366)
         options.horizon = (size_t) json_integer_value (horizon);
+    //  The projection: Holt-Winters with the given season (a week of
+    //  daily steps) once two seasons are there, else Holt's linear
+    //  method; ws_trend says why not when the series cannot have it
+    //  (gaps, too few points) and least squares still projects.
+    json_t *season = json_object_get (options_json, "season");
+    json_int_t period =
+        json_is_integer (season) ? json_integer_value (season) : 0;
+    options.holt_winters = true;
+    if (period >= 2 && period <= 366
+        && json_array_size (times) >= 2 * (size_t) period) {
+        options.seasonal = WS_HW_ADDITIVE;
+        options.season = (size_t) period;
+    }
     double *t = calloc (n ? n : 1, sizeof (double));
     double *x = calloc (n ? n : 1, sizeof (double));
     if (!t || !x) {

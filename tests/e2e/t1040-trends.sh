@@ -26,7 +26,7 @@ for t in trends:
     a = t["analysis"]
     ok = ok and t["window_days"] == 1 and t["n"] >= 5 and a["n"] == t["n"]
     ok = ok and "mann_kendall" in a and "sen" in a and "ols" in a
-    ok = ok and len(a["ols"]["forecast"]) == 3
+    ok = ok and len(a["ols"]["forecast"]) == 3 and "holt_winters" in a
 sys.exit(0 if ok else 1)
 PY
 }

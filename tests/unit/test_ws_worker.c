@@ -338,6 +338,61 @@ s_check_results (json_t *by_id)
                          "WS_TEST_NOT_SET is not set on this worker");
 }
 
+//  Analysis jobs: a daily series of four weeks with a weekly pattern
+//  gets a seasonal Holt-Winters projection (season 7); a broken series
+//  is an input error naming the series.
+static void
+test_analyze (void **state)
+{
+    (void) state;
+    s_bind ();
+    s_start_worker ("5s");
+    ws_msg_t *ready = s_expect (WS_MSG_READY, 5000, NULL);
+    json_t *t = json_array (), *x = json_array ();
+    static const double week[7] = {10, 12, 13, 12, 11, 4, 3};
+    for (int day = 0; day < 28; day++) {
+        json_array_append_new (
+            t, json_integer (1798761600000LL + day * 86400000LL));
+        json_array_append_new (x, json_real (week[day % 7] + 0.3 * day));
+    }
+    json_t *jobs = json_pack (
+        "[{s:i, s:i, s:s, s:I, s:I, s:i, s:i, s:{s:o, s:o}, s:{s:i, s:i}},"
+        " {s:i, s:i, s:s, s:I, s:I, s:i, s:i, s:{s:[i], s:[]}}]",
+        "id", 41, "attempt", 1, "kind", "analyze", "tick",
+        (json_int_t) 1800000000000LL, "deadline",
+        (json_int_t) (ws_wall_ms () + 5000), "series_id", 5, "window_days", 28,
+        "series", "t", t, "x", x, "options", "horizon", 7, "season", 7, "id",
+        42, "attempt", 1, "kind", "analyze", "tick",
+        (json_int_t) 1800000000000LL, "deadline",
+        (json_int_t) (ws_wall_ms () + 5000), "series_id", 6, "window_days", 28,
+        "series", "t", 1, "x");
+    s_send_to (ready, WS_MSG_JOB, json_pack ("{s:o}", "jobs", jobs));
+    json_t *results = s_collect_results (2, 3000);
+    json_t *good = json_object_get (results, "41");
+    assert_non_null (good);
+    assert_true (json_is_true (json_object_get (good, "ok")));
+    assert_string_equal (json_string_value (json_object_get (good, "kind")),
+                         "analyze");
+    assert_int_equal (json_integer_value (json_object_get (good, "series_id")),
+                      5);
+    json_t *analysis = json_object_get (good, "analysis");
+    assert_int_equal (json_integer_value (json_object_get (analysis, "n")), 28);
+    json_t *model = json_object_get (analysis, "holt_winters");
+    assert_true (json_is_object (model));
+    assert_int_equal (json_array_size (json_object_get (model, "season")), 7);
+    assert_int_equal (json_array_size (json_object_get (model, "forecast")), 7);
+    assert_true (json_is_number (
+        json_object_get (json_object_get (analysis, "sen"), "slope")));
+    json_t *bad = json_object_get (results, "42");
+    assert_non_null (bad);
+    assert_true (json_is_false (json_object_get (bad, "ok")));
+    assert_string_equal (
+        json_string_value (json_object_get (bad, "error_kind")), "input");
+    assert_true (json_is_null (json_object_get (bad, "analysis")));
+    json_decref (results);
+    ws_msg_destroy (&ready);
+}
+
 static void
 test_protocol (void **state)
 {
@@ -681,6 +736,7 @@ main (void)
         cmocka_unit_test (test_results),
         cmocka_unit_test (test_help),
         cmocka_unit_test_teardown (test_protocol, s_cleanup),
+        cmocka_unit_test_teardown (test_analyze, s_cleanup),
         cmocka_unit_test_teardown (test_drain_timeout, s_cleanup),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
