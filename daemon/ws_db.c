@@ -147,8 +147,8 @@ ws_db_ensure_partitions (ws_db_t *self, int64_t now_ms, int months_ahead,
         params[1] = months;
         PGresult *result = s_exec (
             self,
-            "SELECT ws_ensure_partition(($1::date + make_interval(months => "
-            "$2::int))::date)",
+            "SELECT ws_ensure_partition(($1::date + make_interval(months =>"
+            " $2::int))::date)",
             2, params, PGRES_TUPLES_OK, "creating a samples partition", err);
         if (!result)
             return -1;
@@ -186,50 +186,24 @@ s_json_or_null (PGresult *result, int row, int col)
     return value ? value : json_null ();
 }
 
-//  Times come back as integer milliseconds, to spare parsing text.
-#define S_MS(column) "(extract(epoch FROM " column ") * 1000)::bigint"
-
+//  Times come back as integer milliseconds, (extract(epoch FROM ts) *
+//  1000)::bigint, to spare parsing text; they go in as
+//  timestamptz 'epoch' + ms * interval '1 ms'.
 json_t *
 ws_db_load_sources (ws_db_t *self, ws_err_t *err)
 {
-    PGresult *result = s_exec (
-        self,
-        "SELECT s.id, s.name, s.def::text, s.enabled,"
-        " coalesce(h.failures, 0), " S_MS ("h.next_due") ", " S_MS (
-            "h.last_tick") ", " S_MS ("h.last_success") ","
-                                                        " h.last_error,"
-                                                        " " S_MS (
-                                                            "h.last_error_"
-                                                            "at") ", "
-                                                                  "h.last_"
-                                                                  "error_"
-                                                                  "kind,"
-                                                                  " h.last_"
-                                                                  "values::"
-                                                                  "text, "
-                                                                  "coalesce"
-                                                                  "(h."
-                                                                  "ticks_"
-                                                                  "ok, 0),"
-                                                                  " coalesc"
-                                                                  "e(h."
-                                                                  "ticks_"
-                                                                  "failed, "
-                                                                  "0)"
-                                                                  " FROM "
-                                                                  "sources "
-                                                                  "s LEFT "
-                                                                  "JOIN "
-                                                                  "source_"
-                                                                  "health "
-                                                                  "h ON "
-                                                                  "h."
-                                                                  "source_"
-                                                                  "id = "
-                                                                  "s.id"
-                                                                  " ORDER "
-                                                                  "BY s.id",
-        0, NULL, PGRES_TUPLES_OK, "loading sources", err);
+    PGresult *result =
+        s_exec (self,
+                "SELECT s.id, s.name, s.def::text, s.enabled,"
+                " coalesce(h.failures, 0), (extract(epoch FROM h.next_due) *"
+                " 1000)::bigint, (extract(epoch FROM h.last_tick) *"
+                " 1000)::bigint, (extract(epoch FROM h.last_success) *"
+                " 1000)::bigint, h.last_error, (extract(epoch FROM"
+                " h.last_error_at) * 1000)::bigint, h.last_error_kind,"
+                " h.last_values::text, coalesce(h.ticks_ok, 0),"
+                " coalesce(h.ticks_failed, 0) FROM sources s LEFT JOIN"
+                " source_health h ON h.source_id = s.id ORDER BY s.id",
+                0, NULL, PGRES_TUPLES_OK, "loading sources", err);
     if (!result)
         return NULL;
     json_t *array = json_array ();
@@ -350,14 +324,13 @@ ws_db_apply_sources (ws_db_t *self, json_t *defs, bool prune, bool dry_run,
         //  only happens when the definition changed.
         PGresult *result = s_exec (
             self,
-            "INSERT INTO sources (name, def, interval_ms, enabled)"
-            " VALUES ($1, $2::jsonb, $3::bigint, $4::boolean)"
-            " ON CONFLICT (name) DO UPDATE SET def = excluded.def,"
-            " interval_ms = excluded.interval_ms, enabled = excluded.enabled,"
-            " updated_at = now()"
-            " WHERE sources.def IS DISTINCT FROM excluded.def"
-            " OR sources.enabled IS DISTINCT FROM excluded.enabled"
-            " RETURNING id, (xmax = 0)",
+            "INSERT INTO sources (name, def, interval_ms, enabled) VALUES"
+            " ($1, $2::jsonb, $3::bigint, $4::boolean) ON CONFLICT (name)"
+            " DO UPDATE SET def = excluded.def, interval_ms ="
+            " excluded.interval_ms, enabled = excluded.enabled, updated_at"
+            " = now() WHERE sources.def IS DISTINCT FROM excluded.def OR"
+            " sources.enabled IS DISTINCT FROM excluded.enabled RETURNING"
+            " id, (xmax = 0)",
             4, params, PGRES_TUPLES_OK, "applying a source", err);
         free (text);
         if (!result) {
@@ -442,18 +415,18 @@ ws_db_resolve_series (ws_db_t *self, size_t count, const char *const *metrics,
         //  A source deleted since its samples were collected leaves
         //  its series without one, instead of failing the batch.
         " SELECT m, l, t, p, (SELECT id FROM sources WHERE id = u.s)"
-        " FROM unnest($1::text[], $2::jsonb[],"
-        " $3::text[], $4::bigint[], $5::bigint[]) AS u(m, l, t, p, s)"
-        " ON CONFLICT (metric, labels) DO NOTHING",
+        " FROM unnest($1::text[], $2::jsonb[], $3::text[],"
+        " $4::bigint[], $5::bigint[]) AS u(m, l, t, p, s) ON CONFLICT"
+        " (metric, labels) DO NOTHING",
         5, params, PGRES_COMMAND_OK, "creating series", err);
     if (result) {
         PQclear (result);
-        result =
-            s_exec (self,
-                    "SELECT u.ord, s.id FROM unnest($1::text[], $2::jsonb[])"
-                    " WITH ORDINALITY AS u(m, l, ord)"
-                    " JOIN series s ON s.metric = u.m AND s.labels = u.l",
-                    2, params, PGRES_TUPLES_OK, "reading series ids", err);
+        result = s_exec (
+            self,
+            "SELECT u.ord, s.id FROM unnest($1::text[], $2::jsonb[]) WITH"
+            " ORDINALITY AS u(m, l, ord) JOIN series s ON s.metric = u.m"
+            " AND s.labels = u.l",
+            2, params, PGRES_TUPLES_OK, "reading series ids", err);
     }
     for (int i = 0; i < 5; i++)
         ws_buf_free (&arrays[i]);
@@ -499,10 +472,10 @@ ws_db_insert_samples (ws_db_t *self, size_t count, const int64_t *series,
         //  not at all, and a re-sent batch inserts nothing twice.
         result = s_exec (
             self,
-            "INSERT INTO samples (series_id, ts, value)"
-            " SELECT s, timestamptz 'epoch' + t * interval '1 millisecond', v"
-            " FROM unnest($1::bigint[], $2::bigint[], $3::float8[])"
-            " AS u(s, t, v) ON CONFLICT DO NOTHING",
+            "INSERT INTO samples (series_id, ts, value) SELECT s,"
+            " timestamptz 'epoch' + t * interval '1 millisecond', v FROM"
+            " unnest($1::bigint[], $2::bigint[], $3::float8[]) AS u(s, t,"
+            " v) ON CONFLICT DO NOTHING",
             3, params, PGRES_COMMAND_OK, "inserting samples", err);
     }
     for (int i = 0; i < 3; i++)
@@ -547,54 +520,30 @@ ws_db_write_health (ws_db_t *self, const ws_db_health_t *rows, size_t count,
         const char *params[COLUMNS];
         for (int i = 0; i < COLUMNS; i++)
             params[i] = arrays[i].data;
-#define S_TS(x) "timestamptz 'epoch' + " x " * interval '1 millisecond'"
         //  Sources deleted since are skipped by the join.
         result = s_exec (
             self,
             "INSERT INTO source_health AS h (source_id, failures, next_due,"
             " last_tick, last_success, last_error, last_error_at,"
             " last_error_kind, last_values, ticks_ok, ticks_failed,"
-            " updated_at)"
-            " SELECT u.id, u.f, " S_TS ("u.nd") ", " S_TS ("u.lt") ", " S_TS (
-                "u.ls") ", u.le, " S_TS ("u.lea") ", u.lek, u.lv, u.tok,"
-                                                  " u.tf, now()"
-                                                  " FROM unnest($1::bigint[], "
-                                                  "$2::int[], $3::bigint[],"
-                                                  " $4::bigint[], "
-                                                  "$5::bigint[], $6::text[], "
-                                                  "$7::bigint[],"
-                                                  " $8::text[], $9::jsonb[], "
-                                                  "$10::bigint[], "
-                                                  "$11::bigint[])"
-                                                  " AS u(id, f, nd, lt, ls, "
-                                                  "le, lea, lek, lv, tok, tf)"
-                                                  " JOIN sources s ON s.id = "
-                                                  "u.id"
-                                                  " ON CONFLICT (source_id) DO "
-                                                  "UPDATE SET"
-                                                  " failures = "
-                                                  "excluded.failures, next_due "
-                                                  "= excluded.next_due,"
-                                                  " last_tick = "
-                                                  "excluded.last_tick,"
-                                                  " last_success = "
-                                                  "excluded.last_success,"
-                                                  " last_error = "
-                                                  "excluded.last_error,"
-                                                  " last_error_at = "
-                                                  "excluded.last_error_at,"
-                                                  " last_error_kind = "
-                                                  "excluded.last_error_kind,"
-                                                  " last_values = "
-                                                  "coalesce(excluded.last_"
-                                                  "values, h.last_values),"
-                                                  " ticks_ok = "
-                                                  "excluded.ticks_ok,"
-                                                  " ticks_failed = "
-                                                  "excluded.ticks_failed, "
-                                                  "updated_at = now()",
+            " updated_at) SELECT u.id, u.f, timestamptz 'epoch' + u.nd *"
+            " interval '1 ms', timestamptz 'epoch' + u.lt * interval '1"
+            " ms', timestamptz 'epoch' + u.ls * interval '1 ms', u.le,"
+            " timestamptz 'epoch' + u.lea * interval '1 ms', u.lek, u.lv,"
+            " u.tok, u.tf, now() FROM unnest($1::bigint[], $2::int[],"
+            " $3::bigint[], $4::bigint[], $5::bigint[], $6::text[],"
+            " $7::bigint[], $8::text[], $9::jsonb[], $10::bigint[],"
+            " $11::bigint[]) AS u(id, f, nd, lt, ls, le, lea, lek, lv, tok,"
+            " tf) JOIN sources s ON s.id = u.id ON CONFLICT (source_id) DO"
+            " UPDATE SET failures = excluded.failures, next_due ="
+            " excluded.next_due, last_tick = excluded.last_tick,"
+            " last_success = excluded.last_success, last_error ="
+            " excluded.last_error, last_error_at = excluded.last_error_at,"
+            " last_error_kind = excluded.last_error_kind, last_values ="
+            " coalesce(excluded.last_values, h.last_values), ticks_ok ="
+            " excluded.ticks_ok, ticks_failed = excluded.ticks_failed,"
+            " updated_at = now()",
             COLUMNS, params, PGRES_COMMAND_OK, "writing source health", err);
-#undef S_TS
     }
     for (int i = 0; i < COLUMNS; i++)
         ws_buf_free (&arrays[i]);
@@ -608,25 +557,18 @@ json_t *
 ws_db_list_series (ws_db_t *self, const char *metric, ws_err_t *err)
 {
     const char *params[] = {metric};
-    PGresult *result = s_exec (
-        self,
-        "SELECT s.id, s.metric, s.labels::text, s.type,"
-        " (SELECT count(*) FROM samples x WHERE x.series_id = s.id),"
-        " " S_MS (
-            "(SELECT min(ts) FROM samples x WHERE x.series_id = "
-            "s.id)") ","
-                     " " S_MS ("l.ts") ", l.value, src.name"
-                                       " FROM series s"
-                                       " LEFT JOIN LATERAL (SELECT ts, "
-                                       "value FROM samples x"
-                                       "   WHERE x.series_id = s.id ORDER "
-                                       "BY ts DESC LIMIT 1) l ON true"
-                                       " LEFT JOIN sources src ON src.id = "
-                                       "s.source_id"
-                                       " WHERE $1::text IS NULL OR "
-                                       "s.metric = $1"
-                                       " ORDER BY s.metric, s.labels::text",
-        1, params, PGRES_TUPLES_OK, "listing series", err);
+    PGresult *result =
+        s_exec (self,
+                "SELECT s.id, s.metric, s.labels::text, s.type, (SELECT"
+                " count(*) FROM samples x WHERE x.series_id = s.id),"
+                " (extract(epoch FROM (SELECT min(ts) FROM samples x WHERE"
+                " x.series_id = s.id)) * 1000)::bigint, (extract(epoch FROM"
+                " l.ts) * 1000)::bigint, l.value, src.name FROM series s LEFT"
+                " JOIN LATERAL (SELECT ts, value FROM samples x   WHERE"
+                " x.series_id = s.id ORDER BY ts DESC LIMIT 1) l ON true LEFT"
+                " JOIN sources src ON src.id = s.source_id WHERE $1::text IS"
+                " NULL OR s.metric = $1 ORDER BY s.metric, s.labels::text",
+                1, params, PGRES_TUPLES_OK, "listing series", err);
     if (!result)
         return NULL;
     json_t *array = json_array ();
@@ -673,20 +615,15 @@ ws_db_query_samples (ws_db_t *self, const char *metric, json_t *filter,
                             to ? to_text : NULL, limit_text};
     PGresult *result =
         s_exec (self,
-                "SELECT labels, ms, value FROM ("
-                " SELECT s.labels::text AS labels, " S_MS (
-                    "x.ts") " AS ms, x.value,"
-                            " x.ts, s.id FROM samples x JOIN series s ON s.id "
-                            "= x.series_id"
-                            " WHERE s.metric = $1 AND s.labels @> $2::jsonb"
-                            " AND ($3::bigint IS NULL OR x.ts >= timestamptz "
-                            "'epoch' + $3::bigint"
-                            "   * interval '1 millisecond')"
-                            " AND ($4::bigint IS NULL OR x.ts <= timestamptz "
-                            "'epoch' + $4::bigint"
-                            "   * interval '1 millisecond')"
-                            " ORDER BY x.ts DESC, s.id LIMIT $5::bigint) newest"
-                            " ORDER BY ts, id",
+                "SELECT labels, ms, value FROM ( SELECT s.labels::text AS"
+                " labels, (extract(epoch FROM x.ts) * 1000)::bigint AS ms,"
+                " x.value, x.ts, s.id FROM samples x JOIN series s ON s.id ="
+                " x.series_id WHERE s.metric = $1 AND s.labels @> $2::jsonb AND"
+                " ($3::bigint IS NULL OR x.ts >= timestamptz 'epoch' +"
+                " $3::bigint   * interval '1 millisecond') AND ($4::bigint IS"
+                " NULL OR x.ts <= timestamptz 'epoch' + $4::bigint   * interval"
+                " '1 millisecond') ORDER BY x.ts DESC, s.id LIMIT $5::bigint)"
+                " newest ORDER BY ts, id",
                 5, params, PGRES_TUPLES_OK, "querying samples", err);
     free (labels);
     if (!result)
@@ -728,18 +665,13 @@ ws_db_rollup (ws_db_t *self, int64_t series_id, int64_t from_ms,
     //  level, a counter's reading, a per-period amount so far.
     PGresult *result =
         s_exec (self,
-                "SELECT s.type, " S_MS (
-                    "q.b") ", q.v FROM series s"
-                           " LEFT JOIN LATERAL ("
-                           "   SELECT date_bin($3::bigint * interval '1 "
-                           "millisecond', ts,"
-                           "     timestamptz 'epoch') AS b,"
-                           "     (array_agg(value ORDER BY ts DESC))[1] AS v"
-                           "   FROM samples WHERE series_id = s.id"
-                           "   AND ts >= timestamptz 'epoch' + $2::bigint * "
-                           "interval '1 ms'"
-                           "   GROUP BY 1) q ON true"
-                           " WHERE s.id = $1::bigint ORDER BY q.b",
+                "SELECT s.type, (extract(epoch FROM q.b) * 1000)::bigint, q.v"
+                " FROM series s LEFT JOIN LATERAL (   SELECT"
+                " date_bin($3::bigint * interval '1 millisecond', ts,    "
+                " timestamptz 'epoch') AS b,     (array_agg(value ORDER BY ts"
+                " DESC))[1] AS v   FROM samples WHERE series_id = s.id   AND ts"
+                " >= timestamptz 'epoch' + $2::bigint * interval '1 ms'   GROUP"
+                " BY 1) q ON true WHERE s.id = $1::bigint ORDER BY q.b",
                 3, params, PGRES_TUPLES_OK, "rolling up a series", err);
     if (!result)
         return -1;
@@ -797,24 +729,23 @@ ws_db_store_trend (ws_db_t *self, int64_t series_id, int window_days,
     const char *params[] = {id_text, window_text, step_text, text};
     //  Headline figures come out of the stored analysis, so they cannot
     //  disagree with it.
-    PGresult *result = s_exec (
-        self,
-        "INSERT INTO trends AS t (series_id, window_days, step_ms, n,"
-        " direction, mk_p, sen_slope, change_index, change_p, analysis,"
-        " computed_at)"
-        " SELECT $1::bigint, $2::int, $3::bigint,"
-        " coalesce((a->>'n')::int, 0), a->>'direction',"
-        " (a->'mann_kendall'->>'p')::float8, (a->'sen'->>'slope')::float8,"
-        " (a->'pettitt'->>'index')::int, (a->'pettitt'->>'p')::float8, a, now()"
-        " FROM (SELECT $4::jsonb AS a) x"
-        " WHERE EXISTS (SELECT 1 FROM series WHERE id = $1::bigint)"
-        " ON CONFLICT (series_id, window_days) DO UPDATE SET"
-        " step_ms = excluded.step_ms, n = excluded.n,"
-        " direction = excluded.direction, mk_p = excluded.mk_p,"
-        " sen_slope = excluded.sen_slope,"
-        " change_index = excluded.change_index, change_p = excluded.change_p,"
-        " analysis = excluded.analysis, computed_at = now()",
-        4, params, PGRES_COMMAND_OK, "storing a trend", err);
+    PGresult *result =
+        s_exec (self,
+                "INSERT INTO trends AS t (series_id, window_days, step_ms, n,"
+                " direction, mk_p, sen_slope, change_index, change_p, analysis,"
+                " computed_at) SELECT $1::bigint, $2::int, $3::bigint,"
+                " coalesce((a->>'n')::int, 0), a->>'direction',"
+                " (a->'mann_kendall'->>'p')::float8,"
+                " (a->'sen'->>'slope')::float8, (a->'pettitt'->>'index')::int,"
+                " (a->'pettitt'->>'p')::float8, a, now() FROM (SELECT $4::jsonb"
+                " AS a) x WHERE EXISTS (SELECT 1 FROM series WHERE id ="
+                " $1::bigint) ON CONFLICT (series_id, window_days) DO UPDATE"
+                " SET step_ms = excluded.step_ms, n = excluded.n, direction ="
+                " excluded.direction, mk_p = excluded.mk_p, sen_slope ="
+                " excluded.sen_slope, change_index = excluded.change_index,"
+                " change_p = excluded.change_p, analysis = excluded.analysis,"
+                " computed_at = now()",
+                4, params, PGRES_COMMAND_OK, "storing a trend", err);
     free (text);
     if (!result)
         return -1;
@@ -832,16 +763,13 @@ ws_db_list_trends (ws_db_t *self, const char *metric, json_t *filter,
     const char *params[] = {metric, labels};
     PGresult *result =
         s_exec (self,
-                "SELECT s.metric, s.labels::text, t.window_days, " S_MS (
-                    "t.computed_at") ", t.n, t.direction, t.mk_p, t.sen_slope,"
-                                     " t.change_index, t.change_p, "
-                                     "t.analysis::text, t.step_ms"
-                                     " FROM trends t JOIN series s ON s.id = "
-                                     "t.series_id"
-                                     " WHERE ($1::text IS NULL OR s.metric = "
-                                     "$1) AND s.labels @> $2::jsonb"
-                                     " ORDER BY s.metric, s.labels::text, "
-                                     "t.window_days",
+                "SELECT s.metric, s.labels::text, t.window_days, (extract(epoch"
+                " FROM t.computed_at) * 1000)::bigint, t.n, t.direction,"
+                " t.mk_p, t.sen_slope, t.change_index, t.change_p,"
+                " t.analysis::text, t.step_ms FROM trends t JOIN series s ON"
+                " s.id = t.series_id WHERE ($1::text IS NULL OR s.metric = $1)"
+                " AND s.labels @> $2::jsonb ORDER BY s.metric, s.labels::text,"
+                " t.window_days",
                 2, params, PGRES_TUPLES_OK, "listing trends", err);
     free (labels);
     if (!result)
@@ -890,12 +818,12 @@ s_trend_row (PGresult *result, int row)
 }
 
 //  The columns s_trend_row reads, in its order.
-#define S_TREND_COLUMNS                                                        \
-    "SELECT s.metric, s.labels::text, t.window_days, " S_MS (                  \
-        "t.computed_at") ", t.n, t.direction, t.mk_p, t.sen_slope,"            \
-                         " t.change_index, t.change_p, t.analysis::text,"      \
-                         " t.step_ms FROM trends t JOIN series s ON s.id = "   \
-                         "t.series_id"
+#define S_TREND_SELECT                                                         \
+    "SELECT s.metric, s.labels::text, t.window_days,"                          \
+    " (extract(epoch FROM t.computed_at) * 1000)::bigint, t.n,"                \
+    " t.direction, t.mk_p, t.sen_slope, t.change_index, t.change_p,"           \
+    " t.analysis::text, t.step_ms"                                             \
+    " FROM trends t JOIN series s ON s.id = t.series_id"
 
 json_t *
 ws_db_get_trend (ws_db_t *self, int64_t series_id, int window_days,
@@ -907,8 +835,8 @@ ws_db_get_trend (ws_db_t *self, int64_t series_id, int window_days,
     const char *params[] = {id_text, window_text};
     PGresult *result =
         s_exec (self,
-                S_TREND_COLUMNS " WHERE t.series_id = $1::bigint"
-                                " AND t.window_days = $2::int",
+                S_TREND_SELECT " WHERE t.series_id = $1::bigint"
+                               " AND t.window_days = $2::int",
                 2, params, PGRES_TUPLES_OK, "reading a trend", err);
     if (!result)
         return NULL;
@@ -939,10 +867,10 @@ ws_db_record_alert (ws_db_t *self, json_t *alert, int64_t series_id,
     PGresult *result =
         s_exec (self,
                 "INSERT INTO alerts (fingerprint, kind, series_id, window_days,"
-                " from_state, to_state, severity, summary, evidence)"
-                " SELECT $1, $2, $3::bigint, $4::int, $5, $6, $7, $8, $9::jsonb"
-                " WHERE EXISTS (SELECT 1 FROM series WHERE id = $3::bigint)"
-                " ON CONFLICT (fingerprint) DO NOTHING",
+                " from_state, to_state, severity, summary, evidence) SELECT $1,"
+                " $2, $3::bigint, $4::int, $5, $6, $7, $8, $9::jsonb WHERE"
+                " EXISTS (SELECT 1 FROM series WHERE id = $3::bigint) ON"
+                " CONFLICT (fingerprint) DO NOTHING",
                 9, params, PGRES_COMMAND_OK, "recording an alert", err);
     free (evidence);
     if (!result)

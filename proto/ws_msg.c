@@ -747,6 +747,25 @@ s_check_object (s_check_t *check, const s_schema_t *schema, json_t *object,
     return 0;
 }
 
+//  Fields optional in the table but required for one kind of job or
+//  result.
+typedef struct {
+    int index;  //  -1 ends a list
+    const char *key;
+} s_required_t;
+
+static int
+s_require (s_check_t *check, json_t *const *values, const s_path_t *path,
+           const s_required_t *fields, const char *kind)
+{
+    for (; fields->index >= 0; fields++)
+        if (!values[fields->index]) {
+            s_path_t at = {path, fields->key, strlen (fields->key), 0};
+            return s_fail (check, &at, "missing, required for kind %s", kind);
+        }
+    return 0;
+}
+
 static int
 s_result_rules (s_check_t *check, json_t *const *values, const s_path_t *path)
 {
@@ -756,30 +775,21 @@ s_result_rules (s_check_t *check, json_t *const *values, const s_path_t *path)
         return s_fail (check, &at,
                        "expected a string when \"ok\" is false, found null");
     }
-    static const struct {
-        int index;
-        const char *key;
-    } collect[] = {{S_RESULT_SOURCE_ID, "source_id"},
-                   {S_RESULT_HTTP_STATUS, "http_status"},
-                   {S_RESULT_DURATION, "duration_ms"},
-                   {S_RESULT_BYTES, "bytes"},
-                   {S_RESULT_SAMPLES, "samples"}},
-      analyze[] = {{S_RESULT_SERIES_ID, "series_id"},
-                   {S_RESULT_WINDOW, "window_days"}};
+    static const s_required_t collect[] = {
+        {S_RESULT_SOURCE_ID, "source_id"},
+        {S_RESULT_HTTP_STATUS, "http_status"},
+        {S_RESULT_DURATION, "duration_ms"},
+        {S_RESULT_BYTES, "bytes"},
+        {S_RESULT_SAMPLES, "samples"},
+        {-1, NULL}};
+    static const s_required_t analyze[] = {{S_RESULT_SERIES_ID, "series_id"},
+                                           {S_RESULT_WINDOW, "window_days"},
+                                           {-1, NULL}};
     bool is_collect =
         strcmp (json_string_value (values[S_RESULT_KIND]), "collect") == 0;
-    for (size_t i = 0; is_collect && i < sizeof collect / sizeof collect[0];
-         i++)
-        if (!values[collect[i].index]) {
-            s_path_t at = {path, collect[i].key, strlen (collect[i].key), 0};
-            return s_fail (check, &at, "missing, required for kind collect");
-        }
-    for (size_t i = 0; !is_collect && i < sizeof analyze / sizeof analyze[0];
-         i++)
-        if (!values[analyze[i].index]) {
-            s_path_t at = {path, analyze[i].key, strlen (analyze[i].key), 0};
-            return s_fail (check, &at, "missing, required for kind analyze");
-        }
+    if (s_require (check, values, path, is_collect ? collect : analyze,
+                   is_collect ? "collect" : "analyze"))
+        return -1;
     if (!is_collect && json_is_true (values[S_RESULT_OK])
         && !json_is_object (values[S_RESULT_ANALYSIS])) {
         s_path_t at = {path, "analysis", 8, 0};
@@ -791,27 +801,17 @@ s_result_rules (s_check_t *check, json_t *const *values, const s_path_t *path)
 static int
 s_job_rules (s_check_t *check, json_t *const *values, const s_path_t *path)
 {
-    static const struct {
-        int index;
-        const char *key;
-    } collect[] = {{S_JOB_SOURCE_ID, "source_id"}, {S_JOB_SOURCE, "source"}},
-      analyze[] = {{S_JOB_SERIES_ID, "series_id"},
-                   {S_JOB_WINDOW, "window_days"},
-                   {S_JOB_SERIES, "series"}};
+    static const s_required_t collect[] = {
+        {S_JOB_SOURCE_ID, "source_id"}, {S_JOB_SOURCE, "source"}, {-1, NULL}};
+    static const s_required_t analyze[] = {{S_JOB_SERIES_ID, "series_id"},
+                                           {S_JOB_WINDOW, "window_days"},
+                                           {S_JOB_SERIES, "series"},
+                                           {-1, NULL}};
     bool is_collect =
         strcmp (json_string_value (values[S_JOB_KIND]), "collect") == 0;
-    for (size_t i = 0; is_collect && i < sizeof collect / sizeof collect[0];
-         i++)
-        if (!values[collect[i].index]) {
-            s_path_t at = {path, collect[i].key, strlen (collect[i].key), 0};
-            return s_fail (check, &at, "missing, required for kind collect");
-        }
-    for (size_t i = 0; !is_collect && i < sizeof analyze / sizeof analyze[0];
-         i++)
-        if (!values[analyze[i].index]) {
-            s_path_t at = {path, analyze[i].key, strlen (analyze[i].key), 0};
-            return s_fail (check, &at, "missing, required for kind analyze");
-        }
+    if (s_require (check, values, path, is_collect ? collect : analyze,
+                   is_collect ? "collect" : "analyze"))
+        return -1;
     return 0;
 }
 
