@@ -6,15 +6,15 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <time.h>
+#include <unistd.h>
 #include <zmq.h>
 
 typedef struct {
-    void *socket;  //  borrowed; NULL for an fd item
-    int fd;
+    void *socket;  //  borrowed
     short events;
     ws_loop_socket_fn *socket_fn;
-    ws_loop_fd_fn *fd_fn;
     void *arg;
     bool deleted;
 } s_item_t;
@@ -29,6 +29,17 @@ typedef struct {
     bool deleted;
 } s_timer_t;
 
+//  A plain fd (curl's sockets, libpq's) lives in an epoll set, indexed
+//  by its number: a worker has hundreds of them, and passing them all to
+//  zmq_poll on every turn (poll(2) is O(n)) and finding one by a scan
+//  cost more than the fetches. zmq_poll sees only the epoll fd.
+typedef struct {
+    bool active;
+    short events;
+    ws_loop_fd_fn *fn;
+    void *arg;
+} s_fd_t;
+
 struct _ws_loop_t {
     s_item_t *items;  //  owns
     size_t nitems, maxitems;
@@ -40,6 +51,10 @@ struct _ws_loop_t {
     ws_loop_signal_fn *signal_fn;
     void *signal_arg;
     bool stopped;
+    int epoll_fd;  //  owns
+    s_fd_t *fds;   //  owns; indexed by fd
+    size_t maxfds;
+    size_t nfds;  //  active fds
 };
 
 static volatile sig_atomic_t s_signals[3];  //  SIGTERM, SIGINT, SIGHUP
@@ -88,6 +103,9 @@ ws_loop_new (void)
     if (!self)
         abort ();
     self->next_timer_id = 1;
+    self->epoll_fd = epoll_create1 (EPOLL_CLOEXEC);
+    if (self->epoll_fd < 0)
+        abort ();
     return self;
 }
 
@@ -96,6 +114,8 @@ ws_loop_destroy (ws_loop_t **self_p)
 {
     if (self_p && *self_p) {
         free ((*self_p)->items);
+        free ((*self_p)->fds);
+        close ((*self_p)->epoll_fd);
         free ((*self_p)->timers);
         free (*self_p);
         *self_p = NULL;
@@ -103,13 +123,13 @@ ws_loop_destroy (ws_loop_t **self_p)
 }
 
 static s_item_t *
-s_find_item (ws_loop_t *self, void *socket, int fd)
+s_find_item (ws_loop_t *self, void *socket)
 {
     for (size_t i = 0; i < self->nitems; i++) {
         s_item_t *item = &self->items[i];
         if (item->deleted)
             continue;
-        if (socket ? item->socket == socket : (!item->socket && item->fd == fd))
+        if (item->socket == socket)
             return item;
     }
     return NULL;
@@ -129,7 +149,7 @@ int
 ws_loop_reader (ws_loop_t *self, void *socket, ws_loop_socket_fn *fn, void *arg)
 {
     assert (self && socket);
-    s_item_t *item = s_find_item (self, socket, 0);
+    s_item_t *item = s_find_item (self, socket);
     if (!item)
         item = s_new_item (self);
     item->socket = socket;
@@ -142,31 +162,91 @@ ws_loop_reader (ws_loop_t *self, void *socket, ws_loop_socket_fn *fn, void *arg)
 void
 ws_loop_reader_end (ws_loop_t *self, void *socket)
 {
-    s_item_t *item = s_find_item (self, socket, 0);
+    s_item_t *item = s_find_item (self, socket);
     if (item)
         item->deleted = true;
+}
+
+static uint32_t
+s_epoll_events (short events)
+{
+    return (events & ZMQ_POLLIN ? EPOLLIN : 0)
+           | (events & ZMQ_POLLOUT ? EPOLLOUT : 0);
 }
 
 int
 ws_loop_fd (ws_loop_t *self, int fd, short events, ws_loop_fd_fn *fn, void *arg)
 {
     assert (self && fd >= 0);
-    s_item_t *item = s_find_item (self, NULL, fd);
-    if (!item)
-        item = s_new_item (self);
-    item->fd = fd;
-    item->events = events;
-    item->fd_fn = fn;
-    item->arg = arg;
+    if ((size_t) fd >= self->maxfds) {
+        size_t max = self->maxfds ? self->maxfds : 64;
+        while (max <= (size_t) fd)
+            max *= 2;
+        s_fd_t *fds = realloc (self->fds, max * sizeof *fds);
+        if (!fds)
+            abort ();
+        memset (fds + self->maxfds, 0, (max - self->maxfds) * sizeof *fds);
+        self->fds = fds;
+        self->maxfds = max;
+    }
+    s_fd_t *entry = &self->fds[fd];
+    struct epoll_event event;
+    memset (&event, 0, sizeof event);
+    event.events = s_epoll_events (events);
+    event.data.fd = fd;
+    //  An fd closed without ws_loop_fd_end left the epoll set on its own;
+    //  its number may come back: MOD then fails and ADD is right.
+    int rc = -1;
+    if (entry->active)
+        rc = epoll_ctl (self->epoll_fd, EPOLL_CTL_MOD, fd, &event);
+    if (rc)
+        rc = epoll_ctl (self->epoll_fd, EPOLL_CTL_ADD, fd, &event);
+    if (rc && errno == EEXIST)
+        rc = epoll_ctl (self->epoll_fd, EPOLL_CTL_MOD, fd, &event);
+    if (rc)
+        return -1;
+    if (!entry->active)
+        self->nfds++;
+    entry->active = true;
+    entry->events = events;
+    entry->fn = fn;
+    entry->arg = arg;
     return 0;
 }
 
 void
 ws_loop_fd_end (ws_loop_t *self, int fd)
 {
-    s_item_t *item = s_find_item (self, NULL, fd);
-    if (item)
-        item->deleted = true;
+    if (fd < 0 || (size_t) fd >= self->maxfds || !self->fds[fd].active)
+        return;
+    epoll_ctl (self->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+    self->fds[fd].active = false;
+    self->nfds--;
+}
+
+//  Call the handlers of the fds that are ready. Returns -1 to stop.
+static int
+s_dispatch_fds (ws_loop_t *self)
+{
+    struct epoll_event events[256];
+    int ready = epoll_wait (self->epoll_fd, events, 256, 0);
+    for (int i = 0; i < ready; i++) {
+        int fd = events[i].data.fd;
+        //  An earlier handler of this turn may have ended this fd.
+        if ((size_t) fd >= self->maxfds || !self->fds[fd].active)
+            continue;
+        s_fd_t entry = self->fds[fd];
+        uint32_t got = events[i].events;
+        int revents = (got & EPOLLIN ? ZMQ_POLLIN : 0)
+                      | (got & EPOLLOUT ? ZMQ_POLLOUT : 0)
+                      | (got & (EPOLLERR | EPOLLHUP) ? ZMQ_POLLERR : 0);
+        //  poll(2) reports a hang-up as readable too; handlers expect it.
+        if (got & EPOLLHUP)
+            revents |= entry.events & ZMQ_POLLIN;
+        if (entry.fn (self, fd, revents, entry.arg))
+            return -1;
+    }
+    return 0;
 }
 
 int
@@ -303,8 +383,8 @@ ws_loop_run (ws_loop_t *self)
             if (wait < timeout)
                 timeout = wait < 0 ? 0 : wait;
         }
-        if (self->nitems > maxpoll) {
-            maxpoll = self->nitems;
+        if (self->nitems + 1 > maxpoll) {
+            maxpoll = self->nitems + 1;
             pollset = realloc (pollset, maxpoll * sizeof *pollset);
             if (!pollset)
                 abort ();
@@ -312,11 +392,18 @@ ws_loop_run (ws_loop_t *self)
         size_t npoll = self->nitems;
         for (size_t i = 0; i < npoll; i++) {
             pollset[i].socket = self->items[i].socket;
-            pollset[i].fd = self->items[i].fd;
+            pollset[i].fd = 0;
             pollset[i].events = self->items[i].events;
             pollset[i].revents = 0;
         }
-        int ready = zmq_poll (pollset, (int) npoll, (long) timeout);
+        //  The epoll set of plain fds is one more item, last.
+        pollset[npoll].socket = NULL;
+        pollset[npoll].fd = self->epoll_fd;
+        pollset[npoll].events = ZMQ_POLLIN;
+        pollset[npoll].revents = 0;
+        bool with_fds = self->nfds > 0;
+        int ready = zmq_poll (pollset, (int) (npoll + (with_fds ? 1 : 0)),
+                              (long) timeout);
         if (ready == -1) {
             if (errno == EINTR)
                 continue;
@@ -329,15 +416,14 @@ ws_loop_run (ws_loop_t *self)
             s_item_t *item = &self->items[i];
             if (item->deleted)
                 continue;
-            int fail = item->socket
-                           ? item->socket_fn (self, item->socket, item->arg)
-                           : item->fd_fn (self, item->fd, pollset[i].revents,
-                                          item->arg);
-            if (fail) {
+            if (item->socket_fn (self, item->socket, item->arg)) {
                 self->stopped = true;
                 break;
             }
         }
+        if (!self->stopped && with_fds && pollset[npoll].revents
+            && s_dispatch_fds (self))
+            self->stopped = true;
     }
     free (pollset);
     return rc;

@@ -1,8 +1,10 @@
 //  ws_loop - the one zmq_poll loop of a process (CZMQ zloop, Redis ae).
-//  ZeroMQ sockets and plain fds (libpq's PQsocket, curl's sockets) share
-//  one pollitem array; timers and a before_sleep hook run in the same
-//  thread, so no state needs a lock. Signal handlers only set a flag;
-//  the loop calls the on_signal handler from its own thread.
+//  ZeroMQ sockets and plain fds (libpq's PQsocket, curl's sockets) are
+//  waited on together: the sockets in zmq_poll's items, the fds in an
+//  epoll set that zmq_poll watches as one more item. Timers and a
+//  before_sleep hook run in the same thread, so no state needs a lock.
+//  Signal handlers only set a flag; the loop calls the on_signal handler
+//  from its own thread.
 #ifndef WS_LOOP_H
 #define WS_LOOP_H
 
