@@ -905,31 +905,39 @@ s_on_worker_message (ws_coord_t *self, ws_msg_t *msg)
                                   "unexpected command ", ws_msg_id_name (id)));
 }
 
+ws_msg_t *
+ws_coord_recv (ws_coord_t *self, void *socket, const char *who)
+{
+    for (;;) {
+        ws_err_t err;
+        uint8_t peer[WS_MSG_MAX_ROUTING_ID];
+        size_t peer_len = 0;
+        ws_msg_t *msg =
+            ws_msg_recv (socket, true, ZMQ_DONTWAIT, &err, peer, &peer_len);
+        if (msg || err.code == WS_ERR_TIMEOUT)
+            return msg;
+        //  A malformed message: that peer is told and logged; nobody else
+        //  is affected.
+        ws_warning ("%s message refused: %s", who, err.text);
+        self->stats.messages_refused++;
+        if (peer_len) {
+            ws_msg_t *error =
+                ws_msg_new_error (ws_msg_error_code (&err), err.text);
+            ws_msg_set_routing_id (error, peer, peer_len);
+            ws_msg_send (&error, socket, &err);
+        }
+    }
+}
+
 static int
 s_on_workers_readable (ws_loop_t *loop, void *socket, void *arg)
 {
     (void) loop;
     ws_coord_t *self = arg;
     //  Drain what is waiting, bounded so clients and timers get a turn.
-    for (int n = 0; n < 1000; n++) {
-        ws_err_t err;
-        uint8_t peer[WS_MSG_MAX_ROUTING_ID];
-        size_t peer_len = 0;
-        ws_msg_t *msg =
-            ws_msg_recv (socket, true, ZMQ_DONTWAIT, &err, peer, &peer_len);
-        if (!msg) {
-            if (err.code == WS_ERR_TIMEOUT)
-                break;
-            //  A malformed message: that peer is told and logged; nobody
-            //  else is affected.
-            ws_warning ("worker message refused: %s", err.text);
-            self->stats.messages_refused++;
-            if (peer_len)
-                s_send (self, socket, peer, peer_len, WS_MSG_ERROR,
-                        json_pack ("{s:s, s:s}", "code", "proto", "text",
-                                   err.text));
-            continue;
-        }
+    ws_msg_t *msg;
+    for (int n = 0; n < 1000 && (msg = ws_coord_recv (self, socket, "worker"));
+         n++) {
         s_on_worker_message (self, msg);
         ws_msg_destroy (&msg);
     }

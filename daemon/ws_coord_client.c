@@ -408,26 +408,11 @@ ws_coord_on_clients_readable (ws_loop_t *loop, void *socket, void *arg)
 {
     (void) loop;
     ws_coord_t *self = arg;
-    for (int n = 0; n < 100; n++) {
+    ws_msg_t *msg;
+    for (int n = 0; n < 100 && (msg = ws_coord_recv (self, socket, "client"));
+         n++) {
         ws_err_t err;
-        uint8_t peer[WS_MSG_MAX_ROUTING_ID];
-        size_t peer_len = 0;
-        ws_msg_t *msg =
-            ws_msg_recv (socket, true, ZMQ_DONTWAIT, &err, peer, &peer_len);
-        if (!msg) {
-            if (err.code == WS_ERR_TIMEOUT)
-                break;
-            ws_warning ("client message refused: %s", err.text);
-            self->stats.messages_refused++;
-            if (peer_len) {
-                json_t *body =
-                    json_pack ("{s:s, s:s}", "code", "proto", "text", err.text);
-                ws_msg_t *reply = ws_msg_new (WS_MSG_ERROR, &body);
-                ws_msg_set_routing_id (reply, peer, peer_len);
-                ws_msg_send (&reply, socket, &err);
-            }
-            continue;
-        }
+        size_t peer_len;
         const uint8_t *from = ws_msg_routing_id (msg, &peer_len);
         json_t *body = ws_msg_body (msg);
         if (ws_msg_id (msg) != WS_MSG_REQUEST) {

@@ -141,6 +141,12 @@ struct _ws_coord_t {
 };
 
 int ws_coord_on_clients_readable (ws_loop_t *loop, void *socket, void *arg);
+
+//  The next well-formed message waiting on socket (a ROUTER), or NULL
+//  when none waits. Malformed ones are refused on the way: logged with
+//  who ("worker", "client") and the field at fault, counted, and
+//  answered with ERROR to that peer only.
+ws_msg_t *ws_coord_recv (ws_coord_t *self, void *socket, const char *who);
 void ws_coord_say_goodbye (ws_coord_t *self);
 
 #endif

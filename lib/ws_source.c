@@ -3,6 +3,7 @@
 //  (err->where) and says what was found, so an operator fixing an apply
 //  file goes straight to the line. Unknown keys are errors: a typo such as
 //  "interva1" must not silently fall back to a default.
+#include "ws_json.h"
 #include "ws_source.h"
 
 #include <ctype.h>
@@ -57,35 +58,6 @@ struct _ws_source_t {
 
 //  Describe a JSON value for "found ..." in an error: the type and, for a
 //  scalar, its text (strings cut at 40 bytes).
-static void
-s_describe (json_t *value, char *out, size_t size)
-{
-    switch (json_typeof (value)) {
-    case JSON_OBJECT: snprintf (out, size, "an object"); break;
-    case JSON_ARRAY: snprintf (out, size, "an array"); break;
-    case JSON_STRING: {
-        const char *text = json_string_value (value);
-        size_t len = json_string_length (value);
-        size_t cut = len;
-        //  Cut long text at 40 bytes, back to a UTF-8 character start, so
-        //  the message stays valid UTF-8 (it travels in JSON).
-        if (cut > 40)
-            for (cut = 40; cut && (text[cut] & 0xC0) == 0x80; cut--)
-                ;
-        snprintf (out, size, "\"%.*s%s\"", (int) cut, text,
-                  cut < len ? "..." : "");
-        break;
-    }
-    case JSON_INTEGER:
-        snprintf (out, size, "%" JSON_INTEGER_FORMAT,
-                  json_integer_value (value));
-        break;
-    case JSON_REAL: snprintf (out, size, "%g", json_real_value (value)); break;
-    case JSON_TRUE: snprintf (out, size, "true"); break;
-    case JSON_FALSE: snprintf (out, size, "false"); break;
-    case JSON_NULL: snprintf (out, size, "null"); break;
-    }
-}
 
 //  Append a key to a JSON pointer with RFC 6901 escapes (~ as ~0, / as
 //  ~1), so err->where stays a valid pointer for keys such as "a/b".
@@ -133,7 +105,7 @@ s_fail_found (ws_err_t *err, const char *path, json_t *found,
               const char *expected)
 {
     char what[64];
-    s_describe (found, what, sizeof what);
+    ws_json_describe (found, false, what, sizeof what);
     return s_fail (err, path, "found %s, expected %s", what, expected);
 }
 

@@ -1,6 +1,8 @@
 //  ws_extract_json - read one rule's number from a parsed JSON document.
 #include "ws_extract_json.h"
 
+#include "ws_json.h"
+
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -19,40 +21,6 @@ typedef struct {
     size_t count;           //  matches
     double sum, min, max;
 } s_walk_t;
-
-static void
-s_describe (json_t *value, char *out, size_t size)
-{
-    switch (json_typeof (value)) {
-    case JSON_OBJECT: snprintf (out, size, "an object"); break;
-    case JSON_ARRAY:
-        snprintf (out, size, "an array of %zu", json_array_size (value));
-        break;
-    case JSON_STRING: {
-        const char *text = json_string_value (value);
-        size_t len = json_string_length (value);
-        size_t cut = len;
-        //  Cut long text at 40 bytes, back to a UTF-8 character start, so
-        //  the message stays valid UTF-8 (it travels in JSON).
-        if (cut > 40)
-            for (cut = 40; cut && (text[cut] & 0xC0) == 0x80; cut--)
-                ;
-        snprintf (out, size, "string \"%.*s%s\"", (int) cut, text,
-                  cut < len ? "..." : "");
-        break;
-    }
-    case JSON_INTEGER:
-        snprintf (out, size, "number %" JSON_INTEGER_FORMAT,
-                  json_integer_value (value));
-        break;
-    case JSON_REAL:
-        snprintf (out, size, "number %g", json_real_value (value));
-        break;
-    case JSON_TRUE: snprintf (out, size, "boolean true"); break;
-    case JSON_FALSE: snprintf (out, size, "boolean false"); break;
-    case JSON_NULL: snprintf (out, size, "null"); break;
-    }
-}
 
 static int s_fail (s_walk_t *self, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));
@@ -112,7 +80,7 @@ s_match (s_walk_t *self, json_t *value)
     }
     if (!json_is_number (value)) {
         char found[80];
-        s_describe (value, found, sizeof found);
+        ws_json_describe (value, true, found, sizeof found);
         return s_fail (self, "found %s, expected a number", found);
     }
     double number = json_number_value (value);
@@ -178,7 +146,7 @@ s_walk (s_walk_t *self, json_t *node, const char *rest, bool strict)
         if (!strict)
             return 0;
         char found[80];
-        s_describe (node, found, sizeof found);
+        ws_json_describe (node, true, found, sizeof found);
         return s_fail (self, "found %s, expected an array or object for \"*\"",
                        found);
     }
@@ -235,7 +203,7 @@ s_walk (s_walk_t *self, json_t *node, const char *rest, bool strict)
     if (!strict)
         return 0;
     char found[80];
-    s_describe (node, found, sizeof found);
+    ws_json_describe (node, true, found, sizeof found);
     return s_fail (self,
                    "found %s, expected an object or array holding "
                    "\"%.40s\"",

@@ -144,7 +144,7 @@ typedef struct {
 #define S_HEAD "'name': 's', 'url': 'http://h/', "
 
 static const s_case_t s_cases[] = {
-    {"[]", "", "(source): found an array, expected an object"},
+    {"[]", "", "(source): found an empty array, expected an object"},
     {"{'url': 'http://h', 'metrics': [" S_RULE "]}", "/name",
      "/name: missing, it is required"},
     {"{'name': 5, 'url': 'http://h', 'metrics': [" S_RULE "]}", "/name",
@@ -177,7 +177,7 @@ static const s_case_t s_cases[] = {
     {"{" S_HEAD "'method': 'PUT', 'metrics': [" S_RULE "]}", "/method",
      "/method: found \"PUT\", expected GET or POST"},
     {"{" S_HEAD "'headers': [], 'metrics': [" S_RULE "]}", "/headers",
-     "found an array, expected an object"},
+     "found an empty array, expected an object"},
     {"{" S_HEAD "'headers': {'Bad Name': 'x'}, 'metrics': [" S_RULE "]}",
      "/headers/Bad Name", "bad character ' ' in the header name"},
     {"{" S_HEAD "'headers': {'a/b': 'x'}, 'metrics': [" S_RULE "]}",
