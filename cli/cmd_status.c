@@ -50,6 +50,12 @@ s_print (json_t *status)
             (long long) S_INT (counters, "jobs_redispatched"),
             (long long) S_INT (counters, "jobs_abandoned"),
             (long long) S_INT (counters, "ticks_skipped"));
+    printf ("analyses     %lld made, %lld stored, %lld failed; %lld alerts "
+            "recorded\n",
+            (long long) S_INT (counters, "analyses_created"),
+            (long long) S_INT (counters, "analyses_stored"),
+            (long long) S_INT (counters, "analyses_failed"),
+            (long long) S_INT (counters, "alerts_recorded"));
     json_t *workers = S_GET (status, "workers");
     printf ("workers      %zu\n", json_array_size (workers));
     size_t index;
