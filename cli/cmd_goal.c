@@ -115,19 +115,18 @@ s_print_summary (const json_t *result)
         printf ("no current value");
     if (progress)
         printf (", %.1f%% of the way", 100 * json_number_value (progress));
-    printf (" (%.1f%% expected; %lld samples from %s)\n",
-            100 * json_number_value (
-                      json_object_get (result, "expected_progress")),
-            (long long) json_integer_value (json_object_get (result, "n")),
-            json_string_value (json_object_get (window, "from")));
+    printf (
+        " (%.1f%% expected; %lld samples from %s)\n",
+        100 * json_number_value (json_object_get (result, "expected_progress")),
+        (long long) json_integer_value (json_object_get (result, "n")),
+        json_string_value (json_object_get (window, "from")));
     const json_t *projected = json_object_get (result, "projected");
     if (projected)
         printf ("  projected %.6g at the deadline (80%% interval %.6g to "
                 "%.6g)\n",
                 json_number_value (projected),
                 json_number_value (json_object_get (result, "projected_low")),
-                json_number_value (
-                    json_object_get (result, "projected_high")));
+                json_number_value (json_object_get (result, "projected_high")));
     if (summary)
         printf ("  %s\n", summary);
     const json_t *notes = json_object_get (result, "notes");
@@ -208,9 +207,8 @@ s_eval (int argc, char **argv)
         goto done;
     }
     if (!ws_goal_numerator (goal) && denominator_path) {
-        rc = ws_cli_usage_error (command,
-                                 "--csv-denominator: %s is not a ratio goal",
-                                 goal_path);
+        rc = ws_cli_usage_error (
+            command, "--csv-denominator: %s is not a ratio goal", goal_path);
         goto done;
     }
     if (s_read_samples (csv_path, &samples, &count))

@@ -23,6 +23,7 @@ static const s_command_t s_commands[] = {
     {"trends", cmd_trends, "show stored trend analyses of the series"},
     {"trend", cmd_trend,
      "analyse a t,value CSV offline: trend, change point, projection"},
+    {"goal", cmd_goal, "evaluate a goal offline against CSV samples (eval)"},
 };
 #define S_COMMAND_COUNT (sizeof s_commands / sizeof s_commands[0])
 

@@ -60,5 +60,6 @@ int cmd_samples (int argc, char **argv);
 int cmd_migrate (int argc, char **argv);
 int cmd_trend (int argc, char **argv);
 int cmd_trends (int argc, char **argv);
+int cmd_goal (int argc, char **argv);
 
 #endif

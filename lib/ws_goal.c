@@ -38,8 +38,8 @@ struct _ws_goal_t {
     int64_t start;     //  ms
     int64_t deadline;  //  ms, > start
     size_t checkpoint_count;
-    int64_t *checkpoint_at;        //  owns; strictly increasing, in
-                                   //  (start, deadline)
+    int64_t *checkpoint_at;       //  owns; strictly increasing, in
+                                  //  (start, deadline)
     double *checkpoint_progress;  //  owns; non-decreasing, in [0, 1]
 };
 
@@ -48,11 +48,11 @@ struct _ws_goal_t {
 
 static const char *const s_kind_names[] = {"total", "level", "keep", NULL};
 static const char *const s_direction_names[] = {"at_least", "at_most", NULL};
-static const char *const s_agg_names[] = {"sum", "last", "avg",  "max",
+static const char *const s_agg_names[] = {"sum", "last",  "avg", "max",
                                           "min", "count", NULL};
-static const char *const s_status_names[] = {
-    "achieved", "missed",   "stale",     "too_early",
-    "on_track", "at_risk", "off_track", NULL};
+static const char *const s_status_names[] = {"achieved",  "missed",   "stale",
+                                             "too_early", "on_track", "at_risk",
+                                             "off_track", NULL};
 
 const char *
 ws_goal_kind_name (ws_goal_kind_t kind)
@@ -91,8 +91,7 @@ s_lookup (const char *const *names, const char *name)
 }
 
 int
-ws_goal_status_parse (const char *name, ws_goal_status_t *status,
-                      ws_err_t *err)
+ws_goal_status_parse (const char *name, ws_goal_status_t *status, ws_err_t *err)
 {
     int index = name ? s_lookup (s_status_names, name) : -1;
     if (index < 0)
@@ -251,8 +250,9 @@ s_metric (json_t *object, const char *key, const char *base, bool required,
     if (*out && !s_valid_metric (*out)) {
         char path[128];
         s_pointer_join (path, sizeof path, base, key);
-        s_fail (err, path, "\"%.40s\" is not a metric name, expected "
-                           "[A-Za-z_:][A-Za-z0-9_:.]*",
+        s_fail (err, path,
+                "\"%.40s\" is not a metric name, expected "
+                "[A-Za-z_:][A-Za-z0-9_:.]*",
                 *out);
         free (*out);
         *out = NULL;
@@ -336,12 +336,14 @@ s_parse_labels (ws_goal_t *self, json_t *def, ws_err_t *err)
         char where[128];
         s_pointer_join (where, sizeof where, "/labels", key);
         if (!*key || (!isalpha ((unsigned char) *key) && *key != '_'))
-            return s_fail (err, where, "bad label name, expected "
-                                       "[A-Za-z_][A-Za-z0-9_]*");
+            return s_fail (err, where,
+                           "bad label name, expected "
+                           "[A-Za-z_][A-Za-z0-9_]*");
         for (const char *p = key; *p; p++)
             if (!isalnum ((unsigned char) *p) && *p != '_')
-                return s_fail (err, where, "bad label name, expected "
-                                           "[A-Za-z_][A-Za-z0-9_]*");
+                return s_fail (err, where,
+                               "bad label name, expected "
+                               "[A-Za-z_][A-Za-z0-9_]*");
         if (!json_is_string (value))
             return s_fail_found (err, where, value, "a string");
     }
@@ -430,8 +432,8 @@ s_parse_checkpoints (ws_goal_t *self, json_t *def, ws_err_t *err)
             return s_fail (err, path, "%g is outside 0..1", progress);
         if (i > 0 && progress < self->checkpoint_progress[i - 1])
             return s_fail (err, path,
-                           "%g is below the previous checkpoint's %g",
-                           progress, self->checkpoint_progress[i - 1]);
+                           "%g is below the previous checkpoint's %g", progress,
+                           self->checkpoint_progress[i - 1]);
         self->checkpoint_at[i] = at;
         self->checkpoint_progress[i] = progress;
         self->checkpoint_count = i + 1;
@@ -445,10 +447,10 @@ s_parse (ws_goal_t *self, json_t *def, ws_err_t *err)
     if (!json_is_object (def))
         return s_fail_found (err, "", def, "a goal object");
     static const char *const keys[] = {
-        "name",     "description", "kind",        "direction",
-        "target",   "start",       "deadline",    "unit",
-        "baseline", "aggregation", "ratio",       "checkpoints",
-        "metric",   "labels",      "campaign",    NULL};
+        "name",     "description", "kind",     "direction",
+        "target",   "start",       "deadline", "unit",
+        "baseline", "aggregation", "ratio",    "checkpoints",
+        "metric",   "labels",      "campaign", NULL};
     int kind, direction, aggregation;
     bool present;
     if (s_check_keys (def, "", keys,
@@ -459,11 +461,12 @@ s_parse (ws_goal_t *self, json_t *def, ws_err_t *err)
         || s_string (def, "name", "", true, S_NAME_MAX, &self->name, err))
         return -1;
     if (!s_valid_name (self->name))
-        return s_fail (err, "/name", "\"%.40s\" has a character outside "
-                                     "[A-Za-z0-9_.-]",
+        return s_fail (err, "/name",
+                       "\"%.40s\" has a character outside "
+                       "[A-Za-z0-9_.-]",
                        self->name);
-    if (s_string (def, "description", "", false, S_TEXT_MAX,
-                  &self->description, err)
+    if (s_string (def, "description", "", false, S_TEXT_MAX, &self->description,
+                  err)
         || s_enum (def, "kind", "", true, s_kind_names,
                    "\"total\", \"level\" or \"keep\"", 0, &kind, err)
         || s_enum (def, "direction", "", true, s_direction_names,
@@ -497,8 +500,9 @@ s_parse (ws_goal_t *self, json_t *def, ws_err_t *err)
     double baseline = self->has_baseline ? self->baseline : 0;
     if ((self->has_baseline || self->kind == WS_GOAL_TOTAL)
         && self->target == baseline)
-        return s_fail (err, "/target", "%g equals the baseline %g: no "
-                                       "progress to make",
+        return s_fail (err, "/target",
+                       "%g equals the baseline %g: no "
+                       "progress to make",
                        self->target, baseline);
     if (s_parse_ratio (self, def, err) || s_parse_checkpoints (self, def, err)
         || s_metric (def, "metric", "", false, &self->metric, err)
@@ -591,8 +595,7 @@ ws_goal_to_json (const ws_goal_t *self)
             json_t *point = json_object ();
             rc |= json_array_append_new (list, point);
             if (point) {
-                rc |= s_set (point, "at",
-                             s_time_json (self->checkpoint_at[i]));
+                rc |= s_set (point, "at", s_time_json (self->checkpoint_at[i]));
                 rc |= s_set (point, "progress",
                              json_real (self->checkpoint_progress[i]));
             }
@@ -704,7 +707,8 @@ ws_goal_expected_progress (const ws_goal_t *self, int64_t t)
             break;
         }
     }
-    return p_from + (p_to - p_from) * (double) (t - from) / (double) (to - from);
+    return p_from
+           + (p_to - p_from) * (double) (t - from) / (double) (to - from);
 }
 
 //  The time (ms) at which the expected-progress curve first reaches p in
@@ -715,8 +719,8 @@ s_expected_time (const ws_goal_t *self, double p)
     double from = (double) self->start, p_from = 0;
     for (size_t i = 0; i <= self->checkpoint_count; i++) {
         bool last = i == self->checkpoint_count;
-        double to = last ? (double) self->deadline
-                         : (double) self->checkpoint_at[i];
+        double to =
+            last ? (double) self->deadline : (double) self->checkpoint_at[i];
         double p_to = last ? 1 : self->checkpoint_progress[i];
         if (p <= p_to && p_to > p_from)
             return from + (to - from) * (p - p_from) / (p_to - p_from);
@@ -834,8 +838,8 @@ s_model_sum (s_eval_t *self)
     for (size_t i = 0; i < n; i++)
         ss += (self->x[i] - mean) * (self->x[i] - mean);
     double sd = sqrt (ss / (double) (n - 1));
-    double q = ws_stats_t_quantile ((1 + WS_GOAL_CONFIDENCE) / 2,
-                                    (double) (n - 1));
+    double q =
+        ws_stats_t_quantile ((1 + WS_GOAL_CONFIDENCE) / 2, (double) (n - 1));
     self->rate = mean / step;
     self->rate_low = (mean - q * sd / sqrt ((double) n)) / step;
     self->rate_high = (mean + q * sd / sqrt ((double) n)) / step;
@@ -925,8 +929,8 @@ s_model_mean (s_eval_t *self, double observed_sum, double observed_weight)
     double t_future = self->as_of + left / 2;
     double mean_future = ols.intercept + ols.slope * t_future;
     double d = t_future - ols.t_mean;
-    double se = ols.residual_se
-                * sqrt (1 / m + 1 / (double) ols.n + d * d / ols.sxx);
+    double se =
+        ols.residual_se * sqrt (1 / m + 1 / (double) ols.n + d * d / ols.sxx);
     double q = ws_stats_t_quantile ((1 + WS_GOAL_CONFIDENCE) / 2,
                                     (double) (ols.n - 2));
     double future_weight = m * weight;
@@ -994,10 +998,9 @@ s_collect (s_eval_t *self, const ws_goal_sample_t *samples, size_t count,
 //  The series fitted is the ratio at each time both have a sample (and
 //  the denominator is not 0), weighted by the denominator.
 static int
-s_collect_ratio (s_eval_t *self, const ws_goal_sample_t *samples,
-                 size_t count, const ws_goal_sample_t *denominator,
-                 size_t denominator_count, int64_t end, double *num_sum,
-                 double *den_sum, ws_err_t *err)
+s_collect_ratio (s_eval_t *self, const ws_goal_sample_t *samples, size_t count,
+                 const ws_goal_sample_t *denominator, size_t denominator_count,
+                 int64_t end, double *num_sum, double *den_sum, ws_err_t *err)
 {
     const ws_goal_t *goal = self->goal;
     size_t from, to, d_from, d_to;
@@ -1085,15 +1088,14 @@ s_num (double value, char *out, size_t size)
 //  28/day (22–33); 9 days behind").
 static void
 s_summary (const s_eval_t *self, ws_goal_status_t status, double required,
-           double progress, double days_left, double days_ahead,
-           json_t *result)
+           double progress, double days_left, double days_ahead, json_t *result)
 {
     const ws_goal_t *goal = self->goal;
     char text[512], a[32], b[32], c[32], d[32];
     const char *unit = goal->unit ? goal->unit : "";
     const char *space = goal->unit ? " " : "";
-    const char *side = goal->direction == WS_GOAL_AT_LEAST ? "at least"
-                                                           : "at most";
+    const char *side =
+        goal->direction == WS_GOAL_AT_LEAST ? "at least" : "at most";
     size_t len = 0;
 #define S_ADD(...)                                                             \
     do {                                                                       \
@@ -1134,8 +1136,7 @@ s_summary (const s_eval_t *self, ws_goal_status_t status, double required,
     if (status == WS_GOAL_TOO_EARLY)
         S_ADD ("; too early for a verdict (%zu samples, %.1f%% of the time "
                "gone)",
-               self->n,
-               100 * fmin (1, fmax (0, self->as_of / self->deadline)));
+               self->n, 100 * fmin (1, fmax (0, self->as_of / self->deadline)));
 #undef S_ADD
     json_object_set_new (result, "summary", json_string (text));
 }
@@ -1274,13 +1275,12 @@ ws_goal_evaluate (const ws_goal_t *goal, const ws_goal_sample_t *samples,
         required = (goal->target - self.current) / days_left;
 
     //  Days ahead (+) or behind (−) the expected-progress curve: when
-    //  the curve reaches today's progress, against as_of.
+    //  the curve reaches today's progress, less as_of.
     double days_ahead = NAN;
     if (isfinite (progress) && before_deadline && self.as_of > 0)
-        days_ahead =
-            ((double) as_of
-             - s_expected_time (goal, fmin (1, fmax (0, progress))))
-            / S_DAY_MS;
+        days_ahead = (s_expected_time (goal, fmin (1, fmax (0, progress)))
+                      - (double) as_of)
+                     / S_DAY_MS;
 
     result = json_object ();
     if (!result)
@@ -1292,8 +1292,9 @@ ws_goal_evaluate (const ws_goal_t *goal, const ws_goal_sample_t *samples,
     json_object_set_new (result, "name", json_string (goal->name));
     json_object_set_new (result, "kind",
                          json_string (ws_goal_kind_name (goal->kind)));
-    json_object_set_new (result, "direction",
-                         json_string (ws_goal_direction_name (goal->direction)));
+    json_object_set_new (
+        result, "direction",
+        json_string (ws_goal_direction_name (goal->direction)));
     json_object_set_new (result, "target", json_real (goal->target));
     if (goal->unit)
         json_object_set_new (result, "unit", json_string (goal->unit));
