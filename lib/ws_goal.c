@@ -903,8 +903,9 @@ s_model_level (s_eval_t *self)
 //  left, with variance σ²·(1/m + 1/n + (t_f − t̄)²/Sxx), so
 //      projected = (S_o + m·w̄·ŷ(t_f)) / (W_o + m·w̄)
 //  and the interval puts ŷ(t_f) ± t_{0.9,n−2}·se into the same formula
-//  (it is increasing in ŷ). For a ratio the weights are ignored in the
-//  fit: an approximation, documented in the summary of the README.
+//  (it is increasing in ŷ). For a ratio the weights enter the final
+//  mean but not the fit: an approximation, fine for denominators of
+//  similar size from day to day.
 static void
 s_model_mean (s_eval_t *self, double observed_sum, double observed_weight)
 {
@@ -1050,7 +1051,8 @@ s_level_baseline (const s_eval_t *self, const ws_goal_sample_t *samples,
         return self->n > 0 ? self->x[0] : NAN;
     }
     double baseline = NAN;
-    for (size_t i = 0; i < count && samples[i].t <= goal->start; i++)
+    int64_t until = goal->start < end ? goal->start : end;
+    for (size_t i = 0; i < count && samples[i].t <= until; i++)
         baseline = samples[i].value;
     if (isnan (baseline))
         for (size_t i = 0; i < count && samples[i].t <= end; i++)
@@ -1121,8 +1123,13 @@ s_summary (const s_eval_t *self, ws_goal_status_t status, double required,
                    s_num (days_left, d, sizeof d));
     }
     else {
-        S_ADD ("needs %s/day for the next %s days",
-               s_num (required, a, sizeof a), s_num (days_left, b, sizeof b));
+        if (isfinite (required))
+            S_ADD ("needs %s/day for the next %s days",
+                   s_num (required, a, sizeof a),
+                   s_num (days_left, b, sizeof b));
+        else
+            S_ADD ("no current value, %s days left",
+                   s_num (days_left, b, sizeof b));
         if (isfinite (self->rate))
             S_ADD ("; doing %s/day (%s–%s)", s_num (self->rate, a, sizeof a),
                    s_num (self->rate_low, b, sizeof b),
