@@ -1,7 +1,7 @@
-//  cmd_apply - 'watershed apply -f FILE': declarative sources, created or
-//  updated by name. The file is checked here first (with the same
-//  ws_source code the coordinator uses) so errors point at a line and
-//  column; nothing is applied from an invalid file.
+//  cmd_apply - 'watershed apply -f FILE': declarative sources, campaigns,
+//  goals and activities, created or updated by name. The file is checked here
+//  first (with the same ws_source code the coordinator uses) so errors point at
+//  a line and column; nothing is applied from an invalid file.
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -12,7 +12,7 @@
 #include "ws_cli.h"
 #include "ws_client.h"
 #include "ws_jsonpos.h"
-#include "ws_source.h"
+#include "ws_campaign.h"
 
 #define S_FILE_LIMIT (64u * 1024 * 1024)
 
@@ -20,12 +20,15 @@ static const char *s_help =
     "usage: watershed apply -f FILE [--prune] [--dry-run] [--json]\n"
     "                       [--coordinator ENDPOINT]\n"
     "\n"
-    "Create or update the sources of FILE (JSON: {\"sources\": [...]}) by\n"
-    "name. FILE '-' reads standard input. Every source is checked before\n"
-    "anything is applied; an error names the file, line, column and field.\n"
+    "Create or update what FILE declares (JSON: {\"sources\": [...],\n"
+    "\"campaigns\": [...], \"goals\": [...], \"activities\": [...]}, each\n"
+    "optional) by name, in one transaction. FILE '-' reads standard input.\n"
+    "Everything is checked before anything is applied; an error names the\n"
+    "file, line, column and field.\n"
     "\n"
     "  -f, --file FILE     the file to apply\n"
-    "      --prune         delete the sources that FILE does not name\n"
+    "      --prune         delete, of each kind FILE holds, what it does\n"
+    "                      not name\n"
     "      --dry-run       check and report, change nothing\n"
     "      --json          print the report as JSON\n"
     "      --coordinator   endpoint of watershedd (default: its ipc socket)\n";
@@ -80,65 +83,46 @@ s_report_error (const char *path, const char *text, size_t len,
         fprintf (stderr, "%s: %s\n", path, message);
 }
 
-//  Check the document: an object with "sources", each a valid source.
+//  Check the document with the coordinator's own code
+//  (ws_campaign_check_set): known kinds only, every element valid.
 static int
 s_check (json_t *doc, const char *path, const char *text, size_t len)
 {
-    if (!json_is_object (doc)) {
-        s_report_error (path, text, len, "",
-                        "expected a JSON object with \"sources\"");
+    ws_err_t err;
+    json_t *set = ws_campaign_check_set (doc, &err);
+    if (!set) {
+        s_report_error (path, text, len, err.where, err.text);
         return -1;
     }
-    const char *key;
-    json_t *value;
-    json_object_foreach (doc, key, value)
-        if (strcmp (key, "sources") != 0) {
-            char where[300], message[300];
-            snprintf (where, sizeof where, "/%s", key);
-            snprintf (message, sizeof message,
-                      "unknown key \"%s\" (expected \"sources\")", key);
-            s_report_error (path, text, len, where, message);
-            return -1;
-        }
-    json_t *sources = json_object_get (doc, "sources");
-    if (!json_is_array (sources)) {
-        s_report_error (path, text, len, sources ? "/sources" : "",
-                        "\"sources\" must be an array");
-        return -1;
-    }
-    size_t index;
-    json_t *def;
-    json_array_foreach (sources, index, def) {
-        ws_err_t err;
-        ws_source_t *source = ws_source_new (def, &err);
-        if (!source) {
-            char where[300];
-            snprintf (where, sizeof where, "/sources/%zu%s", index, err.where);
-            s_report_error (path, text, len, where, err.text);
-            return -1;
-        }
-        ws_source_destroy (&source);
-    }
+    json_decref (set);
     return 0;
 }
 
+//  One line per non-empty list of a kind: "goals      created   a, b".
 static void
-s_print_list (json_t *report, const char *key)
+s_print_kind (json_t *report, const char *kind)
 {
-    json_t *names = json_object_get (report, key);
-    if (json_array_size (names) == 0)
-        return;
-    printf ("%-10s", key);
-    size_t index;
-    json_t *name;
-    json_array_foreach (names, index, name) {
-        if (index == 10) {
-            printf (" and %zu more", json_array_size (names) - index);
-            break;
+    json_t *section = json_object_get (report, kind);
+    static const char *lists[] = {"created", "updated", "deleted"};
+    for (size_t l = 0; l < 3; l++) {
+        json_t *names = json_object_get (section, lists[l]);
+        if (json_array_size (names) == 0)
+            continue;
+        printf ("%-11s%-10s", kind, lists[l]);
+        size_t index;
+        json_t *name;
+        json_array_foreach (names, index, name) {
+            if (index == 10) {
+                printf (" and %zu more", json_array_size (names) - index);
+                break;
+            }
+            printf ("%s%s", index ? ", " : "", json_string_value (name));
         }
-        printf ("%s%s", index ? ", " : " ", json_string_value (name));
+        printf ("\n");
     }
-    printf ("\n");
+    size_t unchanged = json_array_size (json_object_get (section, "unchanged"));
+    if (unchanged)
+        printf ("%-11s%-10s%zu\n", kind, "unchanged", unchanged);
 }
 
 typedef struct {
@@ -201,9 +185,10 @@ cmd_apply (int argc, char **argv)
         free (text);
         return WS_EXIT_FAIL;
     }
-    json_t *args = json_pack ("{s:O, s:b, s:b}", "sources",
-                              json_object_get (doc, "sources"), "prune", prune,
-                              "dry_run", dry_run);
+    //  The file's kinds as written: the coordinator checks them again and
+    //  its errors point into the same arrays.
+    json_t *args = json_pack ("{s:b, s:b}", "prune", prune, "dry_run", dry_run);
+    json_object_update (args, doc);
     json_decref (doc);
 
     ws_err_t err;
@@ -235,14 +220,10 @@ cmd_apply (int argc, char **argv)
     else {
         if (dry_run)
             printf ("dry run: nothing changed\n");
-        s_print_list (report, "created");
-        s_print_list (report, "updated");
-        s_print_list (report, "deleted");
-        size_t unchanged =
-            json_array_size (json_object_get (report, "unchanged"));
-        if (unchanged)
-            printf ("%-10s %zu source%s\n", "unchanged", unchanged,
-                    unchanged == 1 ? "" : "s");
+        s_print_kind (report, "sources");
+        s_print_kind (report, "campaigns");
+        s_print_kind (report, "goals");
+        s_print_kind (report, "activities");
     }
     json_decref (report);
     return WS_EXIT_OK;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "ws_campaign.h"
 #include "ws_coord_private.h"
 #include "ws_log.h"
 #include "ws_trend_events.h"
@@ -17,69 +18,52 @@
 
 typedef json_t *(s_command_fn) (ws_coord_t *self, json_t *args, ws_err_t *err);
 
+//  args: {"sources", "campaigns", "goals", "activities" (each optional),
+//  "prune", "dry_run"}. Everything is checked again here (the client may
+//  be another program); nothing is applied from a bad set.
 static json_t *
 s_cmd_apply (ws_coord_t *self, json_t *args, ws_err_t *err)
 {
-    json_t *sources = json_object_get (args, "sources");
-    if (!json_is_array (sources)) {
-        ws_err_set (err, WS_ERR_INPUT, "apply: /sources: expected an array");
-        ws_err_where (err, "/sources");
+    json_t *doc = json_object ();
+    const char *key;
+    json_t *value;
+    json_object_foreach (args, key, value)
+        if (strcmp (key, "prune") != 0 && strcmp (key, "dry_run") != 0)
+            json_object_set (doc, key, value);
+    json_t *set = ws_campaign_check_set (doc, err);
+    json_decref (doc);
+    if (!set)
         return NULL;
-    }
-    json_t *prune = json_object_get (args, "prune");
-    json_t *dry_run = json_object_get (args, "dry_run");
-    //  Check every source first: nothing is applied from a bad file.
-    json_t *defs = json_array ();
-    json_t *names = json_object ();
-    size_t index;
-    json_t *def;
-    json_array_foreach (sources, index, def) {
-        ws_source_t *source = ws_source_new (def, err);
-        if (!source) {
-            char where[300];
-            snprintf (where, sizeof where, "/sources/%zu%s", index, err->where);
-            char text[sizeof err->text];
-            snprintf (text, sizeof text, "%s", err->text);
-            ws_err_set (err, WS_ERR_INPUT, "%s", text);
-            ws_err_where (err, "%s", where);
-            json_decref (defs);
-            json_decref (names);
-            return NULL;
-        }
-        const char *name = ws_source_name (source);
-        if (json_object_get (names, name)) {
-            ws_err_set (
-                err, WS_ERR_INPUT,
-                "source '%s': named twice (also /sources/%" JSON_INTEGER_FORMAT
-                ")",
-                name, json_integer_value (json_object_get (names, name)));
-            ws_err_where (err, "/sources/%zu/name", index);
-            ws_source_destroy (&source);
-            json_decref (defs);
-            json_decref (names);
-            return NULL;
-        }
-        json_object_set_new (names, name, json_integer ((json_int_t) index));
-        json_array_append_new (defs, ws_source_to_json (source));
-        ws_source_destroy (&source);
-    }
-    json_decref (names);
+    bool dry_run = json_is_true (json_object_get (args, "dry_run"));
     json_t *report = NULL;
-    int rc = ws_db_apply_sources (self->db, defs, json_is_true (prune),
-                                  json_is_true (dry_run), &report, err);
-    json_decref (defs);
+    int rc = ws_db_apply (self->db, set,
+                          json_is_true (json_object_get (args, "prune")),
+                          dry_run, &report, err);
+    bool sources = json_object_get (set, "sources") != NULL;
+    json_decref (set);
     if (rc)
         return NULL;
-    if (!json_is_true (dry_run)) {
+    if (!dry_run) {
         ws_err_t reload_err;
-        if (ws_coord_reload (self, &reload_err))
+        if (sources && ws_coord_reload (self, &reload_err))
             ws_warning ("apply: %s", reload_err.text);
-        ws_notice (
-            "apply: %zu created, %zu updated, %zu unchanged, %zu deleted",
-            json_array_size (json_object_get (report, "created")),
-            json_array_size (json_object_get (report, "updated")),
-            json_array_size (json_object_get (report, "unchanged")),
-            json_array_size (json_object_get (report, "deleted")));
+        static const char *kinds[] = {"sources", "campaigns", "goals",
+                                      "activities"};
+        for (size_t k = 0; k < 4; k++) {
+            json_t *section = json_object_get (report, kinds[k]);
+            size_t created =
+                json_array_size (json_object_get (section, "created"));
+            size_t updated =
+                json_array_size (json_object_get (section, "updated"));
+            size_t unchanged =
+                json_array_size (json_object_get (section, "unchanged"));
+            size_t deleted =
+                json_array_size (json_object_get (section, "deleted"));
+            if (created + updated + unchanged + deleted)
+                ws_notice ("apply: %s: %zu created, %zu updated, %zu "
+                           "unchanged, %zu deleted",
+                           kinds[k], created, updated, unchanged, deleted);
+        }
     }
     return report;
 }

@@ -294,15 +294,25 @@ s_array_close (ws_buf_t *buf)
     return ws_buf_append (buf, "}", 1);
 }
 
-int
-ws_db_apply_sources (ws_db_t *self, json_t *defs, bool prune, bool dry_run,
-                     json_t **report, ws_err_t *err)
+//  A report section: {"created": [], "updated": [], "unchanged": [],
+//  "deleted": []}.
+static json_t *
+s_section (void)
 {
-    *report = NULL;
-    if (s_command (self, "BEGIN", "apply", err))
-        return -1;
-    json_t *created = json_array (), *updated = json_array (),
-           *unchanged = json_array (), *deleted = json_array ();
+    return json_pack ("{s:[], s:[], s:[], s:[]}", "created", "updated",
+                      "unchanged", "deleted");
+}
+
+static void
+s_section_add (json_t *section, const char *list, const char *name)
+{
+    json_array_append_new (json_object_get (section, list), json_string (name));
+}
+
+static int
+s_apply_sources (ws_db_t *self, json_t *defs, bool prune, json_t *section,
+                 ws_err_t *err)
+{
     ws_buf_t names;
     s_array_open (&names);
     size_t index;
@@ -335,15 +345,16 @@ ws_db_apply_sources (ws_db_t *self, json_t *defs, bool prune, bool dry_run,
         free (text);
         if (!result) {
             ws_err_prefix (err, "source '%s': ", name);
+            ws_err_where (err, "/sources/%zu", index);
             rc = -1;
             break;
         }
         if (PQntuples (result) == 0)
-            json_array_append_new (unchanged, json_string (name));
+            s_section_add (section, "unchanged", name);
         else if (strcmp (PQgetvalue (result, 0, 1), "t") == 0)
-            json_array_append_new (created, json_string (name));
+            s_section_add (section, "created", name);
         else
-            json_array_append_new (updated, json_string (name));
+            s_section_add (section, "updated", name);
         PQclear (result);
         s_array_text (&names, name);
     }
@@ -359,28 +370,354 @@ ws_db_apply_sources (ws_db_t *self, json_t *defs, bool prune, bool dry_run,
             rc = -1;
         else {
             for (int row = 0; row < PQntuples (result); row++)
-                json_array_append_new (
-                    deleted, json_string (PQgetvalue (result, row, 0)));
+                s_section_add (section, "deleted", PQgetvalue (result, row, 0));
             PQclear (result);
         }
     }
     ws_buf_free (&names);
+    return rc;
+}
+
+//  Upsert one row of a kind by its key: look the row up (id and whether
+//  def is the same), then insert, update or leave it. find takes the
+//  key parameters and $N = def; insert and update take all params (the
+//  update's last one is the id). *id gets the row's id.
+typedef struct {
+    const char *find, *insert, *update, *what;
+} s_upsert_t;
+
+static int
+s_upsert (ws_db_t *self, const s_upsert_t *sql, int find_count, int count,
+          const char **params, const char *name, json_t *section, int64_t *id,
+          ws_err_t *err)
+{
+    PGresult *result = s_exec (self, sql->find, find_count, params,
+                               PGRES_TUPLES_OK, sql->what, err);
+    if (!result)
+        return -1;
+    const char *list = "created";
+    char id_text[24] = "";
+    if (PQntuples (result) > 0) {
+        snprintf (id_text, sizeof id_text, "%s", PQgetvalue (result, 0, 0));
+        list = strcmp (PQgetvalue (result, 0, 1), "t") == 0 ? "unchanged"
+                                                            : "updated";
+    }
+    PQclear (result);
+    if (strcmp (list, "unchanged") != 0) {
+        const char *sql_text = sql->insert;
+        if (*id_text) {
+            params[count] = id_text;
+            sql_text = sql->update;
+        }
+        result = s_exec (self, sql_text, *id_text ? count + 1 : count, params,
+                         PGRES_TUPLES_OK, sql->what, err);
+        if (!result)
+            return -1;
+        snprintf (id_text, sizeof id_text, "%s", PQgetvalue (result, 0, 0));
+        PQclear (result);
+    }
+    *id = strtoll (id_text, NULL, 10);
+    s_section_add (section, list, name);
+    return 0;
+}
+
+//  Delete the rows of table whose ids are not in ids; the deleted rows'
+//  labels (from the statement) go to the section.
+static int
+s_prune (ws_db_t *self, const char *sql, ws_buf_t *ids, json_t *section,
+         const char *what, ws_err_t *err)
+{
+    const char *params[] = {ids->data};
+    PGresult *result =
+        s_exec (self, sql, 1, params, PGRES_TUPLES_OK, what, err);
+    if (!result)
+        return -1;
+    for (int row = 0; row < PQntuples (result); row++)
+        s_section_add (section, "deleted", PQgetvalue (result, row, 0));
+    PQclear (result);
+    return 0;
+}
+
+static void
+s_ms_text (json_t *def, const char *key, char *out, size_t size)
+{
+    int64_t ms = 0;
+    ws_iso8601_parse (json_string_value (json_object_get (def, key)), &ms,
+                      NULL);
+    snprintf (out, size, "%" PRId64, ms);
+}
+
+#define S_AT(n) "'epoch'::timestamptz + $" #n "::bigint * interval '1 ms'"
+
+static int
+s_apply_campaigns (ws_db_t *self, json_t *defs, bool prune, json_t *section,
+                   ws_err_t *err)
+{
+    static const s_upsert_t sql = {
+        "SELECT id, def = $2::jsonb FROM campaigns WHERE name = $1",
+        "INSERT INTO campaigns (name, def, objective, channel, start_at,"
+        " end_at, budget) VALUES ($1, $2::jsonb, $3, $4, " S_AT (5) ", " S_AT (
+            6) ", $7::double precision) RETURNING id",
+        "UPDATE campaigns SET name = $1, def = $2::jsonb, objective = $3,"
+        " channel = $4, start_at = " S_AT (5) ", end_at = " S_AT (
+            6) ", budget = $7::double precision, updated_at = now() WHERE id"
+               " = $8::bigint RETURNING id",
+        "applying a campaign"};
+    ws_buf_t ids;
+    s_array_open (&ids);
+    size_t index;
+    json_t *def;
+    int rc = 0;
+    json_array_foreach (defs, index, def) {
+        const char *name = json_string_value (json_object_get (def, "name"));
+        char *text = json_dumps (def, JSON_COMPACT | JSON_SORT_KEYS);
+        char start[24], end[24], budget[32] = "";
+        s_ms_text (def, "start", start, sizeof start);
+        s_ms_text (def, "end", end, sizeof end);
+        json_t *value = json_object_get (def, "budget");
+        if (value)
+            snprintf (budget, sizeof budget, "%.17g",
+                      json_number_value (value));
+        const char *params[8] = {
+            name,
+            text,
+            json_string_value (json_object_get (def, "objective")),
+            json_string_value (json_object_get (def, "channel")),
+            start,
+            end,
+            value ? budget : NULL};
+        int64_t id;
+        rc = s_upsert (self, &sql, 2, 7, params, name, section, &id, err);
+        free (text);
+        if (rc) {
+            ws_err_prefix (err, "campaign '%s': ", name);
+            ws_err_where (err, "/campaigns/%zu", index);
+            break;
+        }
+        s_array_int (&ids, id, false);
+    }
+    s_array_close (&ids);
+    if (rc == 0 && prune)
+        rc = s_prune (self,
+                      "DELETE FROM campaigns WHERE NOT (id = ANY"
+                      " ($1::bigint[])) RETURNING name",
+                      &ids, section, "pruning campaigns", err);
+    ws_buf_free (&ids);
+    return rc;
+}
+
+//  The id of a stored campaign, for a goal or activity at pointer where.
+static int
+s_campaign_id (ws_db_t *self, const char *name, const char *where, char *id,
+               size_t size, ws_err_t *err)
+{
+    const char *params[] = {name};
+    PGresult *result =
+        s_exec (self, "SELECT id FROM campaigns WHERE name = $1", 1, params,
+                PGRES_TUPLES_OK, "looking up a campaign", err);
+    if (!result)
+        return -1;
+    if (PQntuples (result) == 0) {
+        PQclear (result);
+        ws_err_set (err, WS_ERR_NOTFOUND,
+                    "campaign '%s' is neither in the file nor stored", name);
+        ws_err_where (err, "%s", where);
+        return -1;
+    }
+    snprintf (id, size, "%s", PQgetvalue (result, 0, 0));
+    PQclear (result);
+    return 0;
+}
+
+static int
+s_apply_goals (ws_db_t *self, json_t *defs, bool prune, json_t *section,
+               ws_err_t *err)
+{
+    static const s_upsert_t sql = {
+        "SELECT id, def = $2::jsonb AND campaign_id IS NOT DISTINCT FROM"
+        " $3::bigint FROM goals WHERE name = $1",
+        "INSERT INTO goals (name, def, campaign_id, metric, labels) VALUES"
+        " ($1, $2::jsonb, $3::bigint, $4, $5::jsonb) RETURNING id",
+        "UPDATE goals SET name = $1, def = $2::jsonb, campaign_id ="
+        " $3::bigint, metric = $4, labels = $5::jsonb, updated_at = now()"
+        " WHERE id = $6::bigint RETURNING id",
+        "applying a goal"};
+    ws_buf_t ids;
+    s_array_open (&ids);
+    size_t index;
+    json_t *def;
+    int rc = 0;
+    json_array_foreach (defs, index, def) {
+        const char *name = json_string_value (json_object_get (def, "name"));
+        const char *campaign =
+            json_string_value (json_object_get (def, "campaign"));
+        char campaign_id[24], where[64];
+        snprintf (where, sizeof where, "/goals/%zu/campaign", index);
+        if (campaign
+            && s_campaign_id (self, campaign, where, campaign_id,
+                              sizeof campaign_id, err)) {
+            ws_err_prefix (err, "goal '%s': ", name);
+            rc = -1;
+            break;
+        }
+        json_t *labels = json_object_get (def, "labels");
+        char *text = json_dumps (def, JSON_COMPACT | JSON_SORT_KEYS);
+        char *labels_text =
+            labels ? json_dumps (labels, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        const char *params[6] = {
+            name, text, campaign ? campaign_id : NULL,
+            json_string_value (json_object_get (def, "metric")), labels_text};
+        int64_t id;
+        rc = s_upsert (self, &sql, 3, 5, params, name, section, &id, err);
+        free (text);
+        free (labels_text);
+        if (rc) {
+            ws_err_prefix (err, "goal '%s': ", name);
+            ws_err_where (err, "/goals/%zu", index);
+            break;
+        }
+        s_array_int (&ids, id, false);
+    }
+    s_array_close (&ids);
+    if (rc == 0 && prune)
+        rc = s_prune (self,
+                      "DELETE FROM goals WHERE NOT (id = ANY ($1::bigint[]))"
+                      " RETURNING name",
+                      &ids, section, "pruning goals", err);
+    ws_buf_free (&ids);
+    return rc;
+}
+
+//  An activity's label in reports: "q1-eu email 2027-01-10T09:00:00Z".
+static void
+s_activity_label (json_t *def, char *out, size_t size)
+{
+    snprintf (out, size, "%s %s %s",
+              json_string_value (json_object_get (def, "campaign")),
+              json_string_value (json_object_get (def, "kind")),
+              json_string_value (json_object_get (def, "at")));
+}
+
+static int
+s_apply_activities (ws_db_t *self, json_t *defs, bool prune, json_t *section,
+                    ws_err_t *err)
+{
+    static const s_upsert_t sql = {
+        "SELECT id, def = $5::jsonb FROM activities WHERE campaign_id ="
+        " $1::bigint AND kind = $2 AND at = " S_AT (3) " AND note = $4",
+        "INSERT INTO activities (campaign_id, kind, at, note, def, segment)"
+        " VALUES ($1::bigint, $2, " S_AT (
+            3) ", $4, $5::jsonb, $6::jsonb) RETURNING id",
+        "UPDATE activities SET campaign_id = $1::bigint, kind = $2, at "
+        "= " S_AT (
+            3) ", note = $4, def = $5::jsonb, segment = $6::jsonb, updated_at"
+               " = now() WHERE id = $7::bigint RETURNING id",
+        "applying an activity"};
+    ws_buf_t ids;
+    s_array_open (&ids);
+    size_t index;
+    json_t *def;
+    int rc = 0;
+    json_array_foreach (defs, index, def) {
+        char label[200], where[64], campaign_id[24], at[24];
+        s_activity_label (def, label, sizeof label);
+        snprintf (where, sizeof where, "/activities/%zu/campaign", index);
+        if (s_campaign_id (
+                self, json_string_value (json_object_get (def, "campaign")),
+                where, campaign_id, sizeof campaign_id, err)) {
+            ws_err_prefix (err, "activity '%s': ", label);
+            rc = -1;
+            break;
+        }
+        s_ms_text (def, "at", at, sizeof at);
+        json_t *segment = json_object_get (def, "segment");
+        json_t *note = json_object_get (def, "note");
+        char *text = json_dumps (def, JSON_COMPACT | JSON_SORT_KEYS);
+        char *segment_text =
+            segment ? json_dumps (segment, JSON_COMPACT | JSON_SORT_KEYS)
+                    : NULL;
+        const char *params[7] = {
+            campaign_id, json_string_value (json_object_get (def, "kind")),
+            at,          note ? json_string_value (note) : "",
+            text,        segment_text};
+        int64_t id;
+        rc = s_upsert (self, &sql, 5, 6, params, label, section, &id, err);
+        free (text);
+        free (segment_text);
+        if (rc) {
+            ws_err_prefix (err, "activity '%s': ", label);
+            ws_err_where (err, "/activities/%zu", index);
+            break;
+        }
+        s_array_int (&ids, id, false);
+    }
+    s_array_close (&ids);
+    if (rc == 0 && prune)
+        rc = s_prune (
+            self,
+            "DELETE FROM activities a USING campaigns c WHERE c.id ="
+            " a.campaign_id AND NOT (a.id = ANY ($1::bigint[])) RETURNING"
+            " c.name || ' ' || a.kind || ' ' || to_char(a.at AT TIME ZONE"
+            " 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
+            &ids, section, "pruning activities", err);
+    ws_buf_free (&ids);
+    return rc;
+}
+
+int
+ws_db_apply (ws_db_t *self, json_t *set, bool prune, bool dry_run,
+             json_t **report, ws_err_t *err)
+{
+    *report = NULL;
+    if (s_command (self, "BEGIN", "apply", err))
+        return -1;
+    //  Campaigns before goals and activities, which look them up (and
+    //  after a prune of campaigns, find only the ones kept).
+    static const char *kinds[] = {"sources", "campaigns", "goals",
+                                  "activities"};
+    static int (*const apply[]) (ws_db_t *, json_t *, bool, json_t *,
+                                 ws_err_t *) = {
+        s_apply_sources, s_apply_campaigns, s_apply_goals, s_apply_activities};
+    json_t *sections = json_object ();
+    int rc = 0;
+    for (size_t k = 0; k < 4 && rc == 0; k++) {
+        json_t *section = s_section ();
+        json_object_set_new (sections, kinds[k], section);
+        json_t *defs = json_object_get (set, kinds[k]);
+        if (defs)
+            rc = apply[k](self, defs, prune, section, err);
+    }
     if (rc == 0 && !dry_run)
         rc = s_command (self, "COMMIT", "apply", err);
     else {
         ws_err_t ignored;
         s_command (self, "ROLLBACK", "apply", &ignored);
     }
-    if (rc == 0)
-        *report = json_pack ("{s:o, s:o, s:o, s:o, s:b}", "created", created,
-                             "updated", updated, "unchanged", unchanged,
-                             "deleted", deleted, "dry_run", dry_run);
-    else {
-        json_decref (created);
-        json_decref (updated);
-        json_decref (unchanged);
-        json_decref (deleted);
+    if (rc) {
+        json_decref (sections);
+        return -1;
     }
+    //  The sources' lists stay at the top level too, as before the other
+    //  kinds existed.
+    json_t *sources = json_object_get (sections, "sources");
+    *report =
+        json_pack ("{s:O, s:O, s:O, s:O, s:b}", "created",
+                   json_object_get (sources, "created"), "updated",
+                   json_object_get (sources, "updated"), "unchanged",
+                   json_object_get (sources, "unchanged"), "deleted",
+                   json_object_get (sources, "deleted"), "dry_run", dry_run);
+    json_object_update (*report, sections);
+    json_decref (sections);
+    return 0;
+}
+
+int
+ws_db_apply_sources (ws_db_t *self, json_t *defs, bool prune, bool dry_run,
+                     json_t **report, ws_err_t *err)
+{
+    json_t *set = json_pack ("{s:O}", "sources", defs);
+    int rc = ws_db_apply (self, set, prune, dry_run, report, err);
+    json_decref (set);
     return rc;
 }
 

@@ -47,6 +47,21 @@ json_t *ws_db_load_sources (ws_db_t *self, ws_err_t *err);
 int ws_db_apply_sources (ws_db_t *self, json_t *defs, bool prune, bool dry_run,
                          json_t **report, ws_err_t *err);
 
+//  Apply a checked set (ws_campaign_check_set: {"sources", "campaigns",
+//  "goals", "activities"}, each optional, normalised) in one
+//  transaction: campaigns first, then goals and activities, whose
+//  "campaign" is looked up by name (WS_ERR_NOTFOUND, where
+//  "/goals/N/campaign", when it is not stored). Rows are matched by name
+//  (activities by campaign, kind, at and note) and updated only when
+//  their definition changed. With prune, each kind present in set loses
+//  the rows it does not name; with dry_run, everything is rolled back.
+//  On error nothing is applied; err->where points into set. *report gets
+//  {"sources": SECTION, "campaigns": ..., "goals": ..., "activities":
+//  ..., "dry_run"} with SECTION = {"created": [labels], "updated",
+//  "unchanged", "deleted"}, and the sources' four lists at the top level.
+int ws_db_apply (ws_db_t *self, json_t *set, bool prune, bool dry_run,
+                 json_t **report, ws_err_t *err);
+
 //  Series ids for (metric, labels text, type, period, source) tuples;
 //  creates the missing ones. ids[i] is set for every i.
 int ws_db_resolve_series (ws_db_t *self, size_t count,
