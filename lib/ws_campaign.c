@@ -11,6 +11,15 @@
 #include "ws_goal.h"
 #include "ws_source.h"
 #include "ws_time.h"
+#include "ws_json.h"
+
+//  The shared definition checks (ws_json), naming this module's subject.
+#define s_fail(err, path, ...) ws_json_fail ((err), "top", (path), __VA_ARGS__)
+#define s_fail_found(err, path, found, expected)                               \
+    ws_json_fail_found ((err), "top", (path), (found), (expected))
+#define s_pointer_join ws_json_pointer_join
+#define s_check_keys(object, allowed, text, err)                               \
+    ws_json_check_keys ((object), "", (allowed), (text), "top", (err))
 
 #define S_NAME_MAX 64
 #define S_TEXT_MAX 1024
@@ -35,76 +44,8 @@ static const char *s_kinds[] = {"email",        "social_post", "paid_ad",
                                 "blog_article", "event",       NULL};
 
 //  Errors as ws_goal's: "PATH: what was found", where = PATH.
-static int s_fail (ws_err_t *err, const char *path, const char *fmt, ...)
-    __attribute__ ((format (printf, 3, 4)));
-
-static int
-s_fail (ws_err_t *err, const char *path, const char *fmt, ...)
-{
-    if (!err)
-        return -1;
-    char text[sizeof err->text];
-    va_list args;
-    va_start (args, fmt);
-    vsnprintf (text, sizeof text, fmt, args);
-    va_end (args);
-    ws_err_set (err, WS_ERR_INPUT, "%s: %s", *path ? path : "(top)", text);
-    ws_err_where (err, "%s", path);
-    return -1;
-}
-
-static void
-s_describe (json_t *value, char *out, size_t size)
-{
-    switch (json_typeof (value)) {
-    case JSON_OBJECT: snprintf (out, size, "an object"); break;
-    case JSON_ARRAY: snprintf (out, size, "an array"); break;
-    case JSON_STRING:
-        snprintf (out, size, "\"%.40s\"", json_string_value (value));
-        break;
-    case JSON_INTEGER:
-        snprintf (out, size, "%" JSON_INTEGER_FORMAT,
-                  json_integer_value (value));
-        break;
-    case JSON_REAL: snprintf (out, size, "%g", json_real_value (value)); break;
-    case JSON_TRUE: snprintf (out, size, "true"); break;
-    case JSON_FALSE: snprintf (out, size, "false"); break;
-    case JSON_NULL: snprintf (out, size, "null"); break;
-    }
-}
-
-static int
-s_fail_found (ws_err_t *err, const char *path, json_t *found,
-              const char *expected)
-{
-    char what[64];
-    if (found)
-        s_describe (found, what, sizeof what);
-    else
-        snprintf (what, sizeof what, "nothing");
-    return s_fail (err, path, "found %s, expected %s", what, expected);
-}
 
 //  RFC 6901 escapes (~ as ~0, / as ~1) keep err->where a valid pointer.
-static void
-s_pointer_join (char *out, size_t size, const char *base, const char *key)
-{
-    size_t len = strlen (base);
-    if (len >= size)
-        len = size - 1;
-    memmove (out, base, len);
-    if (len + 1 < size)
-        out[len++] = '/';
-    for (const char *p = key; *p && len + 2 < size; p++) {
-        if (*p == '~' || *p == '/') {
-            out[len++] = '~';
-            out[len++] = *p == '~' ? '0' : '1';
-        }
-        else
-            out[len++] = *p;
-    }
-    out[len] = '\0';
-}
 
 static int
 s_lookup (const char *const *names, const char *name)
@@ -113,22 +54,6 @@ s_lookup (const char *const *names, const char *name)
         if (strcmp (names[index], name) == 0)
             return index;
     return -1;
-}
-
-static int
-s_check_keys (json_t *object, const char *const *allowed,
-              const char *allowed_text, ws_err_t *err)
-{
-    const char *key;
-    json_t *value;
-    json_object_foreach (object, key, value)
-        if (s_lookup (allowed, key) < 0) {
-            char where[128];
-            s_pointer_join (where, sizeof where, "", key);
-            return s_fail (err, where, "unknown key, expected one of %s",
-                           allowed_text);
-        }
-    return 0;
 }
 
 static bool

@@ -15,4 +15,29 @@
 //  7", "boolean true"), as extraction errors do.
 void ws_json_describe (json_t *value, bool typed, char *out, size_t size);
 
+//  The checks that the definition modules (ws_source, ws_goal,
+//  ws_campaign) share. Their errors read "PATH: message", or "(subject):
+//  message" at the top, and set err->where to PATH, the JSON pointer of
+//  the field at fault.
+#include "ws_err.h"
+
+int ws_json_fail (ws_err_t *err, const char *subject, const char *path,
+                  const char *fmt, ...) __attribute__ ((format (printf, 4, 5)));
+
+//  "PATH: found <ws_json_describe>, expected <expected>"; found NULL
+//  reads "found nothing".
+int ws_json_fail_found (ws_err_t *err, const char *subject, const char *path,
+                        json_t *found, const char *expected);
+
+//  base + "/" + key, the key escaped as RFC 6901 says (~ as ~0, / as ~1),
+//  so err->where stays a valid pointer for keys such as "a/b".
+void ws_json_pointer_join (char *out, size_t size, const char *base,
+                           const char *key);
+
+//  Refuse the first key of object (at path) that allowed (NULL-ended)
+//  does not name: "PATH/KEY: unknown key, expected one of <allowed_text>".
+int ws_json_check_keys (json_t *object, const char *path,
+                        const char *const *allowed, const char *allowed_text,
+                        const char *subject, ws_err_t *err);
+
 #endif

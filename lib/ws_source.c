@@ -17,6 +17,15 @@
 
 #include "ws_time.h"
 
+//  The shared definition checks (ws_json), naming this module's subject.
+#define s_fail(err, path, ...)                                                 \
+    ws_json_fail ((err), "source", (path), __VA_ARGS__)
+#define s_fail_found(err, path, found, expected)                               \
+    ws_json_fail_found ((err), "source", (path), (found), (expected))
+#define s_pointer_join ws_json_pointer_join
+#define s_check_keys(object, path, allowed, text, err)                         \
+    ws_json_check_keys ((object), (path), (allowed), (text), "source", (err))
+
 #define S_NAME_MAX 64
 #define S_URL_MAX 4096
 #define S_HEADERS_MAX 64
@@ -61,77 +70,10 @@ struct _ws_source_t {
 
 //  Append a key to a JSON pointer with RFC 6901 escapes (~ as ~0, / as
 //  ~1), so err->where stays a valid pointer for keys such as "a/b".
-static void
-s_pointer_join (char *out, size_t size, const char *base, const char *key)
-{
-    size_t len = strlen (base);
-    if (len >= size)
-        len = size - 1;
-    memmove (out, base, len);
-    if (len + 1 < size)
-        out[len++] = '/';
-    for (const char *p = key; *p && len + 2 < size; p++) {
-        if (*p == '~' || *p == '/') {
-            out[len++] = '~';
-            out[len++] = *p == '~' ? '0' : '1';
-        }
-        else
-            out[len++] = *p;
-    }
-    out[len] = '\0';
-}
 
 //  Set err with where = path and text "path: ...". Returns -1.
-static int s_fail (ws_err_t *err, const char *path, const char *fmt, ...)
-    __attribute__ ((format (printf, 3, 4)));
-
-static int
-s_fail (ws_err_t *err, const char *path, const char *fmt, ...)
-{
-    if (!err)
-        return -1;
-    char text[sizeof err->text];
-    va_list args;
-    va_start (args, fmt);
-    vsnprintf (text, sizeof text, fmt, args);
-    va_end (args);
-    ws_err_set (err, WS_ERR_INPUT, "%s: %s", *path ? path : "(source)", text);
-    ws_err_where (err, "%s", path);
-    return -1;
-}
-
-static int
-s_fail_found (ws_err_t *err, const char *path, json_t *found,
-              const char *expected)
-{
-    char what[64];
-    ws_json_describe (found, false, what, sizeof what);
-    return s_fail (err, path, "found %s, expected %s", what, expected);
-}
 
 //  Unknown keys are refused, naming the first one and the keys allowed.
-static int
-s_check_keys (json_t *object, const char *path, const char *const *allowed,
-              const char *allowed_text, ws_err_t *err)
-{
-    const char *key;
-    json_t *value;
-    json_object_foreach (object, key, value) {
-        bool known = false;
-        for (size_t i = 0; allowed[i]; i++)
-            if (strcmp (key, allowed[i]) == 0) {
-                known = true;
-                break;
-            }
-        if (!known) {
-            char where[128];
-            s_pointer_join (where, sizeof where, path, key);
-            return s_fail (err, where, "unknown key, expected one of %s",
-                           allowed_text);
-        }
-    }
-    return 0;
-}
 
 //  A string field: present or not (*text NULL), length 1..max.
 static int
