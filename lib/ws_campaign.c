@@ -43,10 +43,6 @@ struct _ws_activity_t {
 static const char *s_kinds[] = {"email",        "social_post", "paid_ad",
                                 "blog_article", "event",       NULL};
 
-//  Errors as ws_goal's: "PATH: what was found", where = PATH.
-
-//  RFC 6901 escapes (~ as ~0, / as ~1) keep err->where a valid pointer.
-
 static int
 s_lookup (const char *const *names, const char *name)
 {
@@ -62,10 +58,7 @@ s_valid_name (const char *name)
     size_t len = strlen (name);
     if (len == 0 || len > S_NAME_MAX)
         return false;
-    for (const char *p = name; *p; p++)
-        if (!isalnum ((unsigned char) *p) && !strchr ("_.-", *p))
-            return false;
-    return true;
+    return ws_json_valid_name (name);
 }
 
 //  A required name ([A-Za-z0-9_.-], 1..64) into *out (copied).

@@ -115,31 +115,6 @@ ws_goal_status_parse (const char *name, ws_goal_status_t *status, ws_err_t *err)
 //  ---------------------------------------------------------------------
 //  Parsing: errors as ws_source's, "PATH: what was found", where = PATH
 
-//  A short description of a JSON value for "found ..." messages.
-
-//  RFC 6901 escapes (~ as ~0, / as ~1) keep err->where a valid pointer.
-
-static bool
-s_valid_name (const char *name)
-{
-    for (const char *p = name; *p; p++)
-        if (!isalnum ((unsigned char) *p) && !strchr ("_.-", *p))
-            return false;
-    return true;
-}
-
-//  [A-Za-z_:][A-Za-z0-9_:.]*, as ws_source names metrics.
-static bool
-s_valid_metric (const char *name)
-{
-    if (!isalpha ((unsigned char) *name) && *name != '_' && *name != ':')
-        return false;
-    for (const char *p = name + 1; *p; p++)
-        if (!isalnum ((unsigned char) *p) && !strchr ("_:.", *p))
-            return false;
-    return true;
-}
-
 //  A string member: *out a copy (owns), or NULL when absent and optional.
 static int
 s_string (json_t *object, const char *key, const char *base, bool required,
@@ -174,7 +149,7 @@ s_metric (json_t *object, const char *key, const char *base, bool required,
 {
     if (s_string (object, key, base, required, S_NAME_MAX, out, err))
         return -1;
-    if (*out && !s_valid_metric (*out)) {
+    if (*out && !ws_json_valid_metric (*out)) {
         char path[128];
         s_pointer_join (path, sizeof path, base, key);
         s_fail (err, path,
@@ -387,7 +362,7 @@ s_parse (ws_goal_t *self, json_t *def, ws_err_t *err)
                       err)
         || s_string (def, "name", "", true, S_NAME_MAX, &self->name, err))
         return -1;
-    if (!s_valid_name (self->name))
+    if (!ws_json_valid_name (self->name))
         return s_fail (err, "/name",
                        "\"%.40s\" has a character outside "
                        "[A-Za-z0-9_.-]",

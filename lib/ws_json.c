@@ -1,6 +1,7 @@
 //  ws_json - small helpers around jansson.
 #include "ws_json.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -115,4 +116,24 @@ ws_json_check_keys (json_t *object, const char *path,
         }
     }
     return 0;
+}
+
+bool
+ws_json_valid_name (const char *name)
+{
+    for (const char *p = name; *p; p++)
+        if (!isalnum ((unsigned char) *p) && !strchr ("_.-", *p))
+            return false;
+    return true;
+}
+
+bool
+ws_json_valid_metric (const char *name)
+{
+    if (!isalpha ((unsigned char) *name) && *name != '_' && *name != ':')
+        return false;
+    for (const char *p = name + 1; *p; p++)
+        if (!isalnum ((unsigned char) *p) && !strchr ("_:.", *p))
+            return false;
+    return true;
 }

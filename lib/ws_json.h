@@ -40,4 +40,11 @@ int ws_json_check_keys (json_t *object, const char *path,
                         const char *const *allowed, const char *allowed_text,
                         const char *subject, ws_err_t *err);
 
+//  A name of a source, goal or campaign: [A-Za-z0-9_.-] (the length is
+//  each module's own rule).
+bool ws_json_valid_name (const char *name);
+
+//  A metric name: [A-Za-z_:][A-Za-z0-9_:.]*, Prometheus' names plus '.'.
+bool ws_json_valid_metric (const char *name);
+
 #endif

@@ -68,12 +68,7 @@ struct _ws_source_t {
 //  Describe a JSON value for "found ..." in an error: the type and, for a
 //  scalar, its text (strings cut at 40 bytes).
 
-//  Append a key to a JSON pointer with RFC 6901 escapes (~ as ~0, / as
-//  ~1), so err->where stays a valid pointer for keys such as "a/b".
-
 //  Set err with where = path and text "path: ...". Returns -1.
-
-//  Unknown keys are refused, naming the first one and the keys allowed.
 
 //  A string field: present or not (*text NULL), length 1..max.
 static int
@@ -147,27 +142,6 @@ static bool
 s_is_token_char (unsigned char c)
 {
     return isalnum (c) || strchr ("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
-static bool
-s_valid_name (const char *name)
-{
-    for (const char *p = name; *p; p++)
-        if (!isalnum ((unsigned char) *p) && !strchr ("_.-", *p))
-            return false;
-    return true;
-}
-
-//  [A-Za-z_:][A-Za-z0-9_:.]* (Prometheus' metric names, plus '.').
-static bool
-s_valid_metric (const char *name)
-{
-    if (!isalpha ((unsigned char) *name) && *name != '_' && *name != ':')
-        return false;
-    for (const char *p = name + 1; *p; p++)
-        if (!isalnum ((unsigned char) *p) && !strchr ("_:.", *p))
-            return false;
-    return true;
 }
 
 static bool
@@ -426,7 +400,7 @@ s_parse_rule (ws_source_t *self, json_t *def, size_t index, ws_err_t *err)
     char path[128];
     if (s_string (def, "name", base, true, S_METRIC_MAX, &metric, err))
         return -1;
-    if (!s_valid_metric (metric)) {
+    if (!ws_json_valid_metric (metric)) {
         snprintf (path, sizeof path, "%s/name", base);
         return s_fail (err, path,
                        "\"%.60s\": bad metric name, expected "
@@ -539,7 +513,7 @@ s_parse (ws_source_t *self, json_t *def, ws_err_t *err)
     const char *name, *url, *method, *body;
     if (s_string (def, "name", "", true, S_NAME_MAX, &name, err))
         return -1;
-    if (!s_valid_name (name))
+    if (!ws_json_valid_name (name))
         return s_fail (err, "/name",
                        "\"%.64s\": bad name, expected letters, digits, "
                        "'_', '.' and '-'",
