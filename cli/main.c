@@ -24,6 +24,7 @@ static const s_command_t s_commands[] = {
     {"trend", cmd_trend,
      "analyse a t,value CSV offline: trend, change point, projection"},
     {"goal", cmd_goal, "evaluate a goal offline against CSV samples (eval)"},
+    {"import", cmd_import, "backfill a series' history from a t,value CSV"},
 };
 #define S_COMMAND_COUNT (sizeof s_commands / sizeof s_commands[0])
 

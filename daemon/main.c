@@ -47,6 +47,9 @@ static const ws_config_entry_t s_entries[] = {
      "samples that trigger a write at once"},
     {"flush-interval", WS_CFG_DURATION, "100ms", 1, 60000,
      "longest a result waits before its batch is written"},
+    {"health-interval", WS_CFG_DURATION, "5s", 100, 600000,
+     "how often source health is written to the database (the coordinator "
+     "serves it from memory; the table is for restarts and SQL)"},
     {"buffer-max", WS_CFG_INT, "1000000", 1000, 100000000,
      "samples buffered while the database is away; past it dispatch pauses"},
     {"backoff-max", WS_CFG_DURATION, "10m", 1000, 86400000,

@@ -27,6 +27,7 @@ s_worker_free (void *value)
     if (worker) {
         free (worker->name);
         free (worker->host);
+        ws_map_destroy (&worker->defs);
         free (worker);
     }
 }
@@ -221,7 +222,7 @@ s_schedule_due (ws_coord_t *self)
 //  test_ws_coord checks that these bodies pass ws_msg_validate.
 static void
 s_job_append (ws_buf_t *body, s_job_t *job, ws_sched_source_t *source,
-              int64_t now)
+              s_worker_t *worker, int64_t now)
 {
     if (job->kind == S_JOB_ANALYZE) {
         job->deadline = now + 30000;
@@ -243,15 +244,27 @@ s_job_append (ws_buf_t *body, s_job_t *job, ws_sched_source_t *source,
     //  for the round trip.
     int64_t budget = timeout * (retries + 1) + (250LL << retries) + 5000;
     job->deadline = now + budget;
+    //  The definition goes once per worker and version; later jobs name
+    //  it by its version (the worker keeps it while connected).
+    bool held = (int64_t) (intptr_t) ws_map_get_int (worker->defs,
+                                                     (uint64_t) source->id)
+                == source->version;
     if (ws_buf_printf (body,
                        "%s{\"id\":%" PRIu64 ",\"attempt\":%d,\"kind\":"
                        "\"collect\",\"tick\":%" PRId64 ",\"deadline\":%" PRId64
-                       ",\"source_id\":%" PRId64 ",\"source\":",
+                       ",\"source_id\":%" PRId64 ",\"version\":%" PRId64,
                        body->len > 9 ? "," : "", job->id, job->attempt,
-                       job->tick, job->deadline, job->source_id)
-        || ws_buf_append (body, source->def_text, strlen (source->def_text))
+                       job->tick, job->deadline, job->source_id,
+                       source->version)
+        || (!held
+            && (ws_buf_append (body, ",\"source\":", 10)
+                || ws_buf_append (body, source->def_text,
+                                  strlen (source->def_text))))
         || ws_buf_append (body, "}", 1))
         abort ();  //  the loop's own bookkeeping: out of memory
+    if (!held)
+        ws_map_put_int (worker->defs, (uint64_t) source->id,
+                        (void *) (intptr_t) source->version);
 }
 
 typedef struct {
@@ -322,7 +335,7 @@ s_dispatch (ws_coord_t *self)
                 }
                 job->worker = worker;
                 worker->in_flight++;
-                s_job_append (&body, job, source, now);
+                s_job_append (&body, job, source, worker, now);
                 count++;
                 room--;
             }
@@ -555,6 +568,71 @@ s_on_analysis (ws_coord_t *self, s_worker_t *worker, json_t *result)
         self->buffer.first_at = ws_clock_ms ();
 }
 
+//  A result in the compact form: one value (or null) per rule of the
+//  definition named by its version. Values of another version than the
+//  source's current one belong to rules that were changed meanwhile by
+//  an apply; they are counted and not stored under the new rules.
+static void
+s_on_values (ws_coord_t *self, ws_sched_source_t *source, json_t *result,
+             json_t *values, int64_t now)
+{
+    int64_t tick = json_integer_value (json_object_get (result, "tick"));
+    bool ok = json_is_true (json_object_get (result, "ok"));
+    const char *error = json_string_value (json_object_get (result, "error"));
+    const char *kind =
+        json_string_value (json_object_get (result, "error_kind"));
+    size_t rules = ws_source_rule_count (source->source);
+    size_t count = json_array_size (values);
+    if (json_integer_value (json_object_get (result, "version"))
+            != source->version
+        || count != rules) {
+        size_t given = 0;
+        for (size_t i = 0; i < count; i++)
+            given += json_is_number (json_array_get (values, i));
+        self->stats.samples_superseded += given;
+        ws_info ("source '%s': %zu values of a replaced definition not "
+                 "stored (tick %" PRId64 ")",
+                 source->name, given, tick);
+        return;
+    }
+    s_rows_reserve (self, count);
+    double *numbers = calloc (count + 1, sizeof (double));
+    bool *have = calloc (count + 1, sizeof (bool));
+    if (!numbers || !have)
+        abort ();
+    for (size_t r = 0; r < count; r++) {
+        json_t *value = json_array_get (values, r);
+        have[r] = json_is_number (value);
+        numbers[r] = have[r] ? json_number_value (value) : 0;
+        if (!have[r])
+            continue;
+        int64_t ref = source->rule_series[r];
+        if (!ref) {
+            const ws_rule_t *rule = ws_source_rule (source->source, r);
+            ref = s_series_ref (self, rule->metric, rule->labels,
+                                ws_metric_type_name (rule->type),
+                                rule->period_ms, source->id);
+            if (!ref) {
+                have[r] = false;
+                continue;
+            }
+            if (ref > 0)
+                source->rule_series[r] = ref;
+        }
+        s_buffer_t *buffer = &self->buffer;
+        buffer->series[buffer->rows] = ref;
+        buffer->ts[buffer->rows] = tick;
+        buffer->values[buffer->rows] = numbers[r];
+        buffer->rows++;
+    }
+    //  Only the newest tick speaks for the source's health.
+    if (tick >= source->last_tick)
+        ws_sched_record_rules (self->sched, source, tick, ok, numbers, have,
+                               error, kind, now);
+    free (numbers);
+    free (have);
+}
+
 static void
 s_on_result (ws_coord_t *self, s_worker_t *worker, json_t *result, int64_t now)
 {
@@ -574,6 +652,20 @@ s_on_result (ws_coord_t *self, s_worker_t *worker, json_t *result, int64_t now)
 
     s_job_t *job = ws_map_get_int (self->jobs, job_id);
     bool current = job && job->source_id == source_id && job->tick == tick;
+    const char *error_kind =
+        json_string_value (json_object_get (result, "error_kind"));
+    if (error_kind && strcmp (error_kind, "resend") == 0) {
+        //  The worker no longer holds the definition the job named: the
+        //  job goes out again with it. Not a failure of the source.
+        ws_map_delete_int (worker->defs, (uint64_t) source_id);
+        if (current && job->worker == worker && !job->queued) {
+            worker->in_flight--;
+            job->worker = NULL;
+            s_queue_push_front (self, job);
+        }
+        s_ack_later (self, worker, job_id);
+        return;
+    }
     if (current) {
         if (job->worker) {
             job->worker->in_flight--;
@@ -595,6 +687,14 @@ s_on_result (ws_coord_t *self, s_worker_t *worker, json_t *result, int64_t now)
     }
     if (current)
         source->outstanding--;
+    json_t *values = json_object_get (result, "values");
+    if (values) {
+        s_on_values (self, source, result, values, now);
+        s_ack_later (self, worker, job_id);
+        if (!self->buffer.first_at)
+            self->buffer.first_at = ws_clock_ms ();
+        return;
+    }
 
     size_t count = json_array_size (samples);
     s_rows_reserve (self, count);
@@ -868,6 +968,7 @@ s_on_worker_message (ws_coord_t *self, ws_msg_t *msg)
         worker->pid = (int) json_integer_value (json_object_get (body, "pid"));
         worker->credit =
             (int) json_integer_value (json_object_get (body, "credit"));
+        worker->defs = ws_map_new (NULL);
         worker->last_seen = clock;
         worker->joined = ws_wall_ms ();
         ws_map_put (self->workers_by_id, peer, peer_len, worker);
@@ -1132,7 +1233,8 @@ s_cron (ws_loop_t *loop, void *arg)
     }
     s_schedule_analyses (self);
     //  Health, once a second.
-    if (clock - self->last_health_flush >= 1000 && !self->db_failing) {
+    if (clock - self->last_health_flush >= self->health_interval_ms
+        && !self->db_failing) {
         self->last_health_flush = clock;
         s_flush_health (self);
     }
@@ -1262,6 +1364,7 @@ ws_coord_new (ws_loop_t *loop, ws_config_t *config, ws_db_t *db,
     self->max_outstanding = (int) ws_config_int (config, "max-outstanding");
     self->batch_max = ws_config_int (config, "batch-max");
     self->flush_interval_ms = ws_config_int (config, "flush-interval");
+    self->health_interval_ms = ws_config_int (config, "health-interval");
     self->buffer_max = ws_config_int (config, "buffer-max");
     self->dispatch_batch = (int) ws_config_int (config, "dispatch-batch");
     self->drain_timeout_ms = ws_config_int (config, "drain-timeout");

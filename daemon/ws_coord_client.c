@@ -2,6 +2,7 @@
 //  REPLY out, one loop turn each. Every command validates its args and
 //  answers an error naming the argument at fault; nothing a client sends
 //  can stop the coordinator.
+#include <ctype.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 
 #include "ws_campaign.h"
 #include "ws_coord_private.h"
+#include "ws_json.h"
 #include "ws_log.h"
 #include "ws_trend_events.h"
 #include "ws_time.h"
@@ -85,8 +87,8 @@ s_source_json (ws_sched_source_t *source, void *arg)
     s_sources_walk_t *walk = arg;
     if (walk->name && strcmp (walk->name, source->name) != 0)
         return;
-    json_t *values =
-        source->last_values ? json_loads (source->last_values, 0, NULL) : NULL;
+    const char *last = ws_sched_last_values (source);
+    json_t *values = last ? json_loads (last, 0, NULL) : NULL;
     json_t *item = json_pack (
         "{s:I, s:s, s:s, s:s, s:I, s:b, s:i, s:o, s:o, s:o, s:o, s:o, s:o,"
         " s:o, s:I, s:I, s:i, s:o}",
@@ -196,6 +198,8 @@ s_cmd_status (ws_coord_t *self, json_t *args, ws_err_t *err)
         (json_int_t) self->stats.messages_refused, "requests",
         (json_int_t) self->stats.requests, "samples_per_second", rate);
     json_t *counters = json_object_get (status, "counters");
+    json_object_set_new (counters, "samples_superseded",
+                         json_integer (self->stats.samples_superseded));
     json_object_set_new (counters, "analyses_created",
                          json_integer (self->stats.analyses_created));
     json_object_set_new (counters, "analyses_stored",
@@ -356,6 +360,254 @@ s_cmd_migrate (ws_coord_t *self, json_t *args, ws_err_t *err)
     return json_pack ("{s:i}", "applied", applied);
 }
 
+//  Import limits (PROTOCOL.md 11.1). Rows: a million-row history fits
+//  the body limit with room; the bound keeps the coordinator's copies
+//  (two arrays, two SQL array literals) to a few hundred MB at most.
+#define S_IMPORT_MAX_ROWS 2000000
+//  9999-12-31T23:59:59.999Z: ISO 8601 has four-digit years.
+#define S_IMPORT_MAX_MS 253402300799999LL
+#define S_IMPORT_PERIOD_MIN 1000
+#define S_IMPORT_PERIOD_MAX (366 * 86400000LL)
+#define S_IMPORT_METRIC_MAX 200
+#define S_IMPORT_LABELS_MAX 64
+#define S_IMPORT_LABEL_KEY_MAX 128
+#define S_IMPORT_LABEL_VALUE_MAX 1024
+
+//  "import: PATH: found <value>, expected <expected>", where = PATH.
+static int
+s_import_fail (ws_err_t *err, const char *where, json_t *found,
+               const char *expected)
+{
+    ws_json_fail_found (err, "import", where, found, expected);
+    return ws_err_prefix (err, "import: ");
+}
+
+static bool
+s_valid_label_key (const char *key)
+{
+    if (!*key || strlen (key) > S_IMPORT_LABEL_KEY_MAX
+        || (!isalpha ((unsigned char) *key) && *key != '_'))
+        return false;
+    for (const char *p = key; *p; p++)
+        if (!isalnum ((unsigned char) *p) && *p != '_')
+            return false;
+    return true;
+}
+
+//  Everything but the rows: metric, labels, type, period_ms, dry_run,
+//  and no other key.
+static int
+s_import_check_series (json_t *args, ws_err_t *err)
+{
+    static const char *const keys[] = {
+        "metric", "labels", "type", "period_ms", "t", "value", "dry_run", NULL};
+    if (ws_json_check_keys (args, "", keys,
+                            "metric, labels, type, period_ms, t, value, "
+                            "dry_run",
+                            "import", err))
+        return ws_err_prefix (err, "import: ");
+    json_t *metric = json_object_get (args, "metric");
+    if (!json_is_string (metric) || json_string_length (metric) == 0
+        || json_string_length (metric) > S_IMPORT_METRIC_MAX
+        || !ws_json_valid_metric (json_string_value (metric)))
+        return s_import_fail (err, "/metric", metric,
+                              "a metric name [A-Za-z_:][A-Za-z0-9_:.]* of at "
+                              "most 200 characters");
+    json_t *labels = json_object_get (args, "labels");
+    if (labels && !json_is_null (labels)) {
+        if (!json_is_object (labels)
+            || json_object_size (labels) > S_IMPORT_LABELS_MAX)
+            return s_import_fail (err, "/labels", labels,
+                                  "an object of at most 64 label names to "
+                                  "strings");
+        const char *key;
+        json_t *value;
+        json_object_foreach (labels, key, value) {
+            char where[160];
+            ws_json_pointer_join (where, sizeof where, "/labels", key);
+            if (!s_valid_label_key (key)) {
+                ws_json_fail (err, "import", where,
+                              "bad label name, expected "
+                              "[A-Za-z_][A-Za-z0-9_]* of at most %d "
+                              "characters",
+                              S_IMPORT_LABEL_KEY_MAX);
+                return ws_err_prefix (err, "import: ");
+            }
+            if (!json_is_string (value)
+                || json_string_length (value) > S_IMPORT_LABEL_VALUE_MAX)
+                return s_import_fail (err, where, value,
+                                      "a string of at most 1024 bytes");
+        }
+    }
+    json_t *type = json_object_get (args, "type");
+    const char *name = json_string_value (type);
+    if (type && !json_is_null (type)
+        && (!name
+            || (strcmp (name, "gauge") != 0 && strcmp (name, "counter") != 0
+                && strcmp (name, "per_period") != 0)))
+        return s_import_fail (err, "/type", type,
+                              "\"gauge\", \"counter\" or \"per_period\"");
+    json_t *period = json_object_get (args, "period_ms");
+    if (period && !json_is_null (period)
+        && (!json_is_integer (period)
+            || json_integer_value (period) < S_IMPORT_PERIOD_MIN
+            || json_integer_value (period) > S_IMPORT_PERIOD_MAX))
+        return s_import_fail (err, "/period_ms", period,
+                              "an integer in 1000..31622400000 (1s..366d)");
+    if (period && !json_is_null (period) && name
+        && strcmp (name, "per_period") != 0)
+        return s_import_fail (err, "/period_ms", period,
+                              "null: only a per_period series has a period");
+    json_t *dry_run = json_object_get (args, "dry_run");
+    if (dry_run && !json_is_boolean (dry_run) && !json_is_null (dry_run))
+        return s_import_fail (err, "/dry_run", dry_run, "a boolean");
+    return 0;
+}
+
+typedef struct {
+    int64_t ts;
+    size_t row;
+} s_import_key_t;
+
+static int
+s_import_key_order (const void *a, const void *b)
+{
+    const s_import_key_t *x = a, *y = b;
+    if (x->ts != y->ts)
+        return x->ts < y->ts ? -1 : 1;
+    return x->row < y->row ? -1 : x->row > y->row;
+}
+
+//  The rows: "t" and "value" of equal length, 1..S_IMPORT_MAX_ROWS, each
+//  t an integer ms in range and seen once, each value a number. Fills
+//  ts and values (caller frees both, also on failure).
+static int
+s_import_check_rows (json_t *args, int64_t **ts_p, double **values_p,
+                     size_t *count_p, ws_err_t *err)
+{
+    json_t *t = json_object_get (args, "t");
+    json_t *value = json_object_get (args, "value");
+    if (!json_is_array (t) || json_array_size (t) == 0
+        || json_array_size (t) > S_IMPORT_MAX_ROWS)
+        return s_import_fail (err, "/t", t,
+                              "an array of 1..2000000 times in ms");
+    size_t count = json_array_size (t);
+    if (!json_is_array (value) || json_array_size (value) != count) {
+        char expected[80];
+        snprintf (expected, sizeof expected, "an array of %zu numbers, as /t",
+                  count);
+        return s_import_fail (err, "/value", value, expected);
+    }
+    int64_t *ts = *ts_p = malloc (count * sizeof *ts);
+    double *values = *values_p = malloc (count * sizeof *values);
+    s_import_key_t *keys = malloc (count * sizeof *keys);
+    if (!ts || !values || !keys) {
+        free (keys);
+        return ws_err_set (err, WS_ERR_SYSTEM,
+                           "import: %zu rows: out of memory", count);
+    }
+    int rc = 0;
+    for (size_t i = 0; i < count && rc == 0; i++) {
+        json_t *item = json_array_get (t, i);
+        char where[48];
+        if (!json_is_integer (item) || json_integer_value (item) < 0
+            || json_integer_value (item) > S_IMPORT_MAX_MS) {
+            snprintf (where, sizeof where, "/t/%zu", i);
+            rc = s_import_fail (err, where, item,
+                                "an integer time in ms in 0..253402300799999 "
+                                "(1970 to 9999)");
+            break;
+        }
+        ts[i] = json_integer_value (item);
+        keys[i] = (s_import_key_t){ts[i], i};
+        item = json_array_get (value, i);
+        //  The codec already refuses NaN, infinities and overflow.
+        if (!json_is_number (item)) {
+            snprintf (where, sizeof where, "/value/%zu", i);
+            rc = s_import_fail (err, where, item, "a number");
+            break;
+        }
+        values[i] = json_number_value (item);
+    }
+    if (rc == 0) {
+        //  One value per time: with two, which one is the history?
+        qsort (keys, count, sizeof *keys, s_import_key_order);
+        for (size_t i = 1; i < count; i++)
+            if (keys[i].ts == keys[i - 1].ts) {
+                char when[32];
+                ws_iso8601_format (keys[i].ts, when, sizeof when);
+                char where[48];
+                snprintf (where, sizeof where, "/t/%zu", keys[i].row);
+                ws_json_fail (err, "import", where,
+                              "%s repeats /t/%zu, expected each time once",
+                              when, keys[i - 1].row);
+                rc = ws_err_prefix (err, "import: ");
+                break;
+            }
+    }
+    free (keys);
+    *count_p = count;
+    return rc;
+}
+
+//  args: {"metric", "labels"?, "type"?, "period_ms"?, "t": [ms, ...],
+//  "value": [number, ...], "dry_run"?}: history for one series, checked
+//  whole here (the client may be another program) and written in one
+//  transaction (ws_db_import), or not at all.
+static json_t *
+s_cmd_import (ws_coord_t *self, json_t *args, ws_err_t *err)
+{
+    if (!json_is_object (args)) {  //  the codec sees to it; a direct call
+        ws_err_set (err, WS_ERR_INPUT, "import: args: expected an object");
+        return NULL;
+    }
+    if (s_import_check_series (args, err))
+        return NULL;
+    int64_t *ts = NULL;
+    double *values = NULL;
+    size_t count = 0;
+    json_t *report = NULL;
+    if (s_import_check_rows (args, &ts, &values, &count, err) == 0) {
+        const char *metric =
+            json_string_value (json_object_get (args, "metric"));
+        json_t *labels = json_object_get (args, "labels");
+        labels =
+            json_is_object (labels) ? json_incref (labels) : json_object ();
+        bool dry_run = json_is_true (json_object_get (args, "dry_run"));
+        if (ws_db_import (
+                self->db, metric, labels,
+                json_string_value (json_object_get (args, "type")),
+                json_integer_value (json_object_get (args, "period_ms")), count,
+                ts, values, dry_run, &report, err)
+            == 0) {
+            json_object_set_new (report, "metric", json_string (metric));
+            json_object_set (report, "labels", labels);
+            json_int_t id =
+                json_integer_value (json_object_get (report, "series_id"));
+            if (!dry_run) {
+                ws_notice (
+                    "import: series %lld '%s': %zu rows, %lld inserted, %lld "
+                    "updated",
+                    (long long) id, metric, count,
+                    (long long) json_integer_value (
+                        json_object_get (report, "inserted")),
+                    (long long) json_integer_value (
+                        json_object_get (report, "updated")));
+                //  New history changes the series' trends: analyse it on
+                //  the next turn, past its debounce.
+                if (self->window_count) {
+                    ws_map_delete_int (self->analysed, (uint64_t) id);
+                    ws_map_put_int (self->dirty, (uint64_t) id, (void *) 1);
+                }
+            }
+        }
+        json_decref (labels);
+    }
+    free (ts);
+    free (values);
+    return report;
+}
+
 static const struct {
     const char *name;
     s_command_fn *fn;
@@ -363,7 +615,7 @@ static const struct {
     {"apply", s_cmd_apply},     {"sources", s_cmd_sources},
     {"status", s_cmd_status},   {"series", s_cmd_series},
     {"samples", s_cmd_samples}, {"migrate", s_cmd_migrate},
-    {"trends", s_cmd_trends},
+    {"trends", s_cmd_trends},   {"import", s_cmd_import},
 };
 
 static void

@@ -24,6 +24,8 @@ typedef struct s_worker {
     int64_t last_sent;  //  monotonic ms of our last message to it
     int64_t joined;     //  wall ms
     int64_t jobs_done;
+    ws_map_t *defs;  //  owns; source id -> version of the definition sent
+                     //  to this worker (PROTOCOL.md 4.3.2)
 } s_worker_t;
 
 typedef enum { S_JOB_COLLECT = 0, S_JOB_ANALYZE } s_job_kind_t;
@@ -103,6 +105,7 @@ struct _ws_coord_t {
     int max_outstanding;
     int64_t batch_max;
     int64_t flush_interval_ms;
+    int64_t health_interval_ms;
     int64_t buffer_max;
     int dispatch_batch;
     int64_t drain_timeout_ms;
@@ -121,6 +124,7 @@ struct _ws_coord_t {
         int64_t jobs_created, jobs_dispatched, jobs_redispatched;
         int64_t jobs_abandoned, ticks_skipped, results;
         int64_t samples_committed, samples_new, batches;
+        int64_t samples_superseded;  //  values of a replaced definition
         int64_t messages_refused, requests;
         int64_t analyses_created, analyses_stored, analyses_failed;
         int64_t alerts_recorded;

@@ -785,40 +785,88 @@ ws_db_resolve_series (ws_db_t *self, size_t count, const char *const *metrics,
     return 0;
 }
 
+//  Element type oids of the binary arrays below (pg_type.dat).
+#define S_INT8_OID 20
+#define S_FLOAT8_OID 701
+#define S_TIMESTAMPTZ_OID 1184
+#define S_INT8_ARRAY_OID 1016
+#define S_FLOAT8_ARRAY_OID 1022
+#define S_TIMESTAMPTZ_ARRAY_OID 1185
+//  timestamptz counts microseconds from 2000-01-01 UTC.
+#define S_PG_EPOCH_MS 946684800000LL
+
+static char *
+s_put32 (char *at, uint32_t value)
+{
+    for (int i = 3; i >= 0; i--)
+        *at++ = (char) (value >> (i * 8));
+    return at;
+}
+
+//  A one-dimensional array of 8-byte values in PostgreSQL's binary form
+//  (array_recv): a header, then each element's length and big-endian
+//  bytes. Nothing to print here or parse there for tens of thousands of
+//  numbers. Caller frees; *len gets the size.
+static char *
+s_array_binary (uint32_t element_oid, const uint64_t *words, size_t count,
+                int *len)
+{
+    size_t size = 20 + count * 12;
+    char *data = malloc (size);
+    if (!data)
+        abort ();
+    char *at = s_put32 (data, 1);  //  dimensions
+    at = s_put32 (at, 0);          //  no nulls
+    at = s_put32 (at, element_oid);
+    at = s_put32 (at, (uint32_t) count);
+    at = s_put32 (at, 1);  //  lower bound
+    for (size_t i = 0; i < count; i++) {
+        at = s_put32 (at, 8);
+        at = s_put32 (at, (uint32_t) (words[i] >> 32));
+        at = s_put32 (at, (uint32_t) words[i]);
+    }
+    *len = (int) size;
+    return data;
+}
+
 int
 ws_db_insert_samples (ws_db_t *self, size_t count, const int64_t *series,
                       const int64_t *ts, const double *values,
                       int64_t *inserted, ws_err_t *err)
 {
-    ws_buf_t arrays[3];
+    if (!ws_db_connected (self))
+        return ws_err_set (err, WS_ERR_DB, "database: not connected");
+    if (count > S_ARRAY_LIMIT / 12)
+        return ws_err_set (err, WS_ERR_DB, "database: sample batch too large");
+    uint64_t *words = calloc (count + 1, sizeof (uint64_t));
+    if (!words)
+        abort ();
+    char *params[3];
+    int lengths[3], formats[3] = {1, 1, 1};
+    Oid types[3] = {S_INT8_ARRAY_OID, S_TIMESTAMPTZ_ARRAY_OID,
+                    S_FLOAT8_ARRAY_OID};
+    for (size_t i = 0; i < count; i++)
+        words[i] = (uint64_t) series[i];
+    params[0] = s_array_binary (S_INT8_OID, words, count, &lengths[0]);
+    for (size_t i = 0; i < count; i++)
+        words[i] = (uint64_t) ((ts[i] - S_PG_EPOCH_MS) * 1000);
+    params[1] = s_array_binary (S_TIMESTAMPTZ_OID, words, count, &lengths[1]);
+    for (size_t i = 0; i < count; i++)
+        memcpy (&words[i], &values[i], sizeof (uint64_t));
+    params[2] = s_array_binary (S_FLOAT8_OID, words, count, &lengths[2]);
+    free (words);
+    //  One statement is one transaction: the batch lands whole or not at
+    //  all, and a re-sent batch inserts nothing twice.
+    PGresult *result = PQexecParams (
+        self->conn,
+        "INSERT INTO samples (series_id, ts, value) SELECT * FROM"
+        " unnest($1::bigint[], $2::timestamptz[], $3::float8[])"
+        " ON CONFLICT DO NOTHING",
+        3, types, (const char *const *) params, lengths, formats, 0);
     for (int i = 0; i < 3; i++)
-        s_array_open (&arrays[i]);
-    int rc = 0;
-    for (size_t i = 0; i < count && rc == 0; i++)
-        rc = s_array_int (&arrays[0], series[i], false)
-             || s_array_int (&arrays[1], ts[i], false)
-             || s_array_double (&arrays[2], values[i]);
-    for (int i = 0; i < 3; i++)
-        rc = rc || s_array_close (&arrays[i]);
-    PGresult *result = NULL;
-    if (rc)
-        ws_err_set (err, WS_ERR_DB, "database: sample batch too large");
-    else {
-        const char *params[] = {arrays[0].data, arrays[1].data, arrays[2].data};
-        //  One statement is one transaction: the batch lands whole or
-        //  not at all, and a re-sent batch inserts nothing twice.
-        result = s_exec (
-            self,
-            "INSERT INTO samples (series_id, ts, value) SELECT s,"
-            " timestamptz 'epoch' + t * interval '1 millisecond', v FROM"
-            " unnest($1::bigint[], $2::bigint[], $3::float8[]) AS u(s, t,"
-            " v) ON CONFLICT DO NOTHING",
-            3, params, PGRES_COMMAND_OK, "inserting samples", err);
-    }
-    for (int i = 0; i < 3; i++)
-        ws_buf_free (&arrays[i]);
-    if (!result)
-        return -1;
+        free (params[i]);
+    if (PQresultStatus (result) != PGRES_COMMAND_OK)
+        return s_fail (self, result, err, "inserting samples");
     *inserted = strtoll (PQcmdTuples (result), NULL, 10);
     PQclear (result);
     return 0;
@@ -1214,5 +1262,170 @@ ws_db_record_alert (ws_db_t *self, json_t *alert, int64_t series_id,
         return -1;
     *recorded = atoi (PQcmdTuples (result));
     PQclear (result);
+    return 0;
+}
+
+//  The series an import writes to, found or created inside the import's
+//  transaction. 0, or -1 with *err (the caller rolls back).
+static int
+s_import_series (ws_db_t *self, const char *metric, const char *labels,
+                 const char *type, int64_t period_ms, int64_t *id,
+                 bool *created, char *stored_type, size_t type_size,
+                 int64_t *stored_period, ws_err_t *err)
+{
+    char period_text[24];
+    snprintf (period_text, sizeof period_text, "%" PRId64,
+              period_ms ? period_ms : (int64_t) 86400000);
+    const char *params[] = {metric, labels, type ? type : "gauge", period_text};
+    //  period_ms only for per_period, as ws_source gives it.
+    PGresult *result = s_exec (
+        self,
+        "INSERT INTO series (metric, labels, type, period_ms) VALUES ($1,"
+        " $2::jsonb, $3, CASE WHEN $3 = 'per_period' THEN $4::bigint END) ON"
+        " CONFLICT (metric, labels) DO NOTHING RETURNING id",
+        4, params, PGRES_TUPLES_OK, "creating the series to import into", err);
+    if (!result)
+        return -1;
+    *created = PQntuples (result) == 1;
+    PQclear (result);
+    result = s_exec (self,
+                     "SELECT id, type, period_ms FROM series WHERE metric = $1"
+                     " AND labels = $2::jsonb",
+                     2, params, PGRES_TUPLES_OK,
+                     "reading the series to import into", err);
+    if (!result)
+        return -1;
+    if (PQntuples (result) != 1) {
+        PQclear (result);
+        return ws_err_set (err, WS_ERR_DB,
+                           "database: series '%s' %s was not created", metric,
+                           labels);
+    }
+    *id = s_ms (result, 0, 0);
+    snprintf (stored_type, type_size, "%s", PQgetvalue (result, 0, 1));
+    *stored_period = s_ms (result, 0, 2);
+    PQclear (result);
+    if (type && strcmp (type, stored_type) != 0) {
+        ws_err_set (err, WS_ERR_INPUT,
+                    "import: /type: series '%s' %s is a %s, the import says "
+                    "%s (a series keeps its type)",
+                    metric, labels, stored_type, type);
+        ws_err_where (err, "/type");
+        return -1;
+    }
+    if (period_ms && strcmp (stored_type, "per_period") != 0) {
+        ws_err_set (err, WS_ERR_INPUT,
+                    "import: /period_ms: series '%s' %s is a %s; only a "
+                    "per_period series has a period",
+                    metric, labels, stored_type);
+        ws_err_where (err, "/period_ms");
+        return -1;
+    }
+    if (period_ms && *stored_period && period_ms != *stored_period) {
+        char want[32], have[32];
+        ws_duration_format (period_ms, want, sizeof want);
+        ws_duration_format (*stored_period, have, sizeof have);
+        ws_err_set (err, WS_ERR_INPUT,
+                    "import: /period_ms: series '%s' %s has a period of %s, "
+                    "not %s",
+                    metric, labels, have, want);
+        ws_err_where (err, "/period_ms");
+        return -1;
+    }
+    return 0;
+}
+
+int
+ws_db_import (ws_db_t *self, const char *metric, json_t *labels,
+              const char *type, int64_t period_ms, size_t count,
+              const int64_t *ts, const double *values, bool dry_run,
+              json_t **report, ws_err_t *err)
+{
+    *report = NULL;
+    char *labels_text = json_dumps (labels, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!labels_text)
+        return ws_err_set (err, WS_ERR_SYSTEM, "import: out of memory");
+    ws_buf_t arrays[2];
+    s_array_open (&arrays[0]);
+    s_array_open (&arrays[1]);
+    int rc = 0;
+    int64_t from = count ? ts[0] : 0, to = from;
+    for (size_t i = 0; i < count && rc == 0; i++) {
+        rc = s_array_int (&arrays[0], ts[i], false)
+             || s_array_double (&arrays[1], values[i]);
+        from = ts[i] < from ? ts[i] : from;
+        to = ts[i] > to ? ts[i] : to;
+    }
+    rc = rc || s_array_close (&arrays[0]) || s_array_close (&arrays[1]);
+    if (rc) {
+        ws_buf_free (&arrays[0]);
+        ws_buf_free (&arrays[1]);
+        free (labels_text);
+        return ws_err_set (err, WS_ERR_SYSTEM,
+                           "import: %zu rows: out of memory", count);
+    }
+    int64_t id = 0, stored_period = 0;
+    bool created = false;
+    char stored_type[16] = "";
+    PGresult *result = NULL;
+    rc = s_command (self, "BEGIN", "import", err)
+         || s_import_series (self, metric, labels_text, type, period_ms, &id,
+                             &created, stored_type, sizeof stored_type,
+                             &stored_period, err);
+    if (rc == 0) {
+        char id_text[24];
+        snprintf (id_text, sizeof id_text, "%" PRId64, id);
+        const char *params[] = {id_text, arrays[0].data, arrays[1].data};
+        //  Every part of one statement sees the table as it was before
+        //  the statement, so "before" counts what the upsert will find:
+        //  no row (inserted) or a row with another value (updated).
+        result = s_exec (
+            self,
+            "WITH u AS (SELECT timestamptz 'epoch' + t * interval '1"
+            " millisecond' AS ts, v FROM unnest($2::bigint[], $3::float8[])"
+            " AS u(t, v)), before AS (SELECT count(*) FILTER (WHERE x.value"
+            " IS NULL) AS fresh, count(*) FILTER (WHERE x.value <> u.v) AS"
+            " changed FROM u LEFT JOIN samples x ON x.series_id = $1::bigint"
+            " AND x.ts = u.ts), w AS (INSERT INTO samples AS x (series_id, ts,"
+            " value) SELECT $1::bigint, ts, v FROM u ON CONFLICT (series_id,"
+            " ts) DO UPDATE SET value = excluded.value, collected_at = now()"
+            " WHERE x.value IS DISTINCT FROM excluded.value RETURNING 1)"
+            " SELECT fresh, changed, (SELECT count(*) FROM w) FROM before",
+            3, params, PGRES_TUPLES_OK, "importing samples", err);
+        rc = result ? 0 : -1;
+    }
+    ws_buf_free (&arrays[0]);
+    ws_buf_free (&arrays[1]);
+    free (labels_text);
+    int64_t inserted = 0, updated = 0, written = 0;
+    if (result) {
+        inserted = s_ms (result, 0, 0);
+        updated = s_ms (result, 0, 1);
+        written = s_ms (result, 0, 2);
+        PQclear (result);
+        if (written != inserted + updated)
+            rc = ws_err_set (err, WS_ERR_DB,
+                             "database: import wrote %" PRId64
+                             " rows, expected %" PRId64 " new and %" PRId64
+                             " changed",
+                             written, inserted, updated);
+    }
+    if (rc == 0 && !dry_run)
+        rc = s_command (self, "COMMIT", "import", err);
+    else {
+        ws_err_t ignored;
+        s_command (self, "ROLLBACK", "import", &ignored);
+    }
+    if (rc)
+        return -1;
+    *report = json_pack (
+        "{s:o, s:b, s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:b}", "series_id",
+        created && dry_run ? json_null () : json_integer (id), "created",
+        created, "type", stored_type, "period_ms",
+        stored_period ? json_integer (stored_period) : json_null (), "rows",
+        (json_int_t) count, "inserted", (json_int_t) inserted, "updated",
+        (json_int_t) updated, "unchanged",
+        (json_int_t) ((int64_t) count - inserted - updated), "from",
+        (json_int_t) from, "to", (json_int_t) to, "dry_run", dry_run);
     return 0;
 }

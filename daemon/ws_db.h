@@ -71,7 +71,8 @@ int ws_db_resolve_series (ws_db_t *self, size_t count,
                           ws_err_t *err);
 
 //  Insert samples (series id, tick ms, value) with ON CONFLICT DO
-//  NOTHING, in one transaction. *inserted gets the rows that were new.
+//  NOTHING, in one transaction; the arrays go in PostgreSQL's binary
+//  form. *inserted gets the rows that were new.
 int ws_db_insert_samples (ws_db_t *self, size_t count, const int64_t *series,
                           const int64_t *ts, const double *values,
                           int64_t *inserted, ws_err_t *err);
@@ -138,5 +139,23 @@ int ws_db_record_alert (ws_db_t *self, json_t *alert, int64_t series_id,
 
 //  Number of series, for status; -1 on error.
 int64_t ws_db_count_series (ws_db_t *self, ws_err_t *err);
+
+//  Import history into the series of (metric, labels: a JSON object of
+//  strings, borrowed), in one transaction ('watershed import'). A missing
+//  series is created with type (NULL: "gauge") and, for per_period,
+//  period_ms (0: one day); an existing one keeps its type and period, and
+//  a type or period_ms (0: none given) that differs from them is refused
+//  (WS_ERR_INPUT, where "/type" or "/period_ms"). The count rows (ts ms,
+//  value; no ts twice, the caller checks) are upserted: a new ts is
+//  inserted, a stored one with another value is updated, an equal one
+//  is left alone, so importing the same file twice changes nothing and a
+//  corrected file corrects. With dry_run everything is rolled back.
+//  *report (caller owns) gets {"series_id" (null for a series a dry run
+//  would create), "created", "type", "period_ms" (or null), "rows",
+//  "inserted", "updated", "unchanged", "from", "to" (ms), "dry_run"}.
+int ws_db_import (ws_db_t *self, const char *metric, json_t *labels,
+                  const char *type, int64_t period_ms, size_t count,
+                  const int64_t *ts, const double *values, bool dry_run,
+                  json_t **report, ws_err_t *err);
 
 #endif

@@ -28,7 +28,23 @@ s_source_free (void *value)
     free (source->last_error);
     free (source->last_error_kind);
     free (source->last_values);
+    free (source->rule_values);
+    free (source->rule_have);
     free (source);
+}
+
+//  A definition's version: FNV-1a of its text, cut to 53 bits so that
+//  any JSON reader keeps it exact; never 0.
+static int64_t
+s_version (const char *text)
+{
+    uint64_t hash = 14695981039346656037u;
+    for (const unsigned char *p = (const unsigned char *) text; *p; p++) {
+        hash ^= *p;
+        hash *= 1099511628211u;
+    }
+    hash &= (1ull << 53) - 1;
+    return hash ? (int64_t) hash : 1;
 }
 
 ws_sched_t *
@@ -174,16 +190,26 @@ ws_sched_load (ws_sched_t *self, json_t *rows, int64_t now_ms)
         source->source = parsed;
         source->def = ws_source_to_json (parsed);
         source->def_text = json_dumps (source->def, JSON_COMPACT);
-        source->rule_series =
-            calloc (ws_source_rule_count (parsed) + 1, sizeof (int64_t));
-        if (!source->def_text || !source->rule_series)
+        size_t rules = ws_source_rule_count (parsed);
+        source->rule_series = calloc (rules + 1, sizeof (int64_t));
+        source->rule_values = calloc (rules + 1, sizeof (double));
+        source->rule_have = calloc (rules + 1, sizeof (bool));
+        if (!source->def_text || !source->rule_series || !source->rule_values
+            || !source->rule_have)
             abort ();
+        source->version = s_version (source->def_text);
         source->interval_ms = ws_source_interval_ms (parsed);
         source->phase_ms = s_phase (source->name, source->interval_ms);
         source->enabled = json_is_true (json_object_get (row, "enabled"))
                           && ws_source_enabled (parsed);
         ws_sched_source_t *known = ws_map_get_int (old, (uint64_t) id);
+        if (known && known->version == source->version
+            && strcmp (known->def_text, source->def_text) == 0)
+            //  The same rules: their series are the same.
+            memcpy (source->rule_series, known->rule_series,
+                    rules * sizeof (int64_t));
         if (known) {
+            ws_sched_last_values (known);
             source->failures = known->failures;
             source->last_tick = known->last_tick;
             source->last_success = known->last_success;
@@ -310,8 +336,10 @@ ws_sched_record (ws_sched_t *self, ws_sched_source_t *source, int64_t tick,
         bool was_failing = source->failures > 0;
         source->failures = 0;
         source->last_success = now_ms;
-        if (values)
+        if (values) {
             s_set (&source->last_values, values);
+            source->values_pending = false;
+        }
         if (was_failing) {
             ws_notice ("source '%s': recovered", source->name);
             //  Back on the normal grid at once.
@@ -346,6 +374,61 @@ ws_sched_record (ws_sched_t *self, ws_sched_source_t *source, int64_t tick,
         source->last_error_at = now_ms;
     }
     source->dirty = true;
+}
+
+void
+ws_sched_record_rules (ws_sched_t *self, ws_sched_source_t *source,
+                       int64_t tick, bool ok, const double *values,
+                       const bool *have, const char *error,
+                       const char *error_kind, int64_t now_ms)
+{
+    size_t rules = ws_source_rule_count (source->source);
+    size_t samples = 0;
+    for (size_t i = 0; i < rules; i++)
+        samples += have[i];
+    if (ok || samples > 0) {
+        memcpy (source->rule_values, values, rules * sizeof (double));
+        memcpy (source->rule_have, have, rules * sizeof (bool));
+        source->values_pending = true;
+    }
+    ws_sched_record (self, source, tick, ok, samples, error, error_kind, NULL,
+                     now_ms);
+}
+
+const char *
+ws_sched_last_values (ws_sched_source_t *source)
+{
+    if (!source->values_pending)
+        return source->last_values;
+    source->values_pending = false;
+    size_t rules = ws_source_rule_count (source->source);
+    size_t size = 2;
+    for (size_t i = 0; i < rules; i++)
+        if (source->rule_have[i]) {
+            const ws_rule_t *rule = ws_source_rule (source->source, i);
+            size += strlen (rule->metric) + strlen (rule->labels_text) + 64;
+        }
+    char *text = malloc (size);
+    if (!text)
+        abort ();
+    //  Metric names are [A-Za-z0-9_:.] and labels_text is jansson's own
+    //  encoding: safe to join as JSON.
+    size_t len = 0;
+    text[len++] = '[';
+    for (size_t i = 0; i < rules; i++) {
+        if (!source->rule_have[i])
+            continue;
+        const ws_rule_t *rule = ws_source_rule (source->source, i);
+        len += (size_t) snprintf (
+            text + len, size - len,
+            "%s{\"metric\":\"%s\",\"labels\":%s,\"value\":%.17g}",
+            len > 1 ? "," : "", rule->metric, rule->labels_text,
+            source->rule_values[i]);
+    }
+    snprintf (text + len, size - len, "]");
+    free (source->last_values);
+    source->last_values = text;
+    return text;
 }
 
 void
@@ -391,7 +474,7 @@ s_collect_dirty (const void *key, size_t len, void *value, void *arg)
     row->last_error_at = source->last_error_at;
     row->last_error = source->last_error;
     row->last_error_kind = source->last_error_kind;
-    row->last_values = source->last_values;
+    row->last_values = ws_sched_last_values (source);
     row->ticks_ok = source->ticks_ok;
     row->ticks_failed = source->ticks_failed;
     source->dirty = false;

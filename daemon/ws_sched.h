@@ -25,6 +25,8 @@ typedef struct {
     ws_source_t *source;   //  owns
     json_t *def;           //  owns; normalised definition
     char *def_text;        //  owns; def as compact JSON, sent in jobs
+    int64_t version;       //  of def_text: a hash in 1..2^53-1, so jobs
+                           //  can name a definition a worker holds
     int64_t *rule_series;  //  owns; series id per rule, 0 = not known yet
     int64_t interval_ms;
     int64_t phase_ms;  //  0 <= phase < interval
@@ -36,7 +38,10 @@ typedef struct {
     int64_t last_tick, last_success, last_error_at;  //  ms, 0 = never
     char *last_error;                                //  owns, NULL if none
     char *last_error_kind;                           //  owns
-    char *last_values;  //  owns; JSON text of the latest samples
+    char *last_values;    //  owns; JSON text of the latest samples
+    double *rule_values;  //  owns; the latest value per rule, and
+    bool *rule_have;      //  owns; whether the rule gave one
+    bool values_pending;  //  rule_values newer than last_values
     int64_t ticks_ok, ticks_failed;
     bool dirty;  //  health not yet written
     size_t heap_index;
@@ -71,6 +76,18 @@ void ws_sched_record (ws_sched_t *self, ws_sched_source_t *source, int64_t tick,
                       bool ok, size_t samples, const char *error,
                       const char *error_kind, const char *values,
                       int64_t now_ms);
+
+//  The same for a result that gives one value per rule of the source
+//  (values[i] valid where have[i]): the latest values are kept as
+//  numbers and rendered as text only when asked for.
+void ws_sched_record_rules (ws_sched_t *self, ws_sched_source_t *source,
+                            int64_t tick, bool ok, const double *values,
+                            const bool *have, const char *error,
+                            const char *error_kind, int64_t now_ms);
+
+//  The latest samples as JSON text ([{"metric", "labels", "value"}]),
+//  borrowed until the next record; NULL if none yet.
+const char *ws_sched_last_values (ws_sched_source_t *source);
 
 //  Record a tick that was never collected through no fault of the
 //  source (no worker free): an error to show, but no backoff.

@@ -42,8 +42,8 @@ s_trim (char *text)
 }
 
 //  A whole-field finite number (strtod would take "12abc" as 12).
-static bool
-s_number (const char *text, double *value)
+bool
+ws_csv_number (const char *text, double *value)
 {
     if (!*text)
         return false;
@@ -83,13 +83,13 @@ s_show (const char *field, char *out, size_t size)
     return out;
 }
 
+//  The line walk of ws_csv_scan, over a NUL-terminated copy it may cut.
 static int
-s_parse_lines (ws_csv_series_t *self, char *text, const char *name,
-               ws_err_t *err)
+s_scan_lines (char *text, const char *name, ws_csv_row_fn *fn, void *arg,
+              ws_err_t *err)
 {
-    size_t capacity = 0, line = 0;
+    size_t line = 0;
     bool header = false;
-    char previous[64] = "";
     char *cursor = text;
     //  UTF-8 byte order mark, as spreadsheets write it.
     if ((unsigned char) cursor[0] == 0xEF && (unsigned char) cursor[1] == 0xBB
@@ -111,18 +111,19 @@ s_parse_lines (ws_csv_series_t *self, char *text, const char *name,
             blank++;
         if (!*blank)
             continue;
-        char shown[48], whole[48];
-        s_show (row, whole, sizeof whole);
+        char whole[48];
+        if (!header)
+            s_show (row, whole, sizeof whole);
         char *comma = strchr (row, ',');
         size_t fields = 1;
         for (char *c = row; *c; c++)
             fields += *c == ',';
+        if (comma)
+            *comma = '\0';
+        char *first = s_trim (row), *second = comma ? s_trim (comma + 1) : NULL;
         if (!header) {
-            char *first = row, *second = comma ? comma + 1 : NULL;
-            if (comma)
-                *comma = '\0';
-            bool ok = fields == 2 && strcasecmp (s_trim (first), "t") == 0
-                      && strcasecmp (s_trim (second), "value") == 0;
+            bool ok = fields == 2 && strcasecmp (first, "t") == 0
+                      && strcasecmp (second, "value") == 0;
             if (!ok)
                 return ws_err_set (err, WS_ERR_INPUT,
                                    "%s:%zu: header '%s', expected 't,value'",
@@ -130,48 +131,9 @@ s_parse_lines (ws_csv_series_t *self, char *text, const char *name,
             header = true;
             continue;
         }
-        if (fields != 2)
-            return ws_err_set (err, WS_ERR_INPUT,
-                               "%s:%zu: %zu fields, expected 2 (t,value)", name,
-                               line, fields);
-        *comma = '\0';
-        char *t_text = s_trim (row), *value_text = s_trim (comma + 1);
-        double t, value;
-        bool is_time = false;
-        if (!s_number (t_text, &t)) {
-            int64_t ms;
-            if (ws_iso8601_parse (t_text, &ms, NULL))
-                return ws_err_set (err, WS_ERR_INPUT,
-                                   "%s:%zu: t '%s' is not a number or ISO "
-                                   "8601 time",
-                                   name, line,
-                                   s_show (t_text, shown, sizeof shown));
-            t = (double) ms / S_DAY_MS;
-            is_time = true;
-        }
-        if (self->n == 0)
-            self->t_is_time = is_time;
-        else if (is_time != self->t_is_time)
-            return ws_err_set (err, WS_ERR_INPUT,
-                               "%s:%zu: t '%s' is %s but the t before it %s",
-                               name, line, s_show (t_text, shown, sizeof shown),
-                               is_time ? "an ISO 8601 time" : "a number",
-                               is_time ? "are numbers" : "are ISO 8601 times");
-        if (!s_number (value_text, &value))
-            return ws_err_set (
-                err, WS_ERR_INPUT, "%s:%zu: value '%s' is not a finite number",
-                name, line, s_show (value_text, shown, sizeof shown));
-        if (self->n > 0 && !(t > self->t[self->n - 1]))
-            return ws_err_set (
-                err, WS_ERR_INPUT, "%s:%zu: t not increasing ('%s' after '%s')",
-                name, line, s_show (t_text, shown, sizeof shown), previous);
-        if (s_grow (self, &capacity, name, err))
+        ws_csv_row_t data = {line, fields, first, second};
+        if (fn (&data, arg, err))
             return -1;
-        self->t[self->n] = t;
-        self->value[self->n] = value;
-        self->n++;
-        snprintf (previous, sizeof previous, "%s",
-                  s_show (t_text, shown, sizeof shown));
     }
     if (!header)
         return ws_err_set (err, WS_ERR_INPUT,
@@ -180,10 +142,9 @@ s_parse_lines (ws_csv_series_t *self, char *text, const char *name,
 }
 
 int
-ws_csv_parse (ws_csv_series_t *self, const char *text, size_t len,
-              const char *name, ws_err_t *err)
+ws_csv_scan (const char *text, size_t len, const char *name, ws_csv_row_fn *fn,
+             void *arg, ws_err_t *err)
 {
-    memset (self, 0, sizeof *self);
     if (!name)
         name = "csv";
     if (memchr (text, '\0', len))
@@ -194,22 +155,94 @@ ws_csv_parse (ws_csv_series_t *self, const char *text, size_t len,
         return ws_err_set (err, WS_ERR_SYSTEM, "%s: out of memory", name);
     memcpy (copy, text, len);
     copy[len] = '\0';
-    int rc = s_parse_lines (self, copy, name, err);
+    int rc = s_scan_lines (copy, name, fn, arg, err);
     free (copy);
+    return rc;
+}
+
+//  ws_csv_parse's state between rows.
+typedef struct {
+    ws_csv_series_t *series;
+    size_t capacity;
+    const char *name;
+    char previous[64];  //  the t before, as written, for an error
+} s_parse_t;
+
+static int
+s_parse_row (const ws_csv_row_t *row, void *arg, ws_err_t *err)
+{
+    s_parse_t *parse = arg;
+    ws_csv_series_t *self = parse->series;
+    const char *name = parse->name;
+    size_t line = row->line;
+    char shown[48];
+    if (row->fields != 2)
+        return ws_err_set (err, WS_ERR_INPUT,
+                           "%s:%zu: %zu fields, expected 2 (t,value)", name,
+                           line, row->fields);
+    double t, value;
+    bool is_time = false;
+    if (!ws_csv_number (row->t, &t)) {
+        int64_t ms;
+        if (ws_iso8601_parse (row->t, &ms, NULL))
+            return ws_err_set (err, WS_ERR_INPUT,
+                               "%s:%zu: t '%s' is not a number or ISO "
+                               "8601 time",
+                               name, line,
+                               s_show (row->t, shown, sizeof shown));
+        t = (double) ms / S_DAY_MS;
+        is_time = true;
+    }
+    if (self->n == 0)
+        self->t_is_time = is_time;
+    else if (is_time != self->t_is_time)
+        return ws_err_set (err, WS_ERR_INPUT,
+                           "%s:%zu: t '%s' is %s but the t before it %s", name,
+                           line, s_show (row->t, shown, sizeof shown),
+                           is_time ? "an ISO 8601 time" : "a number",
+                           is_time ? "are numbers" : "are ISO 8601 times");
+    if (!ws_csv_number (row->value, &value))
+        return ws_err_set (err, WS_ERR_INPUT,
+                           "%s:%zu: value '%s' is not a finite number", name,
+                           line, s_show (row->value, shown, sizeof shown));
+    if (self->n > 0 && !(t > self->t[self->n - 1]))
+        return ws_err_set (
+            err, WS_ERR_INPUT, "%s:%zu: t not increasing ('%s' after '%s')",
+            name, line, s_show (row->t, shown, sizeof shown), parse->previous);
+    if (s_grow (self, &parse->capacity, name, err))
+        return -1;
+    self->t[self->n] = t;
+    self->value[self->n] = value;
+    self->n++;
+    snprintf (parse->previous, sizeof parse->previous, "%s",
+              s_show (row->t, shown, sizeof shown));
+    return 0;
+}
+
+int
+ws_csv_parse (ws_csv_series_t *self, const char *text, size_t len,
+              const char *name, ws_err_t *err)
+{
+    memset (self, 0, sizeof *self);
+    if (!name)
+        name = "csv";
+    s_parse_t parse = {self, 0, name, ""};
+    int rc = ws_csv_scan (text, len, name, s_parse_row, &parse, err);
     if (rc)
         ws_csv_series_free (self);
     return rc;
 }
 
-int
-ws_csv_read (ws_csv_series_t *self, const char *path, ws_err_t *err)
+char *
+ws_csv_load (const char *path, size_t *len, ws_err_t *err)
 {
-    memset (self, 0, sizeof *self);
     bool is_stdin = strcmp (path, "-") == 0;
     FILE *file = is_stdin ? stdin : fopen (path, "rb");
-    if (!file)
-        return ws_err_set (err, WS_ERR_INPUT, "%s: cannot open: %s", path,
-                           strerror (errno));
+    if (!file) {
+        ws_err_set (err, WS_ERR_INPUT, "%s: cannot open: %s", path,
+                    strerror (errno));
+        return NULL;
+    }
     ws_buf_t buf;
     ws_buf_init (&buf, WS_CSV_MAX_BYTES);
     char chunk[65536];
@@ -227,8 +260,23 @@ ws_csv_read (ws_csv_series_t *self, const char *path, ws_err_t *err)
                          strerror (errno));
     if (!is_stdin)
         fclose (file);
-    if (!rc)
-        rc = ws_csv_parse (self, buf.data ? buf.data : "", buf.len, path, err);
+    *len = buf.len;
+    char *text = rc ? NULL : ws_buf_steal (&buf);
     ws_buf_free (&buf);
+    if (!rc && !text)
+        ws_err_set (err, WS_ERR_SYSTEM, "%s: out of memory", path);
+    return text;
+}
+
+int
+ws_csv_read (ws_csv_series_t *self, const char *path, ws_err_t *err)
+{
+    memset (self, 0, sizeof *self);
+    size_t len;
+    char *text = ws_csv_load (path, &len, err);
+    if (!text)
+        return -1;
+    int rc = ws_csv_parse (self, text, len, path, err);
+    free (text);
     return rc;
 }

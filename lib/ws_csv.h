@@ -36,4 +36,39 @@ int ws_csv_read (ws_csv_series_t *self, const char *path, ws_err_t *err);
 //  Free the arrays and empty the series. Safe on repeat.
 void ws_csv_series_free (ws_csv_series_t *self);
 
+//  The reader's parts, for a caller that wants every bad row rather than
+//  the first ('watershed import' reports them all, then imports nothing).
+
+//  One data line, as ws_csv_scan hands it over. The fields are trimmed
+//  and unquoted, borrowed for the call only.
+typedef struct {
+    size_t line;        //  1-based line number in the file
+    size_t fields;      //  comma-separated fields on the line
+    const char *t;      //  the first field
+    const char *value;  //  the rest after the first comma (the second
+                        //  field when fields is 2); NULL if no comma
+} ws_csv_row_t;
+
+//  Called for each data line. Returns 0 to go on, or -1 with *err set to
+//  stop the scan with that error.
+typedef int (ws_csv_row_fn) (const ws_csv_row_t *row, void *arg, ws_err_t *err);
+
+//  Walk CSV text (len bytes, borrowed; need not be NUL-terminated) as
+//  ws_csv_parse reads it: a UTF-8 byte order mark, CRs and blank lines
+//  are skipped, the header must be "t,value"; fn gets every other line,
+//  whatever its field count. Returns 0, or -1 with *err: a NUL byte, a
+//  bad or missing header (naming name:line), out of memory, or fn's
+//  error.
+int ws_csv_scan (const char *text, size_t len, const char *name,
+                 ws_csv_row_fn *fn, void *arg, ws_err_t *err);
+
+//  Read a whole file, "-" for standard input, of at most WS_CSV_MAX_BYTES.
+//  Returns the text (caller owns, NUL-terminated) and *len, or NULL with
+//  *err naming path.
+char *ws_csv_load (const char *path, size_t *len, ws_err_t *err);
+
+//  A whole field that is a finite number ("12abc", "", "nan" and "inf"
+//  are not). Returns true and *value.
+bool ws_csv_number (const char *text, double *value);
+
 #endif

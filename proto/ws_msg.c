@@ -195,7 +195,7 @@ struct s_field {
     const s_field_t *item;       //  S_ARRAY
 };
 
-#define S_MAX_FIELDS 16
+#define S_MAX_FIELDS 20
 
 struct s_schema {
     const s_field_t *fields;
@@ -220,8 +220,9 @@ struct s_check {
 };
 
 static const char *const s_kinds[] = {"collect", "analyze", NULL};
-static const char *const s_error_kinds[] = {
-    "net", "http", "timeout", "extract", "input", "size", "system", NULL};
+static const char *const s_error_kinds[] = {"net",     "http",   "timeout",
+                                            "extract", "input",  "size",
+                                            "system",  "resend", NULL};
 static const char *const s_metric_types[] = {"gauge", "counter", "per_period",
                                              NULL};
 
@@ -239,8 +240,9 @@ static const s_field_t s_ready[] = {
 static const s_field_t s_heartbeat[] = {
     {"running", S_INT, true, false, 0, S_INT_MAX, NULL, NULL, NULL}};
 
-//  JOB: "collect" jobs carry source_id and source, "analyze" jobs
-//  series_id, window_days, series and options (s_job_rules).
+//  JOB: "collect" jobs carry source_id and source or version (or both),
+//  "analyze" jobs series_id, window_days, series and options
+//  (s_job_rules).
 enum {
     S_JOB_KIND = 2,
     S_JOB_SOURCE_ID = 5,
@@ -248,7 +250,8 @@ enum {
     S_JOB_SERIES_ID,
     S_JOB_WINDOW,
     S_JOB_SERIES,
-    S_JOB_OPTIONS
+    S_JOB_OPTIONS,
+    S_JOB_VERSION
 };
 static const s_field_t s_job[] = {
     {"id", S_INT, false, false, 1, S_INT_MAX, NULL, NULL, NULL},
@@ -261,7 +264,8 @@ static const s_field_t s_job[] = {
     {"series_id", S_INT, true, false, 1, S_INT_MAX, NULL, NULL, NULL},
     {"window_days", S_INT, true, false, 1, 3660, NULL, NULL, NULL},
     {"series", S_OPEN, true, false, 0, 0, NULL, NULL, NULL},
-    {"options", S_OPEN, true, false, 0, 0, NULL, NULL, NULL}};
+    {"options", S_OPEN, true, false, 0, 0, NULL, NULL, NULL},
+    {"version", S_INT, true, false, 1, S_INT_MAX, NULL, NULL, NULL}};
 static int s_job_rules (s_check_t *check, json_t *const *values,
                         const s_path_t *path);
 static const s_schema_t s_job_schema = {S_FIELDS (s_job), s_job_rules};
@@ -281,8 +285,8 @@ static const s_field_t s_sample_item = {
     NULL, S_OBJECT, false, false, 0, 0, NULL, &s_sample_schema, NULL};
 
 //  A "collect" result carries source_id, http_status, duration_ms, bytes
-//  and samples; an "analyze" result series_id, window_days and, when ok,
-//  the analysis (s_result_rules).
+//  and samples or values (with version); an "analyze" result series_id,
+//  window_days and, when ok, the analysis (s_result_rules).
 enum {
     S_RESULT_KIND = 2,
     S_RESULT_SOURCE_ID = 3,
@@ -294,8 +298,13 @@ enum {
     S_RESULT_SAMPLES,
     S_RESULT_SERIES_ID,
     S_RESULT_WINDOW,
-    S_RESULT_ANALYSIS
+    S_RESULT_ANALYSIS,
+    S_RESULT_VERSION,
+    S_RESULT_VALUES
 };
+//  One value per rule of the source, null where the rule failed.
+static const s_field_t s_value_item = {NULL, S_NUMBER, false, true, 0,
+                                       0,    NULL,     NULL,  NULL};
 static const s_field_t s_result[] = {
     {"id", S_INT, false, false, 1, S_INT_MAX, NULL, NULL, NULL},
     {"attempt", S_INT, false, false, 1, S_INT_MAX, NULL, NULL, NULL},
@@ -303,15 +312,17 @@ static const s_field_t s_result[] = {
     {"source_id", S_INT, true, false, 1, S_INT_MAX, NULL, NULL, NULL},
     {"tick", S_INT, false, false, 0, S_INT_MAX, NULL, NULL, NULL},
     {"ok", S_BOOL, false, false, 0, 0, NULL, NULL, NULL},
-    {"error", S_STRING, false, true, 0, S_INT_MAX, NULL, NULL, NULL},
-    {"error_kind", S_ENUM, false, true, 0, 0, s_error_kinds, NULL, NULL},
+    {"error", S_STRING, true, true, 0, S_INT_MAX, NULL, NULL, NULL},
+    {"error_kind", S_ENUM, true, true, 0, 0, s_error_kinds, NULL, NULL},
     {"http_status", S_INT, true, false, 0, 999, NULL, NULL, NULL},
     {"duration_ms", S_INT, true, false, 0, S_INT_MAX, NULL, NULL, NULL},
     {"bytes", S_INT, true, false, 0, S_INT_MAX, NULL, NULL, NULL},
     {"samples", S_ARRAY, true, false, 0, 100000, NULL, NULL, &s_sample_item},
     {"series_id", S_INT, true, false, 1, S_INT_MAX, NULL, NULL, NULL},
     {"window_days", S_INT, true, false, 1, 3660, NULL, NULL, NULL},
-    {"analysis", S_OPEN, true, true, 0, 0, NULL, NULL, NULL}};
+    {"analysis", S_OPEN, true, true, 0, 0, NULL, NULL, NULL},
+    {"version", S_INT, true, false, 1, S_INT_MAX, NULL, NULL, NULL},
+    {"values", S_ARRAY, true, false, 0, 100000, NULL, NULL, &s_value_item}};
 static int s_result_rules (s_check_t *check, json_t *const *values,
                            const s_path_t *path);
 static const s_schema_t s_result_schema = {S_FIELDS (s_result), s_result_rules};
@@ -770,17 +781,19 @@ static int
 s_result_rules (s_check_t *check, json_t *const *values, const s_path_t *path)
 {
     if (json_is_false (values[S_RESULT_OK])
-        && json_is_null (values[S_RESULT_ERROR])) {
+        && (!values[S_RESULT_ERROR] || json_is_null (values[S_RESULT_ERROR]))) {
         s_path_t at = {path, "error", 5, 0};
         return s_fail (check, &at,
-                       "expected a string when \"ok\" is false, found null");
+                       values[S_RESULT_ERROR]
+                           ? "expected a string when \"ok\" is false, found "
+                             "null"
+                           : "missing, required when \"ok\" is false");
     }
     static const s_required_t collect[] = {
         {S_RESULT_SOURCE_ID, "source_id"},
         {S_RESULT_HTTP_STATUS, "http_status"},
         {S_RESULT_DURATION, "duration_ms"},
         {S_RESULT_BYTES, "bytes"},
-        {S_RESULT_SAMPLES, "samples"},
         {-1, NULL}};
     static const s_required_t analyze[] = {{S_RESULT_SERIES_ID, "series_id"},
                                            {S_RESULT_WINDOW, "window_days"},
@@ -790,6 +803,20 @@ s_result_rules (s_check_t *check, json_t *const *values, const s_path_t *path)
     if (s_require (check, values, path, is_collect ? collect : analyze,
                    is_collect ? "collect" : "analyze"))
         return -1;
+    if (is_collect) {
+        //  Samples name their series; values are the source's rules in
+        //  order and mean nothing without the definition's version.
+        s_path_t samples = {path, "samples", 7, 0};
+        s_path_t version = {path, "version", 7, 0};
+        s_path_t values_at = {path, "values", 6, 0};
+        if (!values[S_RESULT_SAMPLES] && !values[S_RESULT_VALUES])
+            return s_fail (check, &samples,
+                           "missing, required for kind collect (or values)");
+        if (values[S_RESULT_SAMPLES] && values[S_RESULT_VALUES])
+            return s_fail (check, &values_at, "not allowed with samples");
+        if (values[S_RESULT_VALUES] && !values[S_RESULT_VERSION])
+            return s_fail (check, &version, "missing, required with values");
+    }
     if (!is_collect && json_is_true (values[S_RESULT_OK])
         && !json_is_object (values[S_RESULT_ANALYSIS])) {
         s_path_t at = {path, "analysis", 8, 0};
@@ -801,8 +828,8 @@ s_result_rules (s_check_t *check, json_t *const *values, const s_path_t *path)
 static int
 s_job_rules (s_check_t *check, json_t *const *values, const s_path_t *path)
 {
-    static const s_required_t collect[] = {
-        {S_JOB_SOURCE_ID, "source_id"}, {S_JOB_SOURCE, "source"}, {-1, NULL}};
+    static const s_required_t collect[] = {{S_JOB_SOURCE_ID, "source_id"},
+                                           {-1, NULL}};
     static const s_required_t analyze[] = {{S_JOB_SERIES_ID, "series_id"},
                                            {S_JOB_WINDOW, "window_days"},
                                            {S_JOB_SERIES, "series"},
@@ -812,6 +839,12 @@ s_job_rules (s_check_t *check, json_t *const *values, const s_path_t *path)
     if (s_require (check, values, path, is_collect ? collect : analyze,
                    is_collect ? "collect" : "analyze"))
         return -1;
+    if (is_collect && !values[S_JOB_SOURCE] && !values[S_JOB_VERSION]) {
+        //  A job names a definition the worker holds, or carries it.
+        s_path_t at = {path, "source", 6, 0};
+        return s_fail (check, &at,
+                       "missing, required for kind collect without version");
+    }
     return 0;
 }
 

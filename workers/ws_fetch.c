@@ -199,12 +199,14 @@ s_transfer_get (ws_fetch_t *self)
     return transfer;
 }
 
+//  A pooled handle is not reset (curl_easy_reset cost more than the rest
+//  of a transfer's set-up): s_setup sets every option any transfer sets,
+//  so nothing of the last transfer carries over, and the pointers it
+//  still holds into that transfer are never used before s_setup
+//  replaces them.
 static void
 s_easy_put (ws_fetch_t *self, CURL *easy)
 {
-    //  Reset now so the pooled handle keeps no pointer into the finished
-    //  transfer; reset keeps its connections and session cache.
-    curl_easy_reset (easy);
     if (self->free_easy_count < self->config.concurrency) {
         self->free_easy[self->free_easy_count++] = easy;
         return;
@@ -322,12 +324,14 @@ s_setup (ws_fetch_t *self, s_transfer_t *transfer, CURL *easy)
     S_SET (CURLOPT_PRIVATE, transfer);
     S_SET (CURLOPT_SHARE, self->share);
     S_SET (CURLOPT_TCP_KEEPALIVE, 1L);
-    if (transfer->headers)
-        S_SET (CURLOPT_HTTPHEADER, transfer->headers);
+    //  Set even when empty or a GET: the handle may come from the pool.
+    S_SET (CURLOPT_HTTPHEADER, transfer->headers);
     if (strcmp (ws_source_method (source), "POST") == 0) {
         S_SET (CURLOPT_POSTFIELDS, body ? body : "");
         S_SET (CURLOPT_POSTFIELDSIZE, (long) (body ? strlen (body) : 0));
     }
+    else
+        S_SET (CURLOPT_HTTPGET, 1L);
 #undef S_SET
     return rc == CURLE_OK ? 0 : -1;
 }

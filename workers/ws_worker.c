@@ -70,14 +70,15 @@ typedef struct s_job_t s_job_t;
 
 //  A parsed source definition, shared by the jobs of that source while
 //  its definition stays the same. Parsing and checking the definition
-//  was a worker's largest cost per job; the cache changes nothing a job
-//  sees (an entry is used only for a definition json_equal to its own),
-//  so the worker stays stateless in behaviour. Entries are counted:
-//  a job holds one while it runs; a replaced entry goes when its last
-//  job ends.
+//  was a worker's largest cost per job. A job names its definition by
+//  version and carries it only the first time this connection sees it
+//  (PROTOCOL.md 4.3.2); the cache is emptied at every READY, when the
+//  coordinator forgets what it sent. Entries are counted: a job holds
+//  one while it runs; a replaced entry goes when its last job ends.
 typedef struct {
     json_t *def;          //  owns (a reference)
     ws_source_t *source;  //  owns
+    int64_t version;      //  0 when the job gave none
     int refs;             //  the cache's own, plus one per job
 } s_cached_source_t;
 
@@ -88,6 +89,7 @@ struct s_job_t {
     int64_t tick;
     int64_t deadline;
     int64_t source_id;
+    int64_t version;            //  of the definition; 0 if not given
     ws_source_t *source;        //  borrowed from cached
     s_cached_source_t *cached;  //  one reference
     s_job_t *next;              //  free list
@@ -160,9 +162,14 @@ s_send (ws_worker_t *self, ws_msg_id_t id, json_t *body)
         self->last_send = ws_clock_ms ();
 }
 
+static void s_cached_free (void *value);
+
 static void
 s_send_ready (ws_worker_t *self)
 {
+    //  A new session: the coordinator sends every definition again.
+    ws_map_destroy (&self->sources);
+    self->sources = ws_map_new (s_cached_free);
     s_send (self, WS_MSG_READY,
             json_pack ("{s:s, s:I, s:I, s:s, s:s}", "name", self->name,
                        "credit", (json_int_t) self->credit, "pid",
@@ -321,11 +328,23 @@ s_cached_free (void *value)
 //  definition is unchanged, else a new one (replacing the cached).
 //  Returns a reference, or NULL with *err for an invalid definition.
 static s_cached_source_t *
-s_source_for (ws_worker_t *self, int64_t source_id, json_t *def, ws_err_t *err)
+s_source_for (ws_worker_t *self, int64_t source_id, int64_t version,
+              json_t *def, ws_err_t *err)
 {
     s_cached_source_t *cached =
         ws_map_get_int (self->sources, (uint64_t) source_id);
-    if (!cached || !json_equal (cached->def, def)) {
+    bool same =
+        cached
+        && (version ? cached->version == version
+                    : !cached->version && json_equal (cached->def, def));
+    if (!def && !same) {
+        ws_err_set (err, WS_ERR_PROTO,
+                    "source %" PRId64 " version %" PRId64
+                    ": definition not held by this worker",
+                    source_id, version);
+        return NULL;
+    }
+    if (!same) {
         ws_source_t *source = ws_source_new (def, err);
         if (!source)
             return NULL;
@@ -334,6 +353,7 @@ s_source_for (ws_worker_t *self, int64_t source_id, json_t *def, ws_err_t *err)
             abort ();
         cached->def = json_incref (def);
         cached->source = source;
+        cached->version = version;
         cached->refs = 1;
         ws_map_put_int (self->sources, (uint64_t) source_id, cached);
     }
@@ -514,6 +534,17 @@ s_number (double value)
     return json_real (value);
 }
 
+//  A number as JSON text: a whole value within 2^53 as an integer.
+static void
+s_number_text (char *out, size_t size, double value)
+{
+    if (value < 9007199254740992.0 && value > -9007199254740992.0
+        && value == (double) (int64_t) value)
+        snprintf (out, size, "%" PRId64, (int64_t) value);
+    else
+        snprintf (out, size, "%.17g", value);
+}
+
 //  One sample as RESULT text. Every part is already checked: metric
 //  names are [A-Za-z0-9_:.] (ws_source), labels_text is jansson's own
 //  compact encoding, and ws_extract_json returns finite numbers only.
@@ -522,11 +553,7 @@ static void
 s_sample_text (ws_buf_t *text, const ws_rule_t *rule, double value)
 {
     char number[32];
-    if (value < 9007199254740992.0 && value > -9007199254740992.0
-        && value == (double) (int64_t) value)
-        snprintf (number, sizeof number, "%" PRId64, (int64_t) value);
-    else
-        snprintf (number, sizeof number, "%.17g", value);
+    s_number_text (number, sizeof number, value);
     if (ws_buf_printf (text,
                        "%s{\"metric\":\"%s\",\"labels\":%s,\"type\":\"%s\","
                        "\"value\":%s}",
@@ -560,8 +587,60 @@ s_keep_text (ws_worker_t *self, s_job_t *job, const ws_fetch_result_t *fetched,
         ws_error ("worker: out of memory");
         abort ();
     }
-    ws_info ("source '%s': job %" PRId64 ": %" PRId64 " ms",
-             ws_source_name (job->source), job->id, fetched->duration_ms);
+    size_t len = text.len;
+    char *body = ws_buf_steal (&text);
+    s_store (self, job->id, &body, len);
+}
+
+//  Keep a result in the compact form (PROTOCOL.md 4.4): one value per
+//  rule, null where the rule failed. A result without an error is built
+//  as text from checked parts; one with an error goes through jansson,
+//  which escapes the error text.
+static void
+s_keep_values (ws_worker_t *self, s_job_t *job,
+               const ws_fetch_result_t *fetched, const double *values,
+               const bool *have, size_t rules, const char *error,
+               const char *kind)
+{
+    long status = fetched->http_status;
+    if (status < 0 || status > 999)
+        status = 0;
+    if (error) {
+        json_t *result = s_result_new (job);
+        s_result_finish (result, error, kind, status, fetched->duration_ms,
+                         fetched->bytes, NULL);
+        json_object_del (result, "samples");
+        json_t *array = json_array ();
+        for (size_t i = 0; i < rules; i++)
+            json_array_append_new (array, have[i] ? s_number (values[i])
+                                                  : json_null ());
+        json_object_set_new (result, "values", array);
+        json_object_set_new (result, "version", json_integer (job->version));
+        s_keep (self, job->id, result);
+        json_decref (result);
+        return;
+    }
+    ws_buf_t text;
+    ws_buf_init (&text, WS_MSG_MAX_BODY);
+    int rc =
+        ws_buf_printf (&text,
+                       "{\"id\":%" PRId64 ",\"attempt\":%" PRId64
+                       ",\"kind\":\"collect\",\"source_id\":%" PRId64
+                       ",\"tick\":%" PRId64 ",\"ok\":true,"
+                       "\"http_status\":%ld,\"duration_ms\":%" PRId64
+                       ",\"bytes\":%zu,\"version\":%" PRId64 ",\"values\":[",
+                       job->id, job->attempt, job->source_id, job->tick, status,
+                       fetched->duration_ms, fetched->bytes, job->version);
+    for (size_t i = 0; i < rules && rc == 0; i++) {
+        char number[32] = "null";
+        if (have[i])
+            s_number_text (number, sizeof number, values[i]);
+        rc = ws_buf_printf (&text, "%s%s", i ? "," : "", number);
+    }
+    if (rc || ws_buf_append (&text, "]}", 2)) {
+        ws_error ("worker: out of memory");
+        abort ();
+    }
     size_t len = text.len;
     char *body = ws_buf_steal (&text);
     s_store (self, job->id, &body, len);
@@ -574,15 +653,15 @@ s_on_fetched (const ws_fetch_result_t *fetched, const ws_err_t *fetch_err,
     s_job_t *job = (s_job_t *) arg;
     ws_worker_t *self = job->worker;
     const char *name = ws_source_name (job->source);
-    json_t *result = s_result_new (job);
-    json_t *samples = json_array ();
-    if (!samples) {
+    size_t rules = ws_source_rule_count (job->source);
+    double *values = calloc (rules + 1, sizeof (double));
+    bool *have = calloc (rules + 1, sizeof (bool));
+    if (!values || !have) {
         ws_error ("worker: out of memory");
         abort ();
     }
-    ws_buf_t errors, text;
+    ws_buf_t errors;
     ws_buf_init (&errors, 4096);
-    ws_buf_init (&text, WS_MSG_MAX_BODY);
     const char *kind = fetched->error_kind;
     if (fetch_err)
         s_append_error (&errors, fetch_err->text);
@@ -602,57 +681,64 @@ s_on_fetched (const ws_fetch_result_t *fetched, const ws_err_t *fetch_err,
         }
         if (!doc)
             kind = "extract";
-        size_t rules = doc ? ws_source_rule_count (job->source) : 0;
-        for (size_t i = 0; i < rules; i++) {
-            const ws_rule_t *rule = ws_source_rule (job->source, i);
-            double value;
+        for (size_t i = 0; doc && i < rules; i++) {
             ws_err_t err;
-            if (ws_extract_json (rule, doc, &value, &err)) {
+            if (ws_extract_json (ws_source_rule (job->source, i), doc,
+                                 &values[i], &err)) {
                 s_append_error (&errors, err.text);
                 kind = "extract";
-                continue;
             }
-            s_sample_text (&text, rule, value);
-            json_t *sample = json_object ();
-            if (!sample || json_array_append_new (samples, sample)
-                || json_object_set_new (sample, "metric",
-                                        json_string (rule->metric))
-                || json_object_set (sample, "labels", rule->labels)
-                || json_object_set_new (
-                    sample, "type",
-                    json_string (ws_metric_type_name (rule->type)))
-                || json_object_set_new (sample, "value", s_number (value))) {
-                ws_error ("worker: out of memory");
-                abort ();
-            }
+            else
+                have[i] = true;
         }
         json_decref (doc);
     }
     const char *error = errors.len ? errors.data : NULL;
-    if (!error) {
-        //  The common case goes out as text built from checked parts.
-        s_keep_text (self, job, fetched, &text);
-        json_decref (samples);
-        json_decref (result);
-        ws_buf_free (&errors);
-        ws_buf_free (&text);
-        self->running--;
-        s_job_put (self, job);
-        return;
-    }
-    s_result_finish (result, error, kind, fetched->http_status,
-                     fetched->duration_ms, fetched->bytes, samples);
     if (error)
         ws_info ("source '%s': job %" PRId64 " failed (%s): %s", name, job->id,
                  kind, error);
     else
-        ws_info ("source '%s': job %" PRId64 ": %zu samples, %" PRId64 " ms",
-                 name, job->id, json_array_size (samples),
+        ws_info ("source '%s': job %" PRId64 ": %" PRId64 " ms", name, job->id,
                  fetched->duration_ms);
-    s_keep (self, job->id, result);
-    json_decref (result);
+    if (job->version)
+        s_keep_values (self, job, fetched, values, have, rules, error, kind);
+    else {
+        //  A job without a version (an older coordinator): samples that
+        //  name their series.
+        ws_buf_t text;
+        ws_buf_init (&text, WS_MSG_MAX_BODY);
+        for (size_t i = 0; i < rules; i++)
+            if (have[i])
+                s_sample_text (&text, ws_source_rule (job->source, i),
+                               values[i]);
+        if (!error)
+            s_keep_text (self, job, fetched, &text);
+        else {
+            json_t *result = s_result_new (job);
+            json_t *samples = json_array ();
+            for (size_t i = 0; i < rules; i++) {
+                const ws_rule_t *rule = ws_source_rule (job->source, i);
+                if (have[i]
+                    && json_array_append_new (
+                        samples,
+                        json_pack ("{s:s, s:O, s:s, s:o}", "metric",
+                                   rule->metric, "labels", rule->labels, "type",
+                                   ws_metric_type_name (rule->type), "value",
+                                   s_number (values[i])))) {
+                    ws_error ("worker: out of memory");
+                    abort ();
+                }
+            }
+            s_result_finish (result, error, kind, fetched->http_status,
+                             fetched->duration_ms, fetched->bytes, samples);
+            s_keep (self, job->id, result);
+            json_decref (result);
+        }
+        ws_buf_free (&text);
+    }
+    free (values);
+    free (have);
     ws_buf_free (&errors);
-    ws_buf_free (&text);
     self->running--;
     s_job_put (self, job);
 }
@@ -753,8 +839,14 @@ s_on_job (ws_worker_t *self, json_t *def)
     job->tick = json_integer_value (json_object_get (def, "tick"));
     job->deadline = json_integer_value (json_object_get (def, "deadline"));
     job->source_id = json_integer_value (json_object_get (def, "source_id"));
+    job->version = json_integer_value (json_object_get (def, "version"));
     json_t *source_def = json_object_get (def, "source");
     ws_err_t err;
+    //  Held first: a definition is kept even when its job is answered
+    //  at once, since later jobs only name it.
+    job->cached =
+        s_source_for (self, job->source_id, job->version, source_def, &err);
+    job->source = job->cached ? job->cached->source : NULL;
     //  Too late to be of use (PROTOCOL.md 8.3): answered, not fetched.
     if (job->deadline > 0 && ws_wall_ms () >= job->deadline) {
         ws_info ("job %" PRId64 ": deadline passed before it started", job->id);
@@ -763,8 +855,12 @@ s_on_job (ws_worker_t *self, json_t *def)
         s_job_put (self, job);
         return;
     }
-    job->cached = s_source_for (self, job->source_id, source_def, &err);
-    job->source = job->cached ? job->cached->source : NULL;
+    if (!job->source && !source_def) {
+        ws_info ("job %" PRId64 ": %s", job->id, err.text);
+        s_job_fail (self, job, "resend", err.text);
+        s_job_put (self, job);
+        return;
+    }
     if (!job->source) {
         const char *name =
             json_string_value (json_object_get (source_def, "name"));

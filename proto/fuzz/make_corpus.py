@@ -54,6 +54,15 @@ VALID = {
     "heartbeat": msg("HEARTBEAT", {}),
     "heartbeat-running": msg("HEARTBEAT", {"running": 3}, router=True),
     "job": msg("JOB", {"jobs": [JOB, dict(JOB, id=4294967298, attempt=2)]}),
+    "job-version": msg("JOB", {"jobs": [
+        dict(JOB, version=81985529216486895),
+        {k: v for k, v in dict(JOB, id=4294967298,
+                               version=81985529216486895).items()
+         if k != "source"}]}),
+    "result-values": msg("RESULT", {"results": [
+        {k: v for k, v in dict(RESULT_OK, version=81985529216486895,
+                               values=[12.5, None, 3]).items()
+         if k not in ("samples", "error", "error_kind")}]}, router=True),
     "job-analyze": msg("JOB", {"jobs": [{
         "id": 4294967299, "attempt": 1, "kind": "analyze",
         "tick": 1700000000000, "deadline": 1700000030000, "series_id": 3,

@@ -594,6 +594,46 @@ test_post (void **state)
                          "\\\"signups\\\"}\"}");
 }
 
+//  A pooled handle is not reset between transfers: a GET after a POST
+//  on the same handle is a GET, without the POST's headers.
+static void
+test_handle_reuse (void **state)
+{
+    (void) state;
+    ws_loop_t *loop = ws_loop_new ();
+    ws_err_t err;
+    ws_fetch_config_t config = {1, 0, 0, 0};
+    ws_fetch_t *fetch = ws_fetch_new (loop, &config, &err);
+    ws_source_t *post =
+        s_source ("/post", "\"method\": \"POST\", \"body\": \"{}\","
+                           " \"headers\": {\"X-Only-Post\": \"1\"},");
+    ws_source_t *get = s_source ("/headers", NULL);
+    ws_source_t *sources[] = {post, get, post, get};
+    for (int i = 0; i < 4; i++) {
+        s_outcome_t outcome;
+        memset (&outcome, 0, sizeof outcome);
+        outcome.loop = loop;
+        outcome.expected = 1;
+        assert_int_equal (
+            ws_fetch_start (fetch, sources[i], 0, s_on_done, &outcome, &err),
+            0);
+        ws_loop_run (loop);
+        assert_true (outcome.ok);
+        if (sources[i] == post)
+            assert_string_equal (outcome.body,
+                                 "{\"method\":\"POST\",\"body\":\"{}\"}");
+        else {
+            assert_null (strstr (outcome.body, "POST"));
+            assert_null (strstr (outcome.body, "X-Only-Post"));
+            assert_non_null (strstr (outcome.body, "User-Agent"));
+        }
+    }
+    ws_source_destroy (&post);
+    ws_source_destroy (&get);
+    ws_fetch_destroy (&fetch);
+    ws_loop_destroy (&loop);
+}
+
 //  50 fetches through 8 slots: all complete, never more than 8 at once,
 //  and connections are reused.
 static void
@@ -651,6 +691,7 @@ main (void)
         cmocka_unit_test (test_redirects),
         cmocka_unit_test (test_headers),
         cmocka_unit_test (test_post),
+        cmocka_unit_test (test_handle_reuse),
         cmocka_unit_test (test_parallel),
     };
     return cmocka_run_group_tests (tests, s_server_start, s_server_stop);

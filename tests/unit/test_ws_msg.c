@@ -605,7 +605,12 @@ s_optional (ws_msg_id_t id, const char *key, json_t *object)
     if (id == WS_MSG_REPLY
         && (strcmp (key, "code") == 0 || strcmp (key, "where") == 0))
         return true;
-    (void) object;
+    //  A result's error may be left out when there is none.
+    if (id == WS_MSG_RESULT
+        && (strcmp (key, "error_kind") == 0
+            || (strcmp (key, "error") == 0
+                && json_is_true (json_object_get (object, "ok")))))
+        return true;
     return false;
 }
 
@@ -823,7 +828,14 @@ static const s_row_t s_rows[] = {
     {RESULT_, "/results/0/error", "\"slow\"", NULL, NULL},
     {RESULT_, "/results/1/error_kind", "\"bogus\"", "/results/1/error_kind",
      "expected one of \"net\", \"http\", \"timeout\", \"extract\", "
-     "\"input\", \"size\", \"system\" or null, found \"bogus\""},
+     "\"input\", \"size\", \"system\", \"resend\" or null, found "
+     "\"bogus\""},
+    {RESULT_, "/results/1/error_kind", "\"resend\"", NULL, NULL},
+    {RESULT_, "/results/0/values", "[1,null,2.5]", "/results/0/values",
+     "not allowed with samples"},
+    {JOB_, "/jobs/0/version", "0", "/jobs/0/version",
+     "expected an integer >= 1, found 0"},
+    {JOB_, "/jobs/0/version", "3", NULL, NULL},
     {RESULT_, "/results/1/error_kind", "\"net\"", NULL, NULL},
     {RESULT_, "/results/1/error_kind", "\"timeout\"", NULL, NULL},
     {RESULT_, "/results/1/error_kind", "\"extract\"", NULL, NULL},
@@ -989,6 +1001,42 @@ test_ranges_and_rules (void **state)
             s_expect_accepted (s_valid[row->sample].id, body);
         json_decref (body);
     }
+}
+
+//  The compact forms: a job that names a definition the worker holds by
+//  its version, and a result that gives one value per rule.
+static void
+test_compact_forms (void **state)
+{
+    (void) state;
+    json_t *job =
+        s_parse ("{\"jobs\":[{\"id\":1,\"attempt\":1,\"kind\":\"collect\","
+                 "\"tick\":0,\"deadline\":9,\"source_id\":7,\"version\":3}]}");
+    s_expect_accepted (WS_MSG_JOB, job);
+    json_object_del (json_array_get (json_object_get (job, "jobs"), 0),
+                     "version");
+    s_expect_refused (WS_MSG_JOB, job, "/jobs/0/source",
+                      "missing, required for kind collect without version");
+    json_decref (job);
+
+    json_t *result =
+        s_parse ("{\"results\":[{\"id\":1,\"attempt\":1,\"kind\":\"collect\","
+                 "\"source_id\":7,\"tick\":0,\"ok\":true,\"http_status\":200,"
+                 "\"duration_ms\":1,\"bytes\":9,\"version\":3,"
+                 "\"values\":[1,null,2.5]}]}");
+    s_expect_accepted (WS_MSG_RESULT, result);
+    json_t *item = json_array_get (json_object_get (result, "results"), 0);
+    json_array_append_new (json_object_get (item, "values"), json_string ("7"));
+    s_expect_refused (WS_MSG_RESULT, result, "/results/0/values/3",
+                      "expected a finite number or null, found \"7\"");
+    json_array_remove (json_object_get (item, "values"), 3);
+    json_object_del (item, "version");
+    s_expect_refused (WS_MSG_RESULT, result, "/results/0/version",
+                      "missing, required with values");
+    json_object_del (item, "values");
+    s_expect_refused (WS_MSG_RESULT, result, "/results/0/samples",
+                      "missing, required for kind collect (or values)");
+    json_decref (result);
 }
 
 static void
@@ -1200,6 +1248,7 @@ main (void)
         cmocka_unit_test (test_decode_frames),
         cmocka_unit_test (test_every_field),
         cmocka_unit_test (test_ranges_and_rules),
+        cmocka_unit_test (test_compact_forms),
         cmocka_unit_test (test_error_text),
         cmocka_unit_test (test_depth),
         cmocka_unit_test (test_new_error),
