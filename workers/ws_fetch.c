@@ -200,10 +200,11 @@ s_transfer_get (ws_fetch_t *self)
 }
 
 //  A pooled handle is not reset (curl_easy_reset cost more than the rest
-//  of a transfer's set-up): s_setup sets every option any transfer sets,
-//  so nothing of the last transfer carries over, and the pointers it
-//  still holds into that transfer are never used before s_setup
-//  replaces them.
+//  of a transfer's set-up): the options all transfers share were set
+//  when it was made (s_easy_new), and s_setup sets every option that
+//  differs between transfers, so nothing of the last transfer carries
+//  over; the pointers it still holds into that transfer are never used
+//  before s_setup replaces them.
 static void
 s_easy_put (ws_fetch_t *self, CURL *easy)
 {
@@ -308,22 +309,11 @@ s_setup (ws_fetch_t *self, s_transfer_t *transfer, CURL *easy)
     if (rc == CURLE_OK)                                                        \
     rc = curl_easy_setopt (easy, option, value)
     S_SET (CURLOPT_URL, ws_source_url (source));
-    S_SET (CURLOPT_PROTOCOLS_STR, "http,https");
-    S_SET (CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    S_SET (CURLOPT_FOLLOWLOCATION, 1L);
-    S_SET (CURLOPT_MAXREDIRS, (long) S_MAX_REDIRECTS);
-    S_SET (CURLOPT_NOSIGNAL, 1L);
-    S_SET (CURLOPT_USERAGENT, WS_FETCH_USER_AGENT);
-    S_SET (CURLOPT_ACCEPT_ENCODING, "");
     S_SET (CURLOPT_CONNECTTIMEOUT_MS, (long) connect);
     S_SET (CURLOPT_TIMEOUT_MS, (long) timeout);
-    S_SET (CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) self->config.body_cap);
-    S_SET (CURLOPT_WRITEFUNCTION, s_on_write);
     S_SET (CURLOPT_WRITEDATA, transfer);
     S_SET (CURLOPT_ERRORBUFFER, transfer->errbuf);
     S_SET (CURLOPT_PRIVATE, transfer);
-    S_SET (CURLOPT_SHARE, self->share);
-    S_SET (CURLOPT_TCP_KEEPALIVE, 1L);
     //  Set even when empty or a GET: the handle may come from the pool.
     S_SET (CURLOPT_HTTPHEADER, transfer->headers);
     if (strcmp (ws_source_method (source), "POST") == 0) {
@@ -336,13 +326,44 @@ s_setup (ws_fetch_t *self, s_transfer_t *transfer, CURL *easy)
     return rc == CURLE_OK ? 0 : -1;
 }
 
+//  A new easy handle with the options every transfer shares; s_setup
+//  sets the rest for each transfer. NULL if libcurl is out of memory.
+static CURL *
+s_easy_new (ws_fetch_t *self)
+{
+    CURL *easy = curl_easy_init ();
+    if (!easy)
+        return NULL;
+    CURLcode rc = CURLE_OK;
+#define S_SET(option, value)                                                   \
+    if (rc == CURLE_OK)                                                        \
+    rc = curl_easy_setopt (easy, option, value)
+    S_SET (CURLOPT_PROTOCOLS_STR, "http,https");
+    S_SET (CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    S_SET (CURLOPT_FOLLOWLOCATION, 1L);
+    S_SET (CURLOPT_MAXREDIRS, (long) S_MAX_REDIRECTS);
+    S_SET (CURLOPT_NOSIGNAL, 1L);
+    S_SET (CURLOPT_USERAGENT, WS_FETCH_USER_AGENT);
+    S_SET (CURLOPT_ACCEPT_ENCODING, "");
+    S_SET (CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) self->config.body_cap);
+    S_SET (CURLOPT_WRITEFUNCTION, s_on_write);
+    S_SET (CURLOPT_SHARE, self->share);
+    S_SET (CURLOPT_TCP_KEEPALIVE, 1L);
+#undef S_SET
+    if (rc != CURLE_OK) {
+        curl_easy_cleanup (easy);
+        return NULL;
+    }
+    return easy;
+}
+
 //  Give a queued transfer an easy handle and add it to the multi handle.
 static void
 s_activate (ws_fetch_t *self, s_transfer_t *transfer)
 {
     CURL *easy = self->free_easy_count
                      ? self->free_easy[--self->free_easy_count]
-                     : curl_easy_init ();
+                     : s_easy_new (self);
     transfer->too_big = false;
     transfer->errbuf[0] = '\0';
     ws_buf_reset (&transfer->body);
