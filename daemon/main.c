@@ -21,57 +21,6 @@
 #include "ws_paths.h"
 #include "ws_pgcluster.h"
 
-static const ws_config_entry_t s_entries[] = {
-    //  name              type             default   min  max   help
-    {"state-dir", WS_CFG_STRING, "", 0, 4096,
-     "state directory (lock, socket, embedded database); default "
-     "/var/lib/watershed as root, else ~/.local/state/watershed"},
-    {"db", WS_CFG_SECRET, "", 0, 4096,
-     "PostgreSQL conninfo (or env WATERSHED_DB); empty runs a private "
-     "cluster in the state directory"},
-    {"workers", WS_CFG_STRING, "tcp://127.0.0.1:5570", 1, 255,
-     "endpoint to bind for workers"},
-    {"clients", WS_CFG_STRING, "", 0, 255,
-     "endpoint to bind for clients; default ipc://STATE-DIR/watershedd.sock"},
-    {"heartbeat", WS_CFG_DURATION, "1s", 100, 60000,
-     "heartbeat interval towards workers"},
-    {"liveness", WS_CFG_INT, "3", 2, 100,
-     "heartbeats a worker may miss before its jobs go elsewhere"},
-    {"job-attempts", WS_CFG_INT, "3", 1, 10,
-     "dispatches of one tick before it is recorded as failed"},
-    {"max-outstanding", WS_CFG_INT, "3", 1, 100,
-     "ticks of one source queued or in flight at once; more are skipped"},
-    {"dispatch-batch", WS_CFG_INT, "256", 1, 10000,
-     "most jobs in one JOB message"},
-    {"batch-max", WS_CFG_INT, "20000", 1, 1000000,
-     "samples that trigger a write at once"},
-    {"flush-interval", WS_CFG_DURATION, "100ms", 1, 60000,
-     "longest a result waits before its batch is written"},
-    {"health-interval", WS_CFG_DURATION, "5s", 100, 600000,
-     "how often source health is written to the database (the coordinator "
-     "serves it from memory; the table is for restarts and SQL)"},
-    {"buffer-max", WS_CFG_INT, "1000000", 1000, 100000000,
-     "samples buffered while the database is away; past it dispatch pauses"},
-    {"backoff-max", WS_CFG_DURATION, "10m", 1000, 86400000,
-     "longest backoff of a failing source"},
-    {"drain-timeout", WS_CFG_DURATION, "10s", 0, 600000,
-     "on SIGTERM, how long jobs in flight may take to finish"},
-    {"analysis-windows", WS_CFG_STRING, "28,90", 0, 64,
-     "trend analysis windows in days, comma-separated; empty: none"},
-    {"analysis-step", WS_CFG_DURATION, "1d", 1000, 604800000,
-     "step the series are rolled up to before analysis"},
-    {"analysis-debounce", WS_CFG_DURATION, "10m", 100, 604800000,
-     "least time between two analyses of a series with new samples"},
-    {"analysis-interval", WS_CFG_DURATION, "6h", 1000, 604800000,
-     "every series is analysed again this often"},
-    {"analysis-horizon", WS_CFG_INT, "7", 0, 366,
-     "steps projected ahead by each analysis"},
-    {"log-level", WS_CFG_STRING, "notice", 1, 16,
-     "error, warning, notice, info or debug"},
-    {"log-format", WS_CFG_STRING, "text", 1, 8, "text or json"},
-};
-#define S_ENTRY_COUNT (sizeof s_entries / sizeof s_entries[0])
-
 static ws_coord_t *s_coord;
 
 static int
@@ -127,7 +76,9 @@ main (int argc, char **argv)
 {
     ws_log_init ('C', false);
     ws_err_t err;
-    ws_config_t *config = ws_config_new (s_entries, S_ENTRY_COUNT, &err);
+    size_t entry_count;
+    const ws_config_entry_t *entries = ws_coord_config_entries (&entry_count);
+    ws_config_t *config = ws_config_new (entries, entry_count, &err);
     bool help = false;
     if (!config || ws_config_parse_args (config, &argc, argv, &help, &err)) {
         ws_error ("%s", err.text);

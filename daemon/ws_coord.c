@@ -79,12 +79,20 @@ s_retry_job (ws_coord_t *self, s_job_t *job, const char *why)
         job->worker->in_flight--;
         job->worker = NULL;
     }
-    if (job->kind == S_JOB_ANALYZE) {
+    if (job->kind != S_JOB_COLLECT) {
         if (job->attempt >= self->max_attempts) {
-            ws_warning ("series %" PRId64 ": analysis abandoned after %d "
-                        "attempts: %s",
-                        job->series_id, job->attempt, why);
-            self->stats.analyses_failed++;
+            if (job->kind == S_JOB_ANALYZE) {
+                ws_warning ("series %" PRId64 ": analysis abandoned after %d "
+                            "attempts: %s",
+                            job->series_id, job->attempt, why);
+                self->stats.analyses_failed++;
+            }
+            else {
+                ws_warning ("goal %" PRId64 ": evaluation abandoned after %d "
+                            "attempts: %s",
+                            job->goal_id, job->attempt, why);
+                self->stats.goal_evaluations_failed++;
+            }
             ws_map_delete_int (self->jobs, job->id);
             return;
         }
@@ -149,6 +157,15 @@ s_queue_push (ws_coord_t *self, s_job_t *job)
         self->queue_head = job;
     self->queue_tail = job;
     self->queue_length++;
+}
+
+void
+ws_coord_queue_job (ws_coord_t *self, s_job_t *job)
+{
+    job->id = self->incarnation | ++self->job_counter;
+    job->attempt = 1;
+    ws_map_put_int (self->jobs, job->id, job);
+    s_queue_push (self, job);
 }
 
 static void
@@ -224,6 +241,20 @@ static void
 s_job_append (ws_buf_t *body, s_job_t *job, ws_sched_source_t *source,
               s_worker_t *worker, int64_t now)
 {
+    if (job->kind == S_JOB_EVALUATE) {
+        job->deadline = now + 30000;
+        if (ws_buf_printf (body,
+                           "%s{\"id\":%" PRIu64 ",\"attempt\":%d,\"kind\":"
+                           "\"evaluate\",\"tick\":%" PRId64
+                           ",\"deadline\":%" PRId64 ",\"goal_id\":%" PRId64
+                           ",\"goal\":",
+                           body->len > 9 ? "," : "", job->id, job->attempt,
+                           job->tick, job->deadline, job->goal_id)
+            || ws_buf_append (body, job->payload, strlen (job->payload))
+            || ws_buf_append (body, "}", 1))
+            abort ();
+        return;
+    }
     if (job->kind == S_JOB_ANALYZE) {
         job->deadline = now + 30000;
         if (ws_buf_printf (
@@ -633,12 +664,38 @@ s_on_values (ws_coord_t *self, ws_sched_source_t *source, json_t *result,
     free (have);
 }
 
+//  A goal's evaluation: stored at once, ACKed with the next batch.
+static void
+s_on_evaluation (ws_coord_t *self, s_worker_t *worker, json_t *result)
+{
+    uint64_t job_id =
+        (uint64_t) json_integer_value (json_object_get (result, "id"));
+    int64_t goal_id = json_integer_value (json_object_get (result, "goal_id"));
+    s_job_t *job = ws_map_get_int (self->jobs, job_id);
+    if (job && job->kind == S_JOB_EVALUATE && job->goal_id == goal_id
+        && !job->queued) {
+        if (job->worker) {
+            job->worker->in_flight--;
+            job->worker->jobs_done++;
+        }
+        ws_map_delete_int (self->jobs, job_id);
+    }
+    ws_coord_goals_on_result (self, result);
+    s_ack_later (self, worker, job_id);
+    if (!self->buffer.first_at)
+        self->buffer.first_at = ws_clock_ms ();
+}
+
 static void
 s_on_result (ws_coord_t *self, s_worker_t *worker, json_t *result, int64_t now)
 {
-    if (strcmp (json_string_value (json_object_get (result, "kind")), "analyze")
-        == 0) {
+    const char *kind = json_string_value (json_object_get (result, "kind"));
+    if (strcmp (kind, "analyze") == 0) {
         s_on_analysis (self, worker, result);
+        return;
+    }
+    if (strcmp (kind, "evaluate") == 0) {
+        s_on_evaluation (self, worker, result);
         return;
     }
     uint64_t job_id =
@@ -900,6 +957,7 @@ s_flush (ws_coord_t *self, bool force)
         for (size_t i = 0; i < buffer->rows; i++)
             ws_map_put_int (self->dirty, (uint64_t) buffer->series[i],
                             (void *) 1);
+    ws_coord_goals_touch (self, buffer->series, buffer->rows);
     self->stats.batches++;
     s_send_acks (self);
     s_buffer_clear (self);
@@ -1232,6 +1290,7 @@ s_cron (ws_loop_t *loop, void *arg)
         ws_map_each (self->jobs, s_expire_job, self);
     }
     s_schedule_analyses (self);
+    ws_coord_goals_turn (self);
     //  Health, once a second.
     if (clock - self->last_health_flush >= self->health_interval_ms
         && !self->db_failing) {
@@ -1370,6 +1429,9 @@ ws_coord_new (ws_loop_t *loop, ws_config_t *config, ws_db_t *db,
     self->drain_timeout_ms = ws_config_int (config, "drain-timeout");
     self->sched = ws_sched_new (ws_config_int (config, "backoff-max"));
     self->dirty = ws_map_new (NULL);
+    ws_coord_goals_init (self);
+    self->goal_debounce_ms = ws_config_int (config, "goal-debounce");
+    self->goal_interval_ms = ws_config_int (config, "goal-interval");
     self->analysed = ws_map_new (NULL);
     self->analysis_step_ms = ws_config_int (config, "analysis-step");
     self->analysis_debounce_ms = ws_config_int (config, "analysis-debounce");
@@ -1437,6 +1499,7 @@ ws_coord_destroy (ws_coord_t **self_p)
     ws_map_destroy (&self->workers_by_id);
     ws_map_destroy (&self->series_ids);
     ws_map_destroy (&self->dirty);
+    ws_coord_goals_destroy (self);
     ws_map_destroy (&self->analysed);
     ws_sched_destroy (&self->sched);
     free (self);

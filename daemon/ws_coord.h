@@ -19,6 +19,9 @@
 
 typedef struct _ws_coord_t ws_coord_t;
 
+//  watershedd's settings (names, types, defaults, ranges, help), static.
+const ws_config_entry_t *ws_coord_config_entries (size_t *count);
+
 //  A coordinator on the given loop, config and database (all borrowed;
 //  the database is connected and migrated). Binds its sockets: the
 //  "workers" and "clients" endpoints of config. NULL with *err.

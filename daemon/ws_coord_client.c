@@ -47,6 +47,7 @@ s_cmd_apply (ws_coord_t *self, json_t *args, ws_err_t *err)
         return NULL;
     if (!dry_run) {
         ws_err_t reload_err;
+        self->goals_stale = true;
         if (sources && ws_coord_reload (self, &reload_err))
             ws_warning ("apply: %s", reload_err.text);
         static const char *kinds[] = {"sources", "campaigns", "goals",
@@ -612,10 +613,16 @@ static const struct {
     const char *name;
     s_command_fn *fn;
 } s_commands[] = {
-    {"apply", s_cmd_apply},     {"sources", s_cmd_sources},
-    {"status", s_cmd_status},   {"series", s_cmd_series},
-    {"samples", s_cmd_samples}, {"migrate", s_cmd_migrate},
-    {"trends", s_cmd_trends},   {"import", s_cmd_import},
+    {"apply", s_cmd_apply},
+    {"sources", s_cmd_sources},
+    {"status", s_cmd_status},
+    {"series", s_cmd_series},
+    {"samples", s_cmd_samples},
+    {"migrate", s_cmd_migrate},
+    {"trends", s_cmd_trends},
+    {"import", s_cmd_import},
+    {"progress", ws_coord_goals_progress},
+    {"goal", ws_coord_goals_detail},
 };
 
 static void

@@ -28,7 +28,7 @@ typedef struct s_worker {
                      //  to this worker (PROTOCOL.md 4.3.2)
 } s_worker_t;
 
-typedef enum { S_JOB_COLLECT = 0, S_JOB_ANALYZE } s_job_kind_t;
+typedef enum { S_JOB_COLLECT = 0, S_JOB_ANALYZE, S_JOB_EVALUATE } s_job_kind_t;
 
 typedef struct s_job {
     uint64_t id;
@@ -36,7 +36,9 @@ typedef struct s_job {
     int64_t series_id;  //  analyze: the series
     int window_days;    //  analyze: the window
     char *payload;      //  owns; analyze: "series" and "options" as JSON
-                        //  members, read from the database at creation
+                        //  members, read from the database at creation;
+                        //  evaluate: the "goal" object as JSON text
+    int64_t goal_id;    //  evaluate: the goal
     int64_t source_id;  //  0 once a late result made a queued retry moot
     int64_t tick;       //  ms, the scheduled collection time
     int attempt;
@@ -128,6 +130,7 @@ struct _ws_coord_t {
         int64_t messages_refused, requests;
         int64_t analyses_created, analyses_stored, analyses_failed;
         int64_t alerts_recorded;
+        int64_t goal_evaluations, goal_evaluations_failed;
     } stats;
     bool embedded_db;
     //  Analysis (issue 4): series with new samples wait in dirty until
@@ -142,7 +145,33 @@ struct _ws_coord_t {
     int analysis_horizon;
     int analysis_per_turn;  //  most series analysed per second
     int64_t last_analysis_sweep, last_analysis_turn;
+    //  Goals (ws_coord_goals.c): evaluated after new samples of their
+    //  series (debounced) and every goal_interval.
+    ws_map_t *goals;        //  owns; goal id -> s_goal_t
+    ws_map_t *goal_series;  //  series id -> (void *) 1, read by a goal
+    ws_map_t *goal_dirty;   //  series id -> (void *) 1, new samples
+    int64_t goal_debounce_ms;
+    int64_t goal_interval_ms;
+    int64_t last_goal_turn;
+    bool goals_stale;  //  reload the goals at the next turn
 };
+
+//  Goals (ws_coord_goals.c).
+void ws_coord_goals_init (ws_coord_t *self);
+void ws_coord_goals_destroy (ws_coord_t *self);
+//  Once a second from the cron: reload after an apply, then queue the
+//  evaluations that are due.
+void ws_coord_goals_turn (ws_coord_t *self);
+//  Series with newly committed samples.
+void ws_coord_goals_touch (ws_coord_t *self, const int64_t *series,
+                           size_t count);
+//  A RESULT of kind evaluate. Returns the job id to ACK.
+void ws_coord_goals_on_result (ws_coord_t *self, json_t *result);
+//  Requests "progress" and "goal" (ws_coord_client.c's table).
+json_t *ws_coord_goals_progress (ws_coord_t *self, json_t *args, ws_err_t *err);
+json_t *ws_coord_goals_detail (ws_coord_t *self, json_t *args, ws_err_t *err);
+//  Queue a job (ws_coord.c).
+void ws_coord_queue_job (ws_coord_t *self, s_job_t *job);
 
 int ws_coord_on_clients_readable (ws_loop_t *loop, void *socket, void *arg);
 

@@ -186,6 +186,27 @@ s_json_or_null (PGresult *result, int row, int col)
     return value ? value : json_null ();
 }
 
+//  The helpers above for the other ws_db_*.c files (ws_db_private.h).
+PGresult *
+ws_db_exec (ws_db_t *self, const char *sql, int count,
+            const char *const *params, ExecStatusType expect, const char *what,
+            ws_err_t *err)
+{
+    return s_exec (self, sql, count, params, expect, what, err);
+}
+
+int64_t
+ws_db_int (PGresult *result, int row, int col)
+{
+    return s_ms (result, row, col);
+}
+
+json_t *
+ws_db_json (PGresult *result, int row, int col)
+{
+    return s_json_or_null (result, row, col);
+}
+
 //  Times come back as integer milliseconds, (extract(epoch FROM ts) *
 //  1000)::bigint, to spare parsing text; they go in as
 //  timestamptz 'epoch' + ms * interval '1 ms'.

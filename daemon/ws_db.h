@@ -158,4 +158,43 @@ int ws_db_import (ws_db_t *self, const char *metric, json_t *labels,
                   const int64_t *ts, const double *values, bool dry_run,
                   json_t **report, ws_err_t *err);
 
+//  ---------------------------------------------------------------------
+//  Goals (ws_db_goals.c)
+
+//  Every goal: [{"id", "name", "def" (normalised JSON), "campaign" (name
+//  or null), "last" (its newest stored evaluation or null)}].
+json_t *ws_db_load_goals (ws_db_t *self, ws_err_t *err);
+
+//  The series of metric whose labels contain filter (an object or NULL):
+//  [{"id", "type", "source_id" (0 if none), "labels"}].
+json_t *ws_db_goal_series (ws_db_t *self, const char *metric, json_t *filter,
+                           ws_err_t *err);
+
+//  The newest sample time (ms) at or before before_ms among the series
+//  ids[0..count-1]; 0 if none, -1 with *err.
+int64_t ws_db_newest_sample (ws_db_t *self, const int64_t *ids, size_t count,
+                             int64_t before_ms, ws_err_t *err);
+
+//  Store one evaluation (borrowed) of a goal in goal_progress; nothing
+//  when the goal was deleted meanwhile. *stored (may be NULL) gets 1 or
+//  0.
+int ws_db_store_goal_progress (ws_db_t *self, int64_t goal_id,
+                               int64_t evaluated_at, int64_t as_of,
+                               json_t *evaluation, int *stored, ws_err_t *err);
+
+//  For 'watershed progress': every goal (or one campaign's, or one) with
+//  its newest evaluation at or before as_of (0: the newest of all):
+//  [{"goal", "campaign", "def", "evaluated_at" (ms or null),
+//  "evaluation" (or null)}], by campaign and name.
+json_t *ws_db_progress (ws_db_t *self, int64_t as_of, const char *campaign,
+                        const char *goal, ws_err_t *err);
+
+//  For 'watershed goal show': {"goal_id", "goal", "def", "campaign"
+//  ({"name", "objective", "channel", "start", "end", "budget"} or null),
+//  "activities" [{"kind", "at", "note", "segment"}], "history" (up to
+//  as_of, oldest first, at most 1,000), "evaluation", "evaluated_at"};
+//  JSON null when there is no such goal; NULL with *err.
+json_t *ws_db_goal_detail (ws_db_t *self, const char *name, int64_t as_of,
+                           ws_err_t *err);
+
 #endif

@@ -219,7 +219,7 @@ struct s_check {
     ws_err_t *err;
 };
 
-static const char *const s_kinds[] = {"collect", "analyze", NULL};
+static const char *const s_kinds[] = {"collect", "analyze", "evaluate", NULL};
 static const char *const s_error_kinds[] = {"net",     "http",   "timeout",
                                             "extract", "input",  "size",
                                             "system",  "resend", NULL};
@@ -251,7 +251,9 @@ enum {
     S_JOB_WINDOW,
     S_JOB_SERIES,
     S_JOB_OPTIONS,
-    S_JOB_VERSION
+    S_JOB_VERSION,
+    S_JOB_GOAL_ID,
+    S_JOB_GOAL
 };
 static const s_field_t s_job[] = {
     {"id", S_INT, false, false, 1, S_INT_MAX, NULL, NULL, NULL},
@@ -265,7 +267,9 @@ static const s_field_t s_job[] = {
     {"window_days", S_INT, true, false, 1, 3660, NULL, NULL, NULL},
     {"series", S_OPEN, true, false, 0, 0, NULL, NULL, NULL},
     {"options", S_OPEN, true, false, 0, 0, NULL, NULL, NULL},
-    {"version", S_INT, true, false, 1, S_INT_MAX, NULL, NULL, NULL}};
+    {"version", S_INT, true, false, 1, S_INT_MAX, NULL, NULL, NULL},
+    {"goal_id", S_INT, true, false, 1, S_INT_MAX, NULL, NULL, NULL},
+    {"goal", S_OPEN, true, false, 0, 0, NULL, NULL, NULL}};
 static int s_job_rules (s_check_t *check, json_t *const *values,
                         const s_path_t *path);
 static const s_schema_t s_job_schema = {S_FIELDS (s_job), s_job_rules};
@@ -300,7 +304,9 @@ enum {
     S_RESULT_WINDOW,
     S_RESULT_ANALYSIS,
     S_RESULT_VERSION,
-    S_RESULT_VALUES
+    S_RESULT_VALUES,
+    S_RESULT_GOAL_ID,
+    S_RESULT_EVALUATION
 };
 //  One value per rule of the source, null where the rule failed.
 static const s_field_t s_value_item = {NULL, S_NUMBER, false, true, 0,
@@ -322,7 +328,9 @@ static const s_field_t s_result[] = {
     {"window_days", S_INT, true, false, 1, 3660, NULL, NULL, NULL},
     {"analysis", S_OPEN, true, true, 0, 0, NULL, NULL, NULL},
     {"version", S_INT, true, false, 1, S_INT_MAX, NULL, NULL, NULL},
-    {"values", S_ARRAY, true, false, 0, 100000, NULL, NULL, &s_value_item}};
+    {"values", S_ARRAY, true, false, 0, 100000, NULL, NULL, &s_value_item},
+    {"goal_id", S_INT, true, false, 1, S_INT_MAX, NULL, NULL, NULL},
+    {"evaluation", S_OPEN, true, true, 0, 0, NULL, NULL, NULL}};
 static int s_result_rules (s_check_t *check, json_t *const *values,
                            const s_path_t *path);
 static const s_schema_t s_result_schema = {S_FIELDS (s_result), s_result_rules};
@@ -798,11 +806,25 @@ s_result_rules (s_check_t *check, json_t *const *values, const s_path_t *path)
     static const s_required_t analyze[] = {{S_RESULT_SERIES_ID, "series_id"},
                                            {S_RESULT_WINDOW, "window_days"},
                                            {-1, NULL}};
-    bool is_collect =
-        strcmp (json_string_value (values[S_RESULT_KIND]), "collect") == 0;
-    if (s_require (check, values, path, is_collect ? collect : analyze,
-                   is_collect ? "collect" : "analyze"))
+    static const s_required_t evaluate[] = {{S_RESULT_GOAL_ID, "goal_id"},
+                                            {-1, NULL}};
+    const char *kind = json_string_value (values[S_RESULT_KIND]);
+    bool is_collect = strcmp (kind, "collect") == 0;
+    if (s_require (check, values, path,
+                   is_collect                      ? collect
+                   : strcmp (kind, "analyze") == 0 ? analyze
+                                                   : evaluate,
+                   kind))
         return -1;
+    if (strcmp (kind, "evaluate") == 0) {
+        if (json_is_true (values[S_RESULT_OK])
+            && !json_is_object (values[S_RESULT_EVALUATION])) {
+            s_path_t at = {path, "evaluation", 10, 0};
+            return s_fail (check, &at,
+                           "expected an object when \"ok\" is true");
+        }
+        return 0;
+    }
     if (is_collect) {
         //  Samples name their series; values are the source's rules in
         //  order and mean nothing without the definition's version.
@@ -834,10 +856,15 @@ s_job_rules (s_check_t *check, json_t *const *values, const s_path_t *path)
                                            {S_JOB_WINDOW, "window_days"},
                                            {S_JOB_SERIES, "series"},
                                            {-1, NULL}};
-    bool is_collect =
-        strcmp (json_string_value (values[S_JOB_KIND]), "collect") == 0;
-    if (s_require (check, values, path, is_collect ? collect : analyze,
-                   is_collect ? "collect" : "analyze"))
+    static const s_required_t evaluate[] = {
+        {S_JOB_GOAL_ID, "goal_id"}, {S_JOB_GOAL, "goal"}, {-1, NULL}};
+    const char *kind = json_string_value (values[S_JOB_KIND]);
+    bool is_collect = strcmp (kind, "collect") == 0;
+    if (s_require (check, values, path,
+                   is_collect                      ? collect
+                   : strcmp (kind, "analyze") == 0 ? analyze
+                                                   : evaluate,
+                   kind))
         return -1;
     if (is_collect && !values[S_JOB_SOURCE] && !values[S_JOB_VERSION]) {
         //  A job names a definition the worker holds, or carries it.

@@ -15,6 +15,7 @@
 #include "ws_buf.h"
 #include "ws_extract_json.h"
 #include "ws_fetch.h"
+#include "ws_goal_job.h"
 #include "ws_log.h"
 #include "ws_map.h"
 #include "ws_msg.h"
@@ -824,12 +825,43 @@ s_on_analyze (ws_worker_t *self, json_t *def)
     json_decref (result);
 }
 
+//  A goal evaluation job: answered at once, like an analysis.
+static void
+s_on_evaluate (ws_worker_t *self, json_t *def)
+{
+    ws_err_t err;
+    json_t *evaluation = ws_goal_job_run (json_object_get (def, "goal"), &err);
+    json_t *result = json_pack (
+        "{s:O, s:O, s:s, s:O, s:O, s:b}", "id", json_object_get (def, "id"),
+        "attempt", json_object_get (def, "attempt"), "kind", "evaluate", "tick",
+        json_object_get (def, "tick"), "goal_id",
+        json_object_get (def, "goal_id"), "ok", evaluation != NULL);
+    if (!result) {
+        ws_error ("worker: out of memory");
+        abort ();
+    }
+    if (evaluation)
+        json_object_set_new (result, "evaluation", evaluation);
+    else {
+        ws_info ("job %" JSON_INTEGER_FORMAT ": goal evaluation failed: %s",
+                 json_integer_value (json_object_get (def, "id")), err.text);
+        json_object_set_new (result, "error", s_error_string (err.text));
+        json_object_set_new (result, "error_kind", json_string ("input"));
+    }
+    s_keep (self, json_integer_value (json_object_get (def, "id")), result);
+    json_decref (result);
+}
+
 static void
 s_on_job (ws_worker_t *self, json_t *def)
 {
-    if (strcmp (json_string_value (json_object_get (def, "kind")), "analyze")
-        == 0) {
+    const char *kind = json_string_value (json_object_get (def, "kind"));
+    if (strcmp (kind, "analyze") == 0) {
         s_on_analyze (self, def);
+        return;
+    }
+    if (strcmp (kind, "evaluate") == 0) {
+        s_on_evaluate (self, def);
         return;
     }
     s_job_t *job = s_job_get (self);

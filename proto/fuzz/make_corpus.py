@@ -59,6 +59,17 @@ VALID = {
         {k: v for k, v in dict(JOB, id=4294967298,
                                version=81985529216486895).items()
          if k != "source"}]}),
+    "job-evaluate": msg("JOB", {"jobs": [{
+        "id": 4294967300, "attempt": 1, "kind": "evaluate",
+        "tick": 1700000000000, "deadline": 1700000030000, "goal_id": 2,
+        "goal": {"def": {"name": "g", "kind": "total", "target": 10},
+                 "as_of": 1700000000000,
+                 "series": {"t": [1699900000000], "x": [4]}}}]}),
+    "result-evaluate": msg("RESULT", {"results": [{
+        "id": 4294967300, "attempt": 1, "kind": "evaluate", "goal_id": 2,
+        "tick": 1700000000000, "ok": True,
+        "evaluation": {"status": "on_track", "reported_status": "on_track"}}]},
+        router=True),
     "result-values": msg("RESULT", {"results": [
         {k: v for k, v in dict(RESULT_OK, version=81985529216486895,
                                values=[12.5, None, 3]).items()

@@ -21,25 +21,13 @@
 #include "ws_msg.h"
 #include "ws_test_pg.h"
 
-static const ws_config_entry_t s_entries[] = {
-    {"workers", WS_CFG_STRING, "tcp://127.0.0.1:*", 1, 255, ""},
-    {"clients", WS_CFG_STRING, "inproc://import-clients", 1, 255, ""},
-    {"heartbeat", WS_CFG_DURATION, "200ms", 100, 60000, ""},
-    {"liveness", WS_CFG_INT, "3", 2, 100, ""},
-    {"job-attempts", WS_CFG_INT, "3", 1, 10, ""},
-    {"max-outstanding", WS_CFG_INT, "16", 1, 100, ""},
-    {"dispatch-batch", WS_CFG_INT, "256", 1, 10000, ""},
-    {"batch-max", WS_CFG_INT, "20000", 1, 1000000, ""},
-    {"flush-interval", WS_CFG_DURATION, "20ms", 1, 60000, ""},
-    {"buffer-max", WS_CFG_INT, "1000000", 1000, 100000000, ""},
-    {"backoff-max", WS_CFG_DURATION, "10m", 1000, 86400000, ""},
-    {"drain-timeout", WS_CFG_DURATION, "1s", 0, 600000, ""},
-    {"health-interval", WS_CFG_DURATION, "5s", 100, 600000, ""},
-    {"analysis-windows", WS_CFG_STRING, "", 0, 64, ""},
-    {"analysis-step", WS_CFG_DURATION, "1d", 1000, 604800000, ""},
-    {"analysis-debounce", WS_CFG_DURATION, "10m", 100, 604800000, ""},
-    {"analysis-interval", WS_CFG_DURATION, "6h", 1000, 604800000, ""},
-    {"analysis-horizon", WS_CFG_INT, "3", 0, 366, ""},
+//  What differs from watershedd's defaults (ws_coord_config_entries)
+//  for a quick test.
+static const char *const s_settings[][2] = {
+    {"workers", "tcp://127.0.0.1:*"}, {"clients", "inproc://import-clients"},
+    {"heartbeat", "200ms"},           {"max-outstanding", "16"},
+    {"flush-interval", "20ms"},       {"drain-timeout", "1s"},
+    {"analysis-windows", ""},         {"analysis-horizon", "3"},
 };
 
 static struct {
@@ -141,8 +129,13 @@ s_setup (void **state)
     if (!s_fx.conn)
         return -1;
     s_fx.loop = ws_loop_new ();
-    s_fx.config =
-        ws_config_new (s_entries, sizeof s_entries / sizeof s_entries[0], &err);
+    size_t entry_count;
+    const ws_config_entry_t *entries = ws_coord_config_entries (&entry_count);
+    s_fx.config = ws_config_new (entries, entry_count, &err);
+    for (size_t i = 0; i < sizeof s_settings / sizeof s_settings[0]; i++)
+        if (ws_config_set (s_fx.config, s_settings[i][0], s_settings[i][1],
+                           &err))
+            fail_msg ("%s", err.text);
     s_fx.context = zmq_ctx_new ();
     s_fx.coord =
         ws_coord_new (s_fx.loop, s_fx.config, s_fx.db, s_fx.context, &err);

@@ -806,7 +806,12 @@ static const s_row_t s_rows[] = {
     {JOB_, "/jobs/0/id", "0", "/jobs/0/id", NULL},
     {JOB_, "/jobs/0/id", "9223372036854775807", NULL, NULL},
     {JOB_, "/jobs/0/kind", "\"fetch\"", "/jobs/0/kind",
-     "expected one of \"collect\", \"analyze\", found \"fetch\""},
+     "expected one of \"collect\", \"analyze\", \"evaluate\", found "
+     "\"fetch\""},
+    {JOB_, "/jobs/0/kind", "\"evaluate\"", "/jobs/0/goal_id",
+     "missing, required for kind evaluate"},
+    {RESULT_, "/results/0/kind", "\"evaluate\"", "/results/0/goal_id",
+     "missing, required for kind evaluate"},
     {JOB_, "/jobs/0/kind", "\"analyze\"", "/jobs/0/series_id",
      "missing, required for kind analyze"},
     {JOB_, "/jobs/0/window_days", "0", "/jobs/0/window_days", NULL},

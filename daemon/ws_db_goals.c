@@ -1,0 +1,339 @@
+//  ws_db_goals - the goal side of the coordinator's database: goals with
+//  their last evaluation, the series a goal reads, goal_progress
+//  snapshots, and what 'watershed progress' and 'watershed goal' show.
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ws_db_private.h"
+
+static json_t *
+s_number_or_null (PGresult *result, int row, int col)
+{
+    if (PQgetisnull (result, row, col))
+        return json_null ();
+    return json_real (strtod (PQgetvalue (result, row, col), NULL));
+}
+
+static json_t *
+s_text_or_null (PGresult *result, int row, int col)
+{
+    if (PQgetisnull (result, row, col))
+        return json_null ();
+    return json_string (PQgetvalue (result, row, col));
+}
+
+static json_t *
+s_ms_or_null (PGresult *result, int row, int col)
+{
+    if (PQgetisnull (result, row, col))
+        return json_null ();
+    return json_integer (ws_db_int (result, row, col));
+}
+
+json_t *
+ws_db_load_goals (ws_db_t *self, ws_err_t *err)
+{
+    PGresult *result = ws_db_exec (
+        self,
+        "SELECT g.id, g.name, g.def::text, c.name, p.evaluation::text FROM"
+        " goals g LEFT JOIN campaigns c ON c.id = g.campaign_id LEFT JOIN"
+        " LATERAL (SELECT evaluation FROM goal_progress WHERE goal_id = g.id"
+        " ORDER BY evaluated_at DESC LIMIT 1) p ON true ORDER BY g.id",
+        0, NULL, PGRES_TUPLES_OK, "loading goals", err);
+    if (!result)
+        return NULL;
+    json_t *array = json_array ();
+    for (int row = 0; row < PQntuples (result); row++)
+        json_array_append_new (
+            array, json_pack ("{s:I, s:s, s:o, s:o, s:o}", "id",
+                              (json_int_t) ws_db_int (result, row, 0), "name",
+                              PQgetvalue (result, row, 1), "def",
+                              ws_db_json (result, row, 2), "campaign",
+                              s_text_or_null (result, row, 3), "last",
+                              ws_db_json (result, row, 4)));
+    PQclear (result);
+    return array;
+}
+
+json_t *
+ws_db_goal_series (ws_db_t *self, const char *metric, json_t *filter,
+                   ws_err_t *err)
+{
+    char *labels = filter && json_is_object (filter)
+                       ? json_dumps (filter, JSON_COMPACT)
+                       : strdup ("{}");
+    if (!labels)
+        abort ();
+    const char *params[] = {metric, labels};
+    PGresult *result = ws_db_exec (
+        self,
+        "SELECT id, type, source_id, labels::text FROM series WHERE metric ="
+        " $1 AND labels @> $2::jsonb ORDER BY id",
+        2, params, PGRES_TUPLES_OK, "finding a goal's series", err);
+    free (labels);
+    if (!result)
+        return NULL;
+    json_t *array = json_array ();
+    for (int row = 0; row < PQntuples (result); row++)
+        json_array_append_new (
+            array, json_pack ("{s:I, s:s, s:I, s:o}", "id",
+                              (json_int_t) ws_db_int (result, row, 0), "type",
+                              PQgetvalue (result, row, 1), "source_id",
+                              (json_int_t) ws_db_int (result, row, 2), "labels",
+                              ws_db_json (result, row, 3)));
+    PQclear (result);
+    return array;
+}
+
+//  '{1,2,3}' for an int8[] parameter.
+static char *
+s_id_array (const int64_t *ids, size_t count)
+{
+    size_t size = 3 + count * 21;
+    char *text = malloc (size);
+    if (!text)
+        abort ();
+    size_t len = 0;
+    text[len++] = '{';
+    for (size_t i = 0; i < count; i++)
+        len += (size_t) snprintf (text + len, size - len, "%s%" PRId64,
+                                  i ? "," : "", ids[i]);
+    snprintf (text + len, size - len, "}");
+    return text;
+}
+
+int64_t
+ws_db_newest_sample (ws_db_t *self, const int64_t *ids, size_t count,
+                     int64_t before_ms, ws_err_t *err)
+{
+    if (count == 0)
+        return 0;
+    char *array = s_id_array (ids, count);
+    char before[24];
+    snprintf (before, sizeof before, "%" PRId64, before_ms);
+    const char *params[] = {array, before};
+    PGresult *result = ws_db_exec (
+        self,
+        "SELECT (extract(epoch FROM max(ts)) * 1000)::bigint FROM samples "
+        "WHERE series_id ="
+        " ANY ($1::bigint[]) AND ts <= timestamptz 'epoch' + $2::bigint *"
+        " interval '1 millisecond'",
+        2, params, PGRES_TUPLES_OK, "finding a goal's newest sample", err);
+    free (array);
+    if (!result)
+        return -1;
+    int64_t newest = ws_db_int (result, 0, 0);
+    PQclear (result);
+    return newest;
+}
+
+int
+ws_db_store_goal_progress (ws_db_t *self, int64_t goal_id, int64_t evaluated_at,
+                           int64_t as_of, json_t *evaluation, int *stored,
+                           ws_err_t *err)
+{
+    char id[24], at[24], of[24];
+    snprintf (id, sizeof id, "%" PRId64, goal_id);
+    snprintf (at, sizeof at, "%" PRId64, evaluated_at);
+    snprintf (of, sizeof of, "%" PRId64, as_of);
+    char *text = json_dumps (evaluation, JSON_COMPACT);
+    if (!text)
+        abort ();
+    const char *params[] = {id, at, of, text};
+    //  The columns repeat the evaluation's fields for queries; a goal
+    //  deleted by an apply meanwhile stores nothing.
+    PGresult *result = ws_db_exec (
+        self,
+        "INSERT INTO goal_progress (goal_id, evaluated_at, as_of, status,"
+        " reported_status, current, progress, expected_progress, projected,"
+        " projected_low, projected_high, required_rate, actual_rate, n,"
+        " evaluation) SELECT $1::bigint, timestamptz 'epoch' + $2::bigint *"
+        " interval '1 millisecond', timestamptz 'epoch' + $3::bigint *"
+        " interval '1 millisecond', e->>'status', coalesce"
+        " (e->>'reported_status', e->>'status'), (e->>'current')::float8,"
+        " (e->>'progress')::float8, (e->>'expected_progress')::float8,"
+        " (e->>'projected')::float8, (e->>'projected_low')::float8,"
+        " (e->>'projected_high')::float8, (e->>'required_rate')::float8,"
+        " (e->>'actual_rate')::float8, coalesce ((e->>'n')::int, 0), e FROM"
+        " (SELECT $4::jsonb AS e) x WHERE EXISTS (SELECT 1 FROM goals WHERE"
+        " id = $1::bigint) ON CONFLICT (goal_id, evaluated_at) DO NOTHING",
+        4, params, PGRES_COMMAND_OK, "storing a goal's progress", err);
+    free (text);
+    if (!result)
+        return -1;
+    if (stored)
+        *stored = atoi (PQcmdTuples (result));
+    PQclear (result);
+    return 0;
+}
+
+json_t *
+ws_db_progress (ws_db_t *self, int64_t as_of, const char *campaign,
+                const char *goal, ws_err_t *err)
+{
+    char of[24];
+    snprintf (of, sizeof of, "%" PRId64, as_of);
+    const char *params[] = {as_of ? of : NULL, campaign, goal};
+    PGresult *result =
+        ws_db_exec (self,
+                    "SELECT g.name, c.name, g.def::text, (extract(epoch FROM "
+                    "p.evaluated_at) * 1000)::bigint, p.evaluation::text FROM "
+                    "goals g LEFT JOIN"
+                    " campaigns c ON c.id = g.campaign_id LEFT JOIN"
+                    " LATERAL (SELECT evaluated_at, evaluation FROM"
+                    " goal_progress WHERE goal_id = g.id AND"
+                    " ($1::bigint IS NULL OR evaluated_at <="
+                    " timestamptz 'epoch' + $1::bigint * interval '1"
+                    " millisecond') ORDER BY evaluated_at DESC LIMIT"
+                    " 1) p ON true WHERE ($2::text IS NULL OR"
+                    " c.name = $2) AND ($3::text IS NULL OR g.name"
+                    " = $3) ORDER BY c.name NULLS LAST, g.name",
+                    3, params, PGRES_TUPLES_OK, "reading goal progress", err);
+    if (!result)
+        return NULL;
+    json_t *array = json_array ();
+    for (int row = 0; row < PQntuples (result); row++)
+        json_array_append_new (
+            array, json_pack ("{s:s, s:o, s:o, s:o, s:o}", "goal",
+                              PQgetvalue (result, row, 0), "campaign",
+                              s_text_or_null (result, row, 1), "def",
+                              ws_db_json (result, row, 2), "evaluated_at",
+                              s_ms_or_null (result, row, 3), "evaluation",
+                              ws_db_json (result, row, 4)));
+    PQclear (result);
+    return array;
+}
+
+//  The campaign of a goal and its activities, into detail.
+static int
+s_campaign (ws_db_t *self, const char *campaign_id, json_t *detail,
+            ws_err_t *err)
+{
+    const char *params[] = {campaign_id};
+    PGresult *result = ws_db_exec (
+        self,
+        "SELECT name, objective, channel, (extract(epoch FROM start_at) * "
+        "1000)::bigint, (extract(epoch FROM end_at) * 1000)::bigint, budget "
+        "FROM campaigns WHERE id = $1::bigint",
+        1, params, PGRES_TUPLES_OK, "reading a goal's campaign", err);
+    if (!result)
+        return -1;
+    json_t *campaign = json_null ();
+    if (PQntuples (result) == 1)
+        campaign = json_pack ("{s:s, s:s, s:s, s:I, s:I, s:o}", "name",
+                              PQgetvalue (result, 0, 0), "objective",
+                              PQgetvalue (result, 0, 1), "channel",
+                              PQgetvalue (result, 0, 2), "start",
+                              (json_int_t) ws_db_int (result, 0, 3), "end",
+                              (json_int_t) ws_db_int (result, 0, 4), "budget",
+                              s_number_or_null (result, 0, 5));
+    PQclear (result);
+    json_object_set_new (detail, "campaign", campaign);
+    result = ws_db_exec (self,
+                         "SELECT kind, (extract(epoch FROM at) * "
+                         "1000)::bigint, note, segment::text FROM activities"
+                         " WHERE campaign_id = $1::bigint ORDER BY"
+                         " at, id",
+                         1, params, PGRES_TUPLES_OK,
+                         "reading a campaign's activities", err);
+    if (!result)
+        return -1;
+    json_t *activities = json_array ();
+    for (int row = 0; row < PQntuples (result); row++)
+        json_array_append_new (
+            activities, json_pack ("{s:s, s:I, s:s, s:o}", "kind",
+                                   PQgetvalue (result, row, 0), "at",
+                                   (json_int_t) ws_db_int (result, row, 1),
+                                   "note", PQgetvalue (result, row, 2),
+                                   "segment", ws_db_json (result, row, 3)));
+    PQclear (result);
+    json_object_set_new (detail, "activities", activities);
+    return 0;
+}
+
+//  The goal's snapshots up to as_of, oldest first, at most limit.
+static int
+s_history (ws_db_t *self, const char *goal_id, int64_t as_of, json_t *detail,
+           ws_err_t *err)
+{
+    char of[24];
+    snprintf (of, sizeof of, "%" PRId64, as_of);
+    const char *params[] = {goal_id, as_of ? of : NULL};
+    PGresult *result = ws_db_exec (
+        self,
+        "SELECT * FROM (SELECT (extract(epoch FROM evaluated_at) * "
+        "1000)::bigint AS at, status, reported_status, current,"
+        " progress, expected_progress, projected,"
+        " projected_low, projected_high, evaluation::text"
+        " FROM goal_progress WHERE goal_id = $1::bigint"
+        " AND ($2::bigint IS NULL OR evaluated_at <="
+        " timestamptz 'epoch' + $2::bigint * interval '1"
+        " millisecond') ORDER BY evaluated_at DESC LIMIT"
+        " 1000) h ORDER BY at",
+        2, params, PGRES_TUPLES_OK, "reading a goal's history", err);
+    if (!result)
+        return -1;
+    json_t *history = json_array ();
+    int rows = PQntuples (result);
+    for (int row = 0; row < rows; row++) {
+        json_t *item =
+            json_pack ("{s:I, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o}",
+                       "evaluated_at", (json_int_t) ws_db_int (result, row, 0),
+                       "status", PQgetvalue (result, row, 1), "reported_status",
+                       PQgetvalue (result, row, 2), "current",
+                       s_number_or_null (result, row, 3), "progress",
+                       s_number_or_null (result, row, 4), "expected_progress",
+                       s_number_or_null (result, row, 5), "projected",
+                       s_number_or_null (result, row, 6), "projected_low",
+                       s_number_or_null (result, row, 7), "projected_high",
+                       s_number_or_null (result, row, 8));
+        json_array_append_new (history, item);
+    }
+    json_object_set_new (detail, "history", history);
+    json_object_set_new (detail, "evaluation",
+                         rows ? ws_db_json (result, rows - 1, 9)
+                              : json_null ());
+    json_object_set_new (detail, "evaluated_at",
+                         rows ? json_integer (ws_db_int (result, rows - 1, 0))
+                              : json_null ());
+    PQclear (result);
+    return 0;
+}
+
+json_t *
+ws_db_goal_detail (ws_db_t *self, const char *name, int64_t as_of,
+                   ws_err_t *err)
+{
+    const char *params[] = {name};
+    PGresult *result =
+        ws_db_exec (self,
+                    "SELECT id, def::text, campaign_id FROM goals WHERE name"
+                    " = $1",
+                    1, params, PGRES_TUPLES_OK, "reading a goal", err);
+    if (!result)
+        return NULL;
+    if (PQntuples (result) == 0) {
+        PQclear (result);
+        return json_null ();
+    }
+    char id[24];
+    snprintf (id, sizeof id, "%" PRId64, ws_db_int (result, 0, 0));
+    json_t *detail =
+        json_pack ("{s:I, s:s, s:o}", "goal_id", (json_int_t) atoll (id),
+                   "goal", name, "def", ws_db_json (result, 0, 1));
+    int rc = 0;
+    if (PQgetisnull (result, 0, 2)) {
+        json_object_set_new (detail, "campaign", json_null ());
+        json_object_set_new (detail, "activities", json_array ());
+    }
+    else
+        rc = s_campaign (self, PQgetvalue (result, 0, 2), detail, err);
+    PQclear (result);
+    if (rc || s_history (self, id, as_of, detail, err)) {
+        json_decref (detail);
+        return NULL;
+    }
+    return detail;
+}
