@@ -629,10 +629,6 @@ ws_coord_goals_detail (ws_coord_t *self, json_t *args, ws_err_t *err)
         as_of = ws_wall_ms ();
     json_object_set_new (detail, "as_of", json_integer (as_of));
     json_object_set_new (detail, "step_ms", json_integer (S_STEP_MS));
-    ws_goal_hysteresis_t settings;
-    ws_goal_hysteresis_init (&settings);
-    json_object_set_new (detail, "hysteresis",
-                         ws_goal_hysteresis_to_json (&settings));
     s_goal_t view = {0};
     view.def = json_object_get (detail, "def");
     view.goal = ws_goal_new (view.def, err);
@@ -640,6 +636,12 @@ ws_coord_goals_detail (ws_coord_t *self, json_t *args, ws_err_t *err)
         json_decref (detail);
         return NULL;
     }
+    ws_goal_hysteresis_t settings;
+    ws_goal_hysteresis_init (&settings);
+    json_t *own = ws_goal_hysteresis_settings (view.goal);
+    json_object_set_new (detail, "hysteresis",
+                         own ? json_deep_copy (own)
+                             : ws_goal_hysteresis_to_json (&settings));
     json_t *rows = NULL;
     int rc = -1;
     if (!ws_goal_metric (view.goal) && !ws_goal_numerator (view.goal)) {

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ws_goal_track.h"
 #include "ws_stats.h"
 #include "ws_time.h"
 #include "ws_json.h"
@@ -30,14 +31,15 @@
 #define S_CHECKPOINTS_MAX 100
 
 struct _ws_goal_t {
-    char *name;         //  owns
-    char *description;  //  owns; NULL if absent
-    char *unit;         //  owns; NULL if absent
-    char *metric;       //  owns; NULL if absent
-    char *campaign;     //  owns; NULL if absent
-    char *numerator;    //  owns; NULL unless a ratio goal
-    char *denominator;  //  owns; NULL unless a ratio goal
-    json_t *labels;     //  owns; NULL if absent
+    char *name;          //  owns
+    char *description;   //  owns; NULL if absent
+    char *unit;          //  owns; NULL if absent
+    char *metric;        //  owns; NULL if absent
+    char *campaign;      //  owns; NULL if absent
+    char *numerator;     //  owns; NULL unless a ratio goal
+    char *denominator;   //  owns; NULL unless a ratio goal
+    json_t *labels;      //  owns; NULL if absent
+    json_t *hysteresis;  //  owns; normalised settings, NULL if absent
     ws_goal_kind_t kind;
     ws_goal_direction_t direction;
     ws_goal_agg_t aggregation;
@@ -349,16 +351,16 @@ s_parse (ws_goal_t *self, json_t *def, ws_err_t *err)
     if (!json_is_object (def))
         return s_fail_found (err, "", def, "a goal object");
     static const char *const keys[] = {
-        "name",     "description", "kind",     "direction",
-        "target",   "start",       "deadline", "unit",
-        "baseline", "aggregation", "ratio",    "checkpoints",
-        "metric",   "labels",      "campaign", NULL};
+        "name",       "description", "kind",   "direction", "target",
+        "start",      "deadline",    "unit",   "baseline",  "aggregation",
+        "ratio",      "checkpoints", "metric", "labels",    "campaign",
+        "hysteresis", NULL};
     int kind, direction, aggregation;
     bool present;
     if (s_check_keys (def, "", keys,
                       "name, description, kind, direction, target, start, "
                       "deadline, unit, baseline, aggregation, ratio, "
-                      "checkpoints, metric, labels, campaign",
+                      "checkpoints, metric, labels, campaign, hysteresis",
                       err)
         || s_string (def, "name", "", true, S_NAME_MAX, &self->name, err))
         return -1;
@@ -412,6 +414,19 @@ s_parse (ws_goal_t *self, json_t *def, ws_err_t *err)
         || s_string (def, "campaign", "", false, S_NAME_MAX, &self->campaign,
                      err))
         return -1;
+    //  The hysteresis of the daemon's statuses (ws_goal_track), checked
+    //  here so that 'apply' refuses bad settings.
+    json_t *hysteresis = json_object_get (def, "hysteresis");
+    if (hysteresis) {
+        ws_goal_hysteresis_t settings;
+        ws_goal_hysteresis_init (&settings);
+        if (ws_goal_hysteresis_parse (&settings, hysteresis, "/hysteresis",
+                                      err))
+            return -1;
+        self->hysteresis = ws_goal_hysteresis_to_json (&settings);
+        if (!self->hysteresis)
+            return ws_err_set (err, WS_ERR_SYSTEM, "goal: out of memory");
+    }
     return 0;
 }
 
@@ -442,6 +457,7 @@ ws_goal_destroy (ws_goal_t **self_p)
     free (self->numerator);
     free (self->denominator);
     json_decref (self->labels);
+    json_decref (self->hysteresis);
     free (self->checkpoint_at);
     free (self->checkpoint_progress);
     free (self);
@@ -509,11 +525,20 @@ ws_goal_to_json (const ws_goal_t *self)
         rc |= s_set (out, "labels", json_deep_copy (self->labels));
     if (self->campaign)
         rc |= s_set (out, "campaign", json_string (self->campaign));
+    if (self->hysteresis)
+        rc |= s_set (out, "hysteresis", json_deep_copy (self->hysteresis));
     if (rc) {
         json_decref (out);
         return NULL;
     }
     return out;
+}
+
+json_t *
+ws_goal_hysteresis_settings (const ws_goal_t *self)
+{
+    assert (self);
+    return self->hysteresis;
 }
 
 const char *

@@ -30,6 +30,11 @@
 //    "metric": "signups", "labels": {"region": "eu"}, "campaign": "q1-eu"
 //                                optional: what 'watershed apply' files
 //                                add (the series and the campaign)
+//    "hysteresis": {"margin": 0.05, "recover_margin": 0.1, "hold": 3,
+//                   "uncertainty": 1}
+//                                optional, each key too: how the daemon's
+//                                reported status resists noise
+//                                (ws_goal_track.h)
 //  }
 //  Unknown keys are refused; errors name the field (err->where is its
 //  JSON pointer, "/checkpoints/1/at").
@@ -111,6 +116,9 @@ int64_t ws_goal_start (const ws_goal_t *self);     //  ms
 int64_t ws_goal_deadline (const ws_goal_t *self);  //  ms
 const char *ws_goal_metric (const ws_goal_t *self);
 const char *ws_goal_campaign (const ws_goal_t *self);
+//  The "hysteresis" settings of the definition (borrowed, normalised
+//  by ws_goal_hysteresis_to_json), NULL when the goal gives none.
+json_t *ws_goal_hysteresis_settings (const ws_goal_t *self);
 //  The ratio's metrics; both NULL unless the goal has "ratio".
 const char *ws_goal_numerator (const ws_goal_t *self);
 const char *ws_goal_denominator (const ws_goal_t *self);

@@ -155,6 +155,10 @@ ws_goal_job_run (json_t *input, ws_err_t *err)
         || (hysteresis
             && ws_goal_hysteresis_parse (&settings, hysteresis, "/hysteresis",
                                          err))
+        || (!hysteresis && ws_goal_hysteresis_settings (goal)
+            && ws_goal_hysteresis_parse (&settings,
+                                         ws_goal_hysteresis_settings (goal),
+                                         "/def/hysteresis", err))
         || (json_is_object (last) && ws_goal_track_restore (&state, last, err))
         || !(stale = s_stale (input, as_of, err)))
         goto done;

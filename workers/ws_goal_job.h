@@ -13,7 +13,8 @@
 //   "sources": [{"name", "failures", "last_error", "last_success" (ms or
 //                null), "interval_ms"}],        feeding the goal; optional
 //   "newest": ms or null,           its newest raw sample; optional
-//   "hysteresis": {...}}            ws_goal_hysteresis_parse; optional
+//   "hysteresis": {...}}            ws_goal_hysteresis_parse; optional:
+//                                   else the goal's own, else defaults
 #ifndef WS_GOAL_JOB_H
 #define WS_GOAL_JOB_H
 

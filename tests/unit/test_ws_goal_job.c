@@ -77,6 +77,27 @@ test_clear_cases (void **state)
     json_decref (input);
 }
 
+//  The goal's own hysteresis: hold 1 reports a slip at once; a bad
+//  setting is refused where it is.
+static void
+test_goal_hysteresis (void **state)
+{
+    (void) state;
+    ws_err_t err;
+    json_t *input = s_input (50, 3);
+    json_object_set_new (json_object_get (input, "def"), "hysteresis",
+                         json_pack ("{s:i}", "hold", 1));
+    json_t *evaluation = ws_goal_job_run (input, &err);
+    assert_non_null (evaluation);
+    assert_string_equal (s_field (evaluation, "reported_status"), "off_track");
+    json_decref (evaluation);
+    json_object_set_new (json_object_get (input, "def"), "hysteresis",
+                         json_pack ("{s:i}", "hold", 0));
+    assert_null (ws_goal_job_run (input, &err));
+    assert_string_equal (err.where, "/def/hysteresis/hold");
+    json_decref (input);
+}
+
 static void
 test_stale (void **state)
 {
@@ -142,6 +163,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_clear_cases),
+        cmocka_unit_test (test_goal_hysteresis),
         cmocka_unit_test (test_stale),
         cmocka_unit_test (test_bad_input),
     };
