@@ -11,8 +11,11 @@
 #include "ws_buf.h"
 #include "ws_cli.h"
 #include "ws_client.h"
+#include "ws_goal_insight.h"
+#include "ws_goal_view.h"
 #include "ws_jsonpos.h"
 #include "ws_campaign.h"
+#include "ws_loop.h"
 
 #define S_FILE_LIMIT (64u * 1024 * 1024)
 
@@ -31,7 +34,15 @@ static const char *s_help =
     "                      not name\n"
     "      --dry-run       check and report, change nothing\n"
     "      --json          print the report as JSON\n"
-    "      --coordinator   endpoint of watershedd (default: its ipc socket)\n";
+    "      --coordinator   endpoint of watershedd (default: its ipc socket)\n"
+    "\n"
+    "Each goal created or updated gets an attainability verdict: the rate it\n"
+    "needs against the rate its metric has shown (attainable, stretch,\n"
+    "unlikely, no_history); 'unlikely' is also a warning on stderr. A total\n"
+    "goal without checkpoints whose metric has a weekly cycle gets a hint:\n"
+    "'watershed goal show NAME --pace' prints checkpoints that follow it.\n"
+    "With --json these are the report's \"attainability\" and\n"
+    "\"weekday_pace\", by goal.\n";
 
 static char *
 s_read (const char *path, size_t *len, char *error, size_t size)
@@ -125,6 +136,115 @@ s_print_kind (json_t *report, const char *kind)
         printf ("%-11s%-10s%zu\n", kind, "unchanged", unchanged);
 }
 
+//  What 'apply' says about one goal it created or updated: attainability
+//  now (ws_goal_insight_attainability on the series the "goal" request
+//  carries), a warning when unlikely, and, for a total goal without
+//  checkpoints on a metric with a weekly cycle, where to get checkpoints
+//  that follow it. Best-effort: a goal the coordinator cannot describe
+//  gets a note on stderr, never a failed apply.
+static void
+s_goal_insight (ws_client_t *client, const char *name, json_t *report,
+                bool json)
+{
+    ws_err_t err;
+    int64_t now = ws_wall_ms ();
+    json_t *result = ws_client_call (
+        client, "goal", json_pack ("{s:s, s:I}", "name", name, "as_of", now),
+        &err);
+    ws_goal_t *goal = NULL;
+    ws_goal_sample_t *series = NULL, *denominator = NULL;
+    size_t count = 0, denominator_count = 0;
+    json_t *attainability = NULL, *pace = NULL;
+    if (!result
+        || !(goal = ws_goal_view_goal (json_object_get (result, "def"), &err))
+        || ws_goal_view_samples (json_object_get (result, "series"), "/series",
+                                 &series, &count, &err)
+        || ws_goal_view_samples (json_object_get (result, "denominator"),
+                                 "/denominator", &denominator,
+                                 &denominator_count, &err)
+        || !(attainability = ws_goal_insight_attainability (
+                 goal, series, count, denominator, denominator_count, now,
+                 &err))) {
+        fprintf (stderr,
+                 "watershed apply: note: goal '%s': no attainability "
+                 "verdict: %s\n",
+                 name, err.text);
+        goto done;
+    }
+    if (json)
+        json_object_set (json_object_get (report, "attainability"), name,
+                         attainability);
+    else {
+        printf ("goal '%s': %s\n", name,
+                json_string_value (json_object_get (attainability, "text")));
+        fflush (stdout);
+    }
+    const char *verdict =
+        json_string_value (json_object_get (attainability, "verdict"));
+    if (verdict && strcmp (verdict, "unlikely") == 0) {
+        char need[512];
+        ws_goal_view_need (attainability, need, sizeof need);
+        fprintf (stderr, "warning: goal '%s' looks unlikely: %s\n", name, need);
+    }
+    //  A weekly cycle is worth a curve only for an amount that adds up
+    //  over the days and has no curve of its own.
+    json_t *checkpoints =
+        json_object_get (json_object_get (result, "def"), "checkpoints");
+    if (ws_goal_kind (goal) == WS_GOAL_TOTAL
+        && json_array_size (checkpoints) == 0
+        && (pace = ws_goal_insight_weekday_pace (goal, series, count, NULL))
+        && json_is_true (json_object_get (pace, "weekly"))) {
+        if (json)
+            json_object_set (json_object_get (report, "weekday_pace"), name,
+                             pace);
+        else
+            printf ("goal '%s': %s: 'watershed goal show %s --pace' prints "
+                    "them to paste\n",
+                    name, json_string_value (json_object_get (pace, "text")),
+                    name);
+    }
+done:
+    json_decref (pace);
+    json_decref (attainability);
+    free (series);
+    free (denominator);
+    ws_goal_destroy (&goal);
+    json_decref (result);
+}
+
+//  The goals the apply created or updated, each through s_goal_insight.
+static void
+s_goal_insights (const char *endpoint, json_t *report, bool json)
+{
+    json_t *goals = json_object_get (report, "goals");
+    json_t *created = json_object_get (goals, "created");
+    json_t *updated = json_object_get (goals, "updated");
+    if (json_array_size (created) + json_array_size (updated) == 0)
+        return;
+    ws_err_t err;
+    ws_client_t *client = ws_client_new (endpoint, 10000, &err);
+    if (!client) {
+        fprintf (stderr,
+                 "watershed apply: note: no attainability verdicts: "
+                 "%s\n",
+                 err.text);
+        return;
+    }
+    if (json) {
+        json_object_set_new (report, "attainability", json_object ());
+        json_object_set_new (report, "weekday_pace", json_object ());
+    }
+    json_t *lists[2] = {created, updated};
+    for (size_t l = 0; l < 2; l++) {
+        size_t index;
+        json_t *name;
+        json_array_foreach (lists[l], index, name)
+            if (json_is_string (name))
+                s_goal_insight (client, json_string_value (name), report, json);
+    }
+    ws_client_destroy (&client);
+}
+
 typedef struct {
     const char *path;
     bool prune, dry_run;
@@ -213,6 +333,8 @@ cmd_apply (int argc, char **argv)
     }
     free (text);
     if (json) {
+        if (!dry_run)
+            s_goal_insights (endpoint, report, true);
         char *out = json_dumps (report, JSON_INDENT (2));
         printf ("%s\n", out);
         free (out);
@@ -224,6 +346,10 @@ cmd_apply (int argc, char **argv)
         s_print_kind (report, "campaigns");
         s_print_kind (report, "goals");
         s_print_kind (report, "activities");
+        if (!dry_run) {
+            fflush (stdout);
+            s_goal_insights (endpoint, report, false);
+        }
     }
     json_decref (report);
     return WS_EXIT_OK;

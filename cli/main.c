@@ -23,7 +23,9 @@ static const s_command_t s_commands[] = {
     {"trends", cmd_trends, "show stored trend analyses of the series"},
     {"trend", cmd_trend,
      "analyse a t,value CSV offline: trend, change point, projection"},
-    {"goal", cmd_goal, "evaluate a goal offline against CSV samples (eval)"},
+    {"progress", cmd_progress, "show where every goal stands, one line each"},
+    {"goal", cmd_goal,
+     "explain a goal (show), replay it (backtest), evaluate offline (eval)"},
     {"import", cmd_import, "backfill a series' history from a t,value CSV"},
 };
 #define S_COMMAND_COUNT (sizeof s_commands / sizeof s_commands[0])

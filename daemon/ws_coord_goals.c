@@ -108,7 +108,8 @@ s_points_add (s_points_t *self, int64_t t, double x)
 static json_t *
 s_points_json (s_points_t *self)
 {
-    qsort (self->points, self->count, sizeof (s_point_t), s_by_time);
+    if (self->count)
+        qsort (self->points, self->count, sizeof (s_point_t), s_by_time);
     json_t *t = json_array (), *x = json_array ();
     for (size_t i = 0; i < self->count;) {
         int64_t step = self->points[i].t;

@@ -850,22 +850,20 @@ s_array_binary (uint32_t element_oid, const uint64_t *words, size_t count,
     return data;
 }
 
-int
-ws_db_insert_samples (ws_db_t *self, size_t count, const int64_t *series,
-                      const int64_t *ts, const double *values,
-                      int64_t *inserted, ws_err_t *err)
+//  The statement and binary parameters of a sample batch: three arrays
+//  (caller frees params[0..2]).
+#define S_INSERT_SAMPLES                                                       \
+    "INSERT INTO samples (series_id, ts, value) SELECT * FROM"                 \
+    " unnest($1::bigint[], $2::timestamptz[], $3::float8[])"                   \
+    " ON CONFLICT DO NOTHING"
+
+static void
+s_sample_params (size_t count, const int64_t *series, const int64_t *ts,
+                 const double *values, char *params[3], int lengths[3])
 {
-    if (!ws_db_connected (self))
-        return ws_err_set (err, WS_ERR_DB, "database: not connected");
-    if (count > S_ARRAY_LIMIT / 12)
-        return ws_err_set (err, WS_ERR_DB, "database: sample batch too large");
     uint64_t *words = calloc (count + 1, sizeof (uint64_t));
     if (!words)
         abort ();
-    char *params[3];
-    int lengths[3], formats[3] = {1, 1, 1};
-    Oid types[3] = {S_INT8_ARRAY_OID, S_TIMESTAMPTZ_ARRAY_OID,
-                    S_FLOAT8_ARRAY_OID};
     for (size_t i = 0; i < count; i++)
         words[i] = (uint64_t) series[i];
     params[0] = s_array_binary (S_INT8_OID, words, count, &lengths[0]);
@@ -876,21 +874,105 @@ ws_db_insert_samples (ws_db_t *self, size_t count, const int64_t *series,
         memcpy (&words[i], &values[i], sizeof (uint64_t));
     params[2] = s_array_binary (S_FLOAT8_OID, words, count, &lengths[2]);
     free (words);
+}
+
+static const Oid s_sample_types[3] = {S_INT8_ARRAY_OID, S_TIMESTAMPTZ_ARRAY_OID,
+                                      S_FLOAT8_ARRAY_OID};
+static const int s_sample_formats[3] = {1, 1, 1};
+
+int
+ws_db_insert_samples (ws_db_t *self, size_t count, const int64_t *series,
+                      const int64_t *ts, const double *values,
+                      int64_t *inserted, ws_err_t *err)
+{
+    if (ws_db_send_samples (self, count, series, ts, values, err))
+        return -1;
+    return ws_db_wait_samples (self, inserted, err);
+}
+
+int
+ws_db_send_samples (ws_db_t *self, size_t count, const int64_t *series,
+                    const int64_t *ts, const double *values, ws_err_t *err)
+{
+    if (!ws_db_connected (self))
+        return ws_err_set (err, WS_ERR_DB, "database: not connected");
+    if (count > S_ARRAY_LIMIT / 12)
+        return ws_err_set (err, WS_ERR_DB, "database: sample batch too large");
+    char *params[3];
+    int lengths[3];
+    s_sample_params (count, series, ts, values, params, lengths);
     //  One statement is one transaction: the batch lands whole or not at
     //  all, and a re-sent batch inserts nothing twice.
-    PGresult *result = PQexecParams (
-        self->conn,
-        "INSERT INTO samples (series_id, ts, value) SELECT * FROM"
-        " unnest($1::bigint[], $2::timestamptz[], $3::float8[])"
-        " ON CONFLICT DO NOTHING",
-        3, types, (const char *const *) params, lengths, formats, 0);
+    int sent = PQsendQueryParams (self->conn, S_INSERT_SAMPLES, 3,
+                                  s_sample_types, (const char *const *) params,
+                                  lengths, s_sample_formats, 0);
     for (int i = 0; i < 3; i++)
         free (params[i]);
-    if (PQresultStatus (result) != PGRES_COMMAND_OK)
-        return s_fail (self, result, err, "inserting samples");
-    *inserted = strtoll (PQcmdTuples (result), NULL, 10);
-    PQclear (result);
+    if (!sent)
+        return s_fail (self, NULL, err, "inserting samples");
     return 0;
+}
+
+int
+ws_db_socket (ws_db_t *self)
+{
+    return self->conn ? PQsocket (self->conn) : -1;
+}
+
+int
+ws_db_flush_out (ws_db_t *self, ws_err_t *err)
+{
+    int rc = self->conn ? PQflush (self->conn) : -1;
+    if (rc < 0)
+        s_fail (self, NULL, err, "sending samples");
+    return rc;
+}
+
+//  The outcome of the statement sent: every result read, the first
+//  failure kept.
+static int
+s_take_results (ws_db_t *self, int64_t *inserted, ws_err_t *err)
+{
+    int rc = 0;
+    PGresult *result;
+    while ((result = PQgetResult (self->conn))) {
+        if (rc == 0 && PQresultStatus (result) != PGRES_COMMAND_OK) {
+            rc = s_fail (self, result, err, "inserting samples");
+            continue;  //  s_fail cleared it
+        }
+        if (rc == 0 && inserted)
+            *inserted = strtoll (PQcmdTuples (result), NULL, 10);
+        PQclear (result);
+    }
+    return rc;
+}
+
+int
+ws_db_poll_samples (ws_db_t *self, int64_t *inserted, ws_err_t *err)
+{
+    if (!self->conn || !PQconsumeInput (self->conn))
+        return s_fail (self, NULL, err, "inserting samples");
+    if (PQisBusy (self->conn))
+        return 1;
+    return s_take_results (self, inserted, err);
+}
+
+int
+ws_db_wait_samples (ws_db_t *self, int64_t *inserted, ws_err_t *err)
+{
+    if (!self->conn)
+        return ws_err_set (err, WS_ERR_DB, "database: not connected");
+    //  Blocking: whatever is left to send goes first.
+    while (PQflush (self->conn) == 1)
+        if (PQconsumeInput (self->conn) == 0)
+            break;
+    return s_take_results (self, inserted, err);
+}
+
+ws_db_t *
+ws_db_dup (ws_db_t *self)
+{
+    return ws_db_new (self->conninfo);
 }
 
 int

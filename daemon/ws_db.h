@@ -77,6 +77,25 @@ int ws_db_insert_samples (ws_db_t *self, size_t count, const int64_t *series,
                           const int64_t *ts, const double *values,
                           int64_t *inserted, ws_err_t *err);
 
+//  The same without waiting, for the coordinator's loop: send the batch
+//  (0 or -1 with *err), then while ws_db_flush_out returns 1 wait for
+//  ws_db_socket to be writable and call it again (0 done, -1 failed);
+//  then each time the socket is readable call ws_db_poll_samples: 1
+//  while the answer is not all there, 0 when the batch is committed
+//  (*inserted set), -1 with *err when it failed. ws_db_wait_samples
+//  blocks for the answer instead. One batch at a time per connection,
+//  and nothing else on it meanwhile: the coordinator writes on a
+//  connection of its own (ws_db_dup).
+int ws_db_send_samples (ws_db_t *self, size_t count, const int64_t *series,
+                        const int64_t *ts, const double *values, ws_err_t *err);
+int ws_db_socket (ws_db_t *self);
+int ws_db_flush_out (ws_db_t *self, ws_err_t *err);
+int ws_db_poll_samples (ws_db_t *self, int64_t *inserted, ws_err_t *err);
+int ws_db_wait_samples (ws_db_t *self, int64_t *inserted, ws_err_t *err);
+
+//  A new handle on the same database (not connected yet).
+ws_db_t *ws_db_dup (ws_db_t *self);
+
 //  One source's health, as the coordinator keeps it in memory.
 typedef struct {
     int64_t source_id;

@@ -456,9 +456,58 @@ s_usage (FILE *out)
              "request\n"
              "  --now TIME             run as if the clock read TIME "
              "(ISO 8601) at start\n"
+             "  --history SERIES:REGION:DAYS\n"
+             "                         print the daily totals of the DAYS "
+             "days before\n"
+             "                         today as a t,value CSV (orders or "
+             "signups) and exit\n"
              "  --help\n"
              "Endpoints: /api/sales?region=eu|us|apac /api/signups "
              "/api/social /health\n");
+}
+
+//  --history SERIES:REGION:DAYS: the daily totals of the DAYS days before
+//  today, as a t,value CSV on stdout, for 'watershed import' (the demo's
+//  goals are judged on history, as real ones are).
+static const char *s_history;
+
+static int
+s_print_history (const char *spec)
+{
+    char series[16], region_name[16];
+    int days = 0;
+    if (sscanf (spec, "%15[a-z]:%15[a-z]:%d", series, region_name, &days) != 3
+        || days < 1 || days > 3660
+        || (strcmp (series, "orders") != 0
+            && strcmp (series, "signups") != 0)) {
+        ws_error ("option --history: \"%s\": expected SERIES:REGION:DAYS "
+                  "(orders or signups, eu, us or apac, 1..3660 days)",
+                  spec);
+        return 2;
+    }
+    int region = -1;
+    for (int i = 0; i < S_REGIONS; i++)
+        if (strcmp (s_regions[i].name, region_name) == 0)
+            region = i;
+    if (region < 0) {
+        ws_error ("option --history: region \"%s\": expected eu, us or apac",
+                  region_name);
+        return 2;
+    }
+    int64_t today = s_floor_div (s_now_ms (), S_DAY_MS);
+    printf ("t,value\n");
+    for (int64_t day = today - days; day < today; day++) {
+        char date[40];
+        ws_iso8601_format (day * S_DAY_MS, date, sizeof date);
+        date[10] = '\0';
+        int64_t total = strcmp (series, "orders") == 0
+                            ? s_day_total ("orders", region,
+                                           s_regions[region].orders_per_day,
+                                           s_shop_week, day)
+                            : s_signups_day (region, day);
+        printf ("%s,%" PRId64 "\n", date, total);
+    }
+    return 0;
 }
 
 //  --now TIME: run as if the clock read TIME at start.
@@ -466,7 +515,10 @@ static int
 s_on_option (void *arg, const char *name, const char *value)
 {
     (void) arg;
-    (void) name;
+    if (strcmp (name, "--history") == 0) {
+        s_history = value;
+        return 0;
+    }
     int64_t now_ms;
     ws_err_t err;
     if (ws_iso8601_parse (value, &now_ms, &err)) {
@@ -484,13 +536,15 @@ main (int argc, char **argv)
     ws_httpd_config_t config;
     ws_httpd_config_init (&config);
     config.port = 8089;
-    static const char *const names[] = {"--now", NULL};
+    static const char *const names[] = {"--now", "--history", NULL};
     int parsed =
         ws_httpd_config_parse (&config, argc, argv, names, s_on_option, NULL);
     if (parsed == 1)
         s_usage (stdout);
     if (parsed)
         return parsed == 1 ? 0 : 2;
+    if (s_history)
+        return s_print_history (s_history);
     ws_httpd_t *httpd = ws_httpd_new (&config);
     if (!httpd)
         return 2;

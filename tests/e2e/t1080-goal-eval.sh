@@ -6,7 +6,7 @@
 # goal_progress with the figures the data decides, and the off-track
 # goal is reported off track only after its verdict held (hysteresis).
 . "$(dirname "$0")/lib.sh"
-echo "1..9"
+echo "1..10"
 start_pg
 start_coordinator --goal-debounce 200ms --goal-interval 1s \
     --analysis-windows ""
@@ -87,6 +87,19 @@ ok "achieved: status and reported status achieved" \
     -a "$(latest eu-achieved reported_status)" = achieved
 ok "the evaluation says what is needed against what is done" \
     test -n "$(latest eu-off-track "evaluation->>'summary'" | grep 'needs .*/day')"
+"$WATERSHED" progress --json >"$T/progress.json"
+ok "progress --json gives each goal its newest evaluation" python3 - "$T/progress.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+by = {g["goal"]: g for g in r["goals"]}
+ok = (sorted(by) == ["eu-achieved", "eu-off-track", "eu-on-track"]
+      and all(g["campaign"] == "q-eu" and g["evaluation"]["n"] == 61
+              for g in by.values())
+      and by["eu-on-track"]["evaluation"]["reported_status"] == "on_track"
+      and by["eu-off-track"]["evaluation"]["reported_status"] == "off_track"
+      and by["eu-achieved"]["evaluation"]["status"] == "achieved")
+sys.exit(0 if ok else 1)
+PY
 grep -q "goal 'eu-off-track': on_track -> off_track" "$T/coordinator.log"
 ok "the coordinator logs the slip" test $? -eq 0
 exit $tap_failed
