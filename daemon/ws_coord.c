@@ -849,9 +849,8 @@ s_buffer_clear (ws_coord_t *self)
 }
 
 static int
-s_send_acks (ws_coord_t *self)
+s_send_acks (ws_coord_t *self, s_buffer_t *buffer)
 {
-    s_buffer_t *buffer = &self->buffer;
     //  Group by worker: one ACK message per worker per batch.
     ws_map_t *by_peer = ws_map_new ((ws_map_free_fn *) json_decref);
     for (size_t i = 0; i < buffer->ack_count; i++) {
@@ -884,110 +883,273 @@ s_send_acks (ws_coord_t *self)
     return 0;
 }
 
-//  Commit the buffer: new series first, then all samples in one
-//  statement; ACK after the commit. On a database failure everything
-//  stays buffered (nothing is ACKed, so workers keep their results) and
-//  the flush is retried after a backoff.
-static int
-s_flush (ws_coord_t *self, bool force)
+//  Backoff after a failed write; everything stays buffered (nothing is
+//  ACKed, so workers keep their results) until the retry.
+static void
+s_write_failed (ws_coord_t *self, ws_err_t *err)
 {
-    s_buffer_t *buffer = &self->buffer;
-    if (!buffer->ack_count && !buffer->rows)
-        return 0;
-    int64_t now = ws_clock_ms ();
-    if (!force && buffer->rows < (size_t) self->batch_max
-        && now - buffer->first_at < self->flush_interval_ms)
-        return 0;
-    if (now < self->db_retry_at)
-        return 0;
-    ws_err_t err;
-    if (!ws_db_connected (self->db) && ws_db_connect (self->db, &err))
-        goto failed;
-    if (buffer->new_count) {
-        size_t count = buffer->new_count;
-        const char **metrics = calloc (count, sizeof (char *));
-        const char **labels = calloc (count, sizeof (char *));
-        const char **types = calloc (count, sizeof (char *));
-        int64_t *periods = calloc (count, sizeof (int64_t));
-        int64_t *sources = calloc (count, sizeof (int64_t));
-        int64_t *ids = calloc (count, sizeof (int64_t));
-        if (!metrics || !labels || !types || !periods || !sources || !ids)
-            abort ();
-        for (size_t i = 0; i < count; i++) {
-            metrics[i] = buffer->new_series[i].metric;
-            labels[i] = buffer->new_series[i].labels;
-            types[i] = buffer->new_series[i].type;
-            periods[i] = buffer->new_series[i].period_ms;
-            sources[i] = buffer->new_series[i].source_id;
-        }
-        int rc = ws_db_resolve_series (self->db, count, metrics, labels, types,
-                                       periods, sources, ids, &err);
-        if (rc == 0)
-            for (size_t i = 0; i < count; i++)
-                ws_map_put (self->series_ids, buffer->new_series[i].key,
-                            buffer->new_series[i].key_len,
-                            (void *) (intptr_t) ids[i]);
-        for (size_t i = 0; rc == 0 && i < buffer->rows; i++)
-            if (buffer->series[i] < 0)
-                buffer->series[i] = ids[-buffer->series[i] - 1];
-        free (metrics);
-        free (labels);
-        free (types);
-        free (periods);
-        free (sources);
-        free (ids);
-        if (rc)
-            goto failed;
-        //  Every reference is resolved now; forget the batch's list.
-        size_t rows = buffer->rows, acks = buffer->ack_count;
-        int64_t first = buffer->first_at;
-        s_buffer_clear (self);
-        buffer->rows = rows;
-        buffer->ack_count = acks;
-        buffer->first_at = first;
-    }
-    int64_t inserted = 0;
-    if (buffer->rows
-        && ws_db_insert_samples (self->db, buffer->rows, buffer->series,
-                                 buffer->ts, buffer->values, &inserted, &err))
-        goto failed;
-    self->stats.samples_committed += buffer->rows;
+    self->db_backoff_ms = self->db_backoff_ms ? self->db_backoff_ms * 2 : 250;
+    if (self->db_backoff_ms > 10000)
+        self->db_backoff_ms = 10000;
+    self->db_retry_at = ws_clock_ms () + self->db_backoff_ms;
+    if (!self->db_failing || ws_log_enabled (WS_LOG_INFO))
+        ws_error ("%s; %zu samples buffered, retrying in %" PRId64 " ms",
+                  err->text, self->buffer.rows, self->db_backoff_ms);
+    self->db_failing = true;
+}
+
+//  The batch in writing is committed: count it, ACK it.
+static void
+s_write_committed (ws_coord_t *self, int64_t inserted)
+{
+    s_buffer_t *batch = &self->writing;
+    self->stats.samples_committed += batch->rows;
     self->stats.samples_new += inserted;
     if (self->window_count)
-        for (size_t i = 0; i < buffer->rows; i++)
-            ws_map_put_int (self->dirty, (uint64_t) buffer->series[i],
+        for (size_t i = 0; i < batch->rows; i++)
+            ws_map_put_int (self->dirty, (uint64_t) batch->series[i],
                             (void *) 1);
-    ws_coord_goals_touch (self, buffer->series, buffer->rows);
+    ws_coord_goals_touch (self, batch->series, batch->rows);
     self->stats.batches++;
-    s_send_acks (self);
-    s_buffer_clear (self);
+    s_send_acks (self, batch);
+    batch->rows = 0;
+    batch->ack_count = 0;
+    batch->first_at = 0;
     if (self->db_failing) {
         ws_notice ("database: writes resumed");
         self->db_failing = false;
     }
     self->db_backoff_ms = 0;
-    return 0;
+}
 
-failed:
-    self->db_backoff_ms = self->db_backoff_ms ? self->db_backoff_ms * 2 : 250;
-    if (self->db_backoff_ms > 10000)
-        self->db_backoff_ms = 10000;
-    self->db_retry_at = now + self->db_backoff_ms;
-    if (!self->db_failing || ws_log_enabled (WS_LOG_INFO))
-        ws_error ("%s; %zu samples buffered, retrying in %" PRId64 " ms",
-                  err.text, buffer->rows, self->db_backoff_ms);
-    self->db_failing = true;
-    //  A broken connection is reopened on the next try.
-    if (err.code == WS_ERR_DB && !ws_db_connected (self->db))
-        ws_db_connect (self->db, &err);
-    return -1;
+//  The batch in writing failed: its rows and ACKs go back to the buffer,
+//  to be written again after the backoff.
+static void
+s_write_returned (ws_coord_t *self, ws_err_t *err)
+{
+    s_buffer_t *batch = &self->writing, *buffer = &self->buffer;
+    s_rows_reserve (self, batch->rows);
+    memcpy (buffer->series + buffer->rows, batch->series,
+            batch->rows * sizeof (int64_t));
+    memcpy (buffer->ts + buffer->rows, batch->ts,
+            batch->rows * sizeof (int64_t));
+    memcpy (buffer->values + buffer->rows, batch->values,
+            batch->rows * sizeof (double));
+    buffer->rows += batch->rows;
+    for (size_t i = 0; i < batch->ack_count; i++) {
+        if (buffer->ack_count == buffer->ack_max) {
+            buffer->ack_max = buffer->ack_max ? buffer->ack_max * 2 : 1024;
+            buffer->acks =
+                realloc (buffer->acks, buffer->ack_max * sizeof *buffer->acks);
+            if (!buffer->acks)
+                abort ();
+        }
+        buffer->acks[buffer->ack_count++] = batch->acks[i];
+    }
+    if (!buffer->first_at)
+        buffer->first_at = batch->first_at;
+    batch->rows = 0;
+    batch->ack_count = 0;
+    batch->first_at = 0;
+    //  A broken connection is reopened by the next s_flush.
+    s_write_failed (self, err);
 }
 
 static void
-s_flush_health (ws_coord_t *self)
+s_writer_unwatch (ws_coord_t *self)
+{
+    if (self->writer_fd >= 0)
+        ws_loop_fd_end (self->loop, self->writer_fd);
+    self->writer_fd = -1;
+    self->write_busy = false;
+}
+
+//  The writer's socket: send what is left of the batch, then read the
+//  answer; the loop goes on meanwhile.
+static int
+s_on_writer (ws_loop_t *loop, int fd, int revents, void *arg)
+{
+    (void) loop;
+    (void) fd;
+    ws_coord_t *self = arg;
+    ws_err_t err;
+    if (revents & ZMQ_POLLOUT) {
+        int rc = ws_db_flush_out (self->writer, &err);
+        if (rc < 0) {
+            s_writer_unwatch (self);
+            s_write_returned (self, &err);
+            return 0;
+        }
+        if (rc == 0)
+            ws_loop_fd (self->loop, self->writer_fd, ZMQ_POLLIN, s_on_writer,
+                        self);
+    }
+    if (revents & ZMQ_POLLIN) {
+        int64_t inserted = 0;
+        int rc = ws_db_poll_samples (self->writer, &inserted, &err);
+        if (rc == 1)
+            return 0;
+        s_writer_unwatch (self);
+        if (rc == 0)
+            s_write_committed (self, inserted);
+        else
+            s_write_returned (self, &err);
+    }
+    return 0;
+}
+
+//  The new series of the buffer into the database (on the main
+//  connection, before their samples are sent).
+static int
+s_resolve_new (ws_coord_t *self, ws_err_t *err)
+{
+    s_buffer_t *buffer = &self->buffer;
+    size_t count = buffer->new_count;
+    if (!count)
+        return 0;
+    const char **metrics = calloc (count, sizeof (char *));
+    const char **labels = calloc (count, sizeof (char *));
+    const char **types = calloc (count, sizeof (char *));
+    int64_t *periods = calloc (count, sizeof (int64_t));
+    int64_t *sources = calloc (count, sizeof (int64_t));
+    int64_t *ids = calloc (count, sizeof (int64_t));
+    if (!metrics || !labels || !types || !periods || !sources || !ids)
+        abort ();
+    for (size_t i = 0; i < count; i++) {
+        metrics[i] = buffer->new_series[i].metric;
+        labels[i] = buffer->new_series[i].labels;
+        types[i] = buffer->new_series[i].type;
+        periods[i] = buffer->new_series[i].period_ms;
+        sources[i] = buffer->new_series[i].source_id;
+    }
+    int rc = ws_db_resolve_series (self->db, count, metrics, labels, types,
+                                   periods, sources, ids, err);
+    if (rc == 0)
+        for (size_t i = 0; i < count; i++)
+            ws_map_put (self->series_ids, buffer->new_series[i].key,
+                        buffer->new_series[i].key_len,
+                        (void *) (intptr_t) ids[i]);
+    for (size_t i = 0; rc == 0 && i < buffer->rows; i++)
+        if (buffer->series[i] < 0)
+            buffer->series[i] = ids[-buffer->series[i] - 1];
+    free (metrics);
+    free (labels);
+    free (types);
+    free (periods);
+    free (sources);
+    free (ids);
+    if (rc)
+        return -1;
+    //  Every reference is resolved now; forget the batch's list.
+    size_t rows = buffer->rows, acks = buffer->ack_count;
+    int64_t first = buffer->first_at;
+    s_buffer_clear (self);
+    buffer->rows = rows;
+    buffer->ack_count = acks;
+    buffer->first_at = first;
+    return 0;
+}
+
+//  Swap the rows and ACKs of two buffers (their arrays with them).
+static void
+s_buffer_swap (s_buffer_t *a, s_buffer_t *b)
+{
+    s_buffer_t keep = *a;
+    a->series = b->series;
+    a->ts = b->ts;
+    a->values = b->values;
+    a->rows = b->rows;
+    a->max_rows = b->max_rows;
+    a->acks = b->acks;
+    a->ack_count = b->ack_count;
+    a->ack_max = b->ack_max;
+    a->first_at = b->first_at;
+    b->series = keep.series;
+    b->ts = keep.ts;
+    b->values = keep.values;
+    b->rows = keep.rows;
+    b->max_rows = keep.max_rows;
+    b->acks = keep.acks;
+    b->ack_count = keep.ack_count;
+    b->ack_max = keep.ack_max;
+    b->first_at = keep.first_at;
+}
+
+//  Write the buffer: new series first (a short statement on the main
+//  connection), then all samples in one statement on the writer's own
+//  connection, sent without waiting: the loop goes on collecting while
+//  PostgreSQL works, and the batch is ACKed when its commit is read
+//  (s_on_writer). One batch is in flight at a time. With wait (drain,
+//  shutdown) the batch in flight and the buffer are written before it
+//  returns.
+static int
+s_flush (ws_coord_t *self, bool wait)
+{
+    ws_err_t err;
+    if (self->write_busy) {
+        if (!wait)
+            return 0;
+        int64_t inserted = 0;
+        int rc = ws_db_wait_samples (self->writer, &inserted, &err);
+        s_writer_unwatch (self);
+        if (rc == 0)
+            s_write_committed (self, inserted);
+        else
+            s_write_returned (self, &err);
+    }
+    s_buffer_t *buffer = &self->buffer;
+    if (!buffer->ack_count && !buffer->rows)
+        return 0;
+    int64_t now = ws_clock_ms ();
+    if (!wait && buffer->rows < (size_t) self->batch_max
+        && now - buffer->first_at < self->flush_interval_ms)
+        return 0;
+    if (now < self->db_retry_at)
+        return 0;
+    if ((!ws_db_connected (self->db) && ws_db_connect (self->db, &err))
+        || s_resolve_new (self, &err)) {
+        s_write_failed (self, &err);
+        //  A broken connection is reopened on the next try.
+        if (err.code == WS_ERR_DB && !ws_db_connected (self->db))
+            ws_db_connect (self->db, &err);
+        return -1;
+    }
+    s_buffer_swap (buffer, &self->writing);
+    if (!self->writing.rows) {
+        //  Only results without samples (analyses, goals): ACK now.
+        s_write_committed (self, 0);
+        return 0;
+    }
+    if ((!ws_db_connected (self->writer)
+         && (ws_db_connect (self->writer, &err)
+             || ws_db_set_nonblocking (self->writer, &err)))
+        || ws_db_send_samples (self->writer, self->writing.rows,
+                               self->writing.series, self->writing.ts,
+                               self->writing.values, &err)) {
+        s_write_returned (self, &err);
+        return -1;
+    }
+    self->write_busy = true;
+    if (wait)
+        return s_flush (self, true);
+    int pending = ws_db_flush_out (self->writer, &err);
+    if (pending < 0) {
+        self->write_busy = false;
+        s_write_returned (self, &err);
+        return -1;
+    }
+    self->writer_fd = ws_db_socket (self->writer);
+    ws_loop_fd (self->loop, self->writer_fd,
+                pending ? ZMQ_POLLIN | ZMQ_POLLOUT : ZMQ_POLLIN, s_on_writer,
+                self);
+    return 0;
+}
+
+static void
+s_flush_health (ws_coord_t *self, bool routine)
 {
     ws_db_health_t *rows;
-    size_t count = ws_sched_take_dirty (self->sched, &rows);
+    size_t count = ws_sched_take_dirty (self->sched, routine, &rows);
     if (count) {
         ws_err_t err;
         if (ws_db_write_health (self->db, rows, count, &err)) {
@@ -1295,7 +1457,11 @@ s_cron (ws_loop_t *loop, void *arg)
     if (clock - self->last_health_flush >= self->health_interval_ms
         && !self->db_failing) {
         self->last_health_flush = clock;
-        s_flush_health (self);
+        bool routine =
+            clock - self->last_routine_flush >= self->health_routine_ms;
+        if (routine)
+            self->last_routine_flush = clock;
+        s_flush_health (self, routine);
     }
     //  Rate for status: samples committed per second over ~10 s.
     if (clock - self->rate_at >= 1000) {
@@ -1313,10 +1479,10 @@ s_cron (ws_loop_t *loop, void *arg)
     }
     if (self->draining) {
         bool idle = ws_map_size (self->jobs) == 0 && self->buffer.rows == 0
-                    && self->buffer.ack_count == 0;
+                    && self->buffer.ack_count == 0 && !self->write_busy;
         if (idle || clock >= self->drain_deadline) {
             s_flush (self, true);
-            s_flush_health (self);
+            s_flush_health (self, true);
             if (!idle)
                 ws_warning ("drain: time is up with %zu jobs outstanding; "
                             "they will run again after a restart",
@@ -1337,7 +1503,7 @@ s_before_sleep (ws_loop_t *loop, void *arg)
     s_schedule_due (self);
     s_flush (self, self->draining);
     size_t limit = (size_t) self->buffer_max;
-    bool full = self->buffer.rows >= limit;
+    bool full = self->buffer.rows + self->writing.rows >= limit;
     if (full != self->buffer_full) {
         self->buffer_full = full;
         if (full)
@@ -1417,6 +1583,8 @@ ws_coord_new (ws_loop_t *loop, ws_config_t *config, ws_db_t *db,
     self->loop = loop;
     self->config = config;
     self->db = db;
+    self->writer = ws_db_dup (db);
+    self->writer_fd = -1;
     self->heartbeat_ms = ws_config_int (config, "heartbeat");
     self->liveness = (int) ws_config_int (config, "liveness");
     self->max_attempts = (int) ws_config_int (config, "job-attempts");
@@ -1424,6 +1592,7 @@ ws_coord_new (ws_loop_t *loop, ws_config_t *config, ws_db_t *db,
     self->batch_max = ws_config_int (config, "batch-max");
     self->flush_interval_ms = ws_config_int (config, "flush-interval");
     self->health_interval_ms = ws_config_int (config, "health-interval");
+    self->health_routine_ms = ws_config_int (config, "health-routine");
     self->buffer_max = ws_config_int (config, "buffer-max");
     self->dispatch_batch = (int) ws_config_int (config, "dispatch-batch");
     self->drain_timeout_ms = ws_config_int (config, "drain-timeout");
@@ -1495,6 +1664,13 @@ ws_coord_destroy (ws_coord_t **self_p)
     free (self->buffer.values);
     free (self->buffer.new_series);
     free (self->buffer.acks);
+    if (self->write_busy)
+        s_writer_unwatch (self);
+    free (self->writing.series);
+    free (self->writing.ts);
+    free (self->writing.values);
+    free (self->writing.acks);
+    ws_db_destroy (&self->writer);
     ws_map_destroy (&self->jobs);
     ws_map_destroy (&self->workers_by_id);
     ws_map_destroy (&self->series_ids);

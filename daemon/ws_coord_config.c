@@ -29,8 +29,11 @@ static const ws_config_entry_t s_entries[] = {
     {"flush-interval", WS_CFG_DURATION, "100ms", 1, 60000,
      "longest a result waits before its batch is written"},
     {"health-interval", WS_CFG_DURATION, "5s", 100, 600000,
-     "how often source health is written to the database (the coordinator "
-     "serves it from memory; the table is for restarts and SQL)"},
+     "how often changes of source health (failures, recoveries) are "
+     "written to the database (the coordinator serves health from memory; "
+     "the table is for restarts and SQL)"},
+    {"health-routine", WS_CFG_DURATION, "1m", 100, 3600000,
+     "how often the health of sources that only succeeded is written"},
     {"buffer-max", WS_CFG_INT, "1000000", 1000, 100000000,
      "samples buffered while the database is away; past it dispatch pauses"},
     {"backoff-max", WS_CFG_DURATION, "10m", 1000, 86400000,

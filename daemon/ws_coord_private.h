@@ -96,6 +96,12 @@ struct _ws_coord_t {
     s_job_t *queue_head, *queue_tail;  //  borrowed from jobs
     size_t queue_length;
     s_buffer_t buffer;
+    //  The batch being written (s_flush), on a connection of its own so
+    //  that the loop goes on while PostgreSQL works.
+    s_buffer_t writing;
+    ws_db_t *writer;  //  owns
+    int writer_fd;    //  watched while write_busy, else -1
+    bool write_busy;
     uint64_t incarnation;
     uint64_t job_counter;
     size_t dispatch_turn;
@@ -108,6 +114,8 @@ struct _ws_coord_t {
     int64_t batch_max;
     int64_t flush_interval_ms;
     int64_t health_interval_ms;
+    int64_t health_routine_ms;
+    int64_t last_routine_flush;
     int64_t buffer_max;
     int dispatch_batch;
     int64_t drain_timeout_ms;

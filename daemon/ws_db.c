@@ -969,6 +969,14 @@ ws_db_wait_samples (ws_db_t *self, int64_t *inserted, ws_err_t *err)
     return s_take_results (self, inserted, err);
 }
 
+int
+ws_db_set_nonblocking (ws_db_t *self, ws_err_t *err)
+{
+    if (!self->conn || PQsetnonblocking (self->conn, 1) != 0)
+        return s_fail (self, NULL, err, "setting non-blocking mode");
+    return 0;
+}
+
 ws_db_t *
 ws_db_dup (ws_db_t *self)
 {

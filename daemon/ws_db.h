@@ -93,6 +93,9 @@ int ws_db_flush_out (ws_db_t *self, ws_err_t *err);
 int ws_db_poll_samples (ws_db_t *self, int64_t *inserted, ws_err_t *err);
 int ws_db_wait_samples (ws_db_t *self, int64_t *inserted, ws_err_t *err);
 
+//  Sends that never block (PQsetnonblocking), for the writer.
+int ws_db_set_nonblocking (ws_db_t *self, ws_err_t *err);
+
 //  A new handle on the same database (not connected yet).
 ws_db_t *ws_db_dup (ws_db_t *self);
 

@@ -221,6 +221,7 @@ ws_sched_load (ws_sched_t *self, json_t *rows, int64_t now_ms)
             source->ticks_failed = known->ticks_failed;
             source->outstanding = known->outstanding;
             source->dirty = known->dirty;
+            source->routine = known->routine;
         }
         else {
             source->failures =
@@ -332,8 +333,8 @@ ws_sched_record (ws_sched_t *self, ws_sched_source_t *source, int64_t tick,
 {
     if (tick > source->last_tick)
         source->last_tick = tick;
+    bool was_failing = source->failures > 0;
     if (ok || samples > 0) {
-        bool was_failing = source->failures > 0;
         source->failures = 0;
         source->last_success = now_ms;
         if (values) {
@@ -373,7 +374,12 @@ ws_sched_record (ws_sched_t *self, ws_sched_source_t *source, int64_t tick,
         s_set (&source->last_error_kind, error_kind ? error_kind : "unknown");
         source->last_error_at = now_ms;
     }
-    source->dirty = true;
+    //  A success like the last one changes only counters and values:
+    //  written with the routine rows, less often.
+    if (ok && !was_failing)
+        source->routine = true;
+    else
+        source->dirty = true;
 }
 
 void
@@ -448,6 +454,7 @@ ws_sched_record_skipped (ws_sched_t *self, ws_sched_source_t *source,
 typedef struct {
     ws_db_health_t *rows;
     size_t count, max;
+    bool routine;
 } s_dirty_t;
 
 static int
@@ -457,7 +464,7 @@ s_collect_dirty (const void *key, size_t len, void *value, void *arg)
     (void) len;
     ws_sched_source_t *source = value;
     s_dirty_t *dirty = arg;
-    if (!source->dirty)
+    if (!source->dirty && !(dirty->routine && source->routine))
         return 0;
     if (dirty->count == dirty->max) {
         dirty->max = dirty->max ? dirty->max * 2 : 64;
@@ -478,13 +485,14 @@ s_collect_dirty (const void *key, size_t len, void *value, void *arg)
     row->ticks_ok = source->ticks_ok;
     row->ticks_failed = source->ticks_failed;
     source->dirty = false;
+    source->routine = false;
     return 0;
 }
 
 size_t
-ws_sched_take_dirty (ws_sched_t *self, ws_db_health_t **rows)
+ws_sched_take_dirty (ws_sched_t *self, bool routine, ws_db_health_t **rows)
 {
-    s_dirty_t dirty = {NULL, 0, 0};
+    s_dirty_t dirty = {NULL, 0, 0, routine};
     ws_map_each (self->by_id, s_collect_dirty, &dirty);
     *rows = dirty.rows;
     return dirty.count;

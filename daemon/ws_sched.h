@@ -43,7 +43,8 @@ typedef struct {
     bool *rule_have;      //  owns; whether the rule gave one
     bool values_pending;  //  rule_values newer than last_values
     int64_t ticks_ok, ticks_failed;
-    bool dirty;  //  health not yet written
+    bool dirty;    //  health changed (a failure, a recovery), not written
+    bool routine;  //  only successes since the last write
     size_t heap_index;
 } ws_sched_source_t;
 
@@ -97,7 +98,9 @@ void ws_sched_record_skipped (ws_sched_t *self, ws_sched_source_t *source,
 //  The health rows of dirty sources into *rows (caller frees the array,
 //  not the strings, which stay borrowed until the next call); marks them
 //  clean. Returns the count.
-size_t ws_sched_take_dirty (ws_sched_t *self, ws_db_health_t **rows);
+//  With routine, also the sources that only had successes.
+size_t ws_sched_take_dirty (ws_sched_t *self, bool routine,
+                            ws_db_health_t **rows);
 
 //  Mark every source dirty again (after a failed health write).
 void ws_sched_mark_dirty (ws_sched_t *self, const ws_db_health_t *rows,

@@ -113,17 +113,17 @@ test_backoff (void **state)
     assert_string_equal (a->last_error_kind, "skipped");
     //  Dirty health rows come out once.
     ws_db_health_t *health;
-    size_t count = ws_sched_take_dirty (sched, &health);
+    size_t count = ws_sched_take_dirty (sched, true, &health);
     assert_int_equal (count, 1);
     assert_int_equal (health[0].source_id, 1);
     assert_int_equal (health[0].ticks_ok, 1);
     assert_int_equal (health[0].ticks_failed, 10);
     ws_sched_mark_dirty (sched, health, count);
     free (health);
-    count = ws_sched_take_dirty (sched, &health);
+    count = ws_sched_take_dirty (sched, true, &health);
     assert_int_equal (count, 1);
     free (health);
-    count = ws_sched_take_dirty (sched, &health);
+    count = ws_sched_take_dirty (sched, true, &health);
     assert_int_equal (count, 0);
     free (health);
     json_decref (rows);
