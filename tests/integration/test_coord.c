@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libpq-fe.h>
 #include <zmq.h>
 
 #include "ws_config.h"
@@ -252,6 +253,65 @@ test_jobs_results_acks (void **state)
     json_decref (jobs);
 }
 
+//  The compact form of a result (PROTOCOL.md 4.4): one value per rule.
+static json_t *
+s_values_result (json_t *job, double value)
+{
+    return json_pack ("{s:O, s:O, s:s, s:O, s:O, s:b, s:i, s:i, s:i, s:O,"
+                      " s:[f, f, f]}",
+                      "id", json_object_get (job, "id"), "attempt",
+                      json_object_get (job, "attempt"), "kind", "collect",
+                      "source_id", json_object_get (job, "source_id"), "tick",
+                      json_object_get (job, "tick"), "ok", 1, "http_status",
+                      200, "duration_ms", 3, "bytes", 40, "version",
+                      json_object_get (job, "version"), "values", value, value,
+                      value);
+}
+
+//  The writer's connection dies between two batches: the next batch
+//  fails, stays buffered (nothing ACKed), and is written after the
+//  writer reconnects; then it is ACKed and stored once.
+static void
+test_writer_lost (void **state)
+{
+    (void) state;
+    PGconn *conn = ws_test_pg_connect (s_fx.cluster);
+    assert_non_null (conn);
+    PGresult *killed = PQexec (
+        conn, "SELECT count(*) FROM (SELECT pg_terminate_backend"
+              " (pid) FROM pg_stat_activity WHERE query LIKE"
+              " 'INSERT INTO samples%' AND pid <> pg_backend_pid ()) t");
+    assert_int_equal (PQresultStatus (killed), PGRES_TUPLES_OK);
+    assert_int_equal (atoi (PQgetvalue (killed, 0, 0)), 1);
+    PQclear (killed);
+    //  A fresh worker, so that jobs come at once.
+    s_worker_connect ();
+    s_send (WS_MSG_READY,
+            json_pack ("{s:s, s:i, s:i, s:s, s:s}", "name", "w2", "credit", 3,
+                       "pid", 4, "host", "test", "version", "0"));
+    ws_msg_t *msg = s_next (WS_MSG_JOB, 3000);
+    assert_non_null (msg);
+    json_t *jobs = json_object_get (ws_msg_body (msg), "jobs");
+    json_t *results = json_array ();
+    size_t index;
+    json_t *job;
+    json_array_foreach (jobs, index, job)
+        json_array_append_new (results, s_values_result (job, 7.5));
+    size_t count = json_array_size (jobs);
+    ws_msg_destroy (&msg);
+    s_send (WS_MSG_RESULT, json_pack ("{s:o}", "results", results));
+    ws_msg_t *ack = s_next (WS_MSG_ACK, 5000);
+    assert_non_null (ack);
+    assert_int_equal (
+        json_array_size (json_object_get (ws_msg_body (ack), "ids")), count);
+    ws_msg_destroy (&ack);
+    PGresult *stored = PQexec (conn, "SELECT count(*) FROM samples WHERE"
+                                     " value = 7.5");
+    assert_int_equal (atoi (PQgetvalue (stored, 0, 0)), (int) count * 3);
+    PQclear (stored);
+    PQfinish (conn);
+}
+
 //  A RESULT for an analysis job: rising when p < 0.05, with a change
 //  point on 2026-01-05 either way. round makes a new job id (the
 //  coordinator stores results of jobs it does not know, as after its
@@ -451,6 +511,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_jobs_results_acks),
+        cmocka_unit_test (test_writer_lost),
         cmocka_unit_test (test_analysis),
         cmocka_unit_test (test_silent_worker),
         cmocka_unit_test (test_malformed),
