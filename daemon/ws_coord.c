@@ -553,6 +553,24 @@ s_trend_alerts (ws_coord_t *self, int64_t series_id, int window,
     json_decref (current);
 }
 
+//  The job of an analysis or evaluation result is done, if it is still
+//  the one in flight (kind and subject match, not queued for a retry).
+static void
+s_job_done (ws_coord_t *self, uint64_t job_id, s_job_kind_t kind,
+            int64_t subject)
+{
+    s_job_t *job = ws_map_get_int (self->jobs, job_id);
+    if (job && job->kind == kind
+        && (kind == S_JOB_ANALYZE ? job->series_id : job->goal_id) == subject
+        && !job->queued) {
+        if (job->worker) {
+            job->worker->in_flight--;
+            job->worker->jobs_done++;
+        }
+        ws_map_delete_int (self->jobs, job_id);
+    }
+}
+
 //  An analysis result: stored at once (a few per second at most), and
 //  ACKed with the next batch. A failed write is not ACKed: the worker
 //  sends the result again.
@@ -565,15 +583,7 @@ s_on_analysis (ws_coord_t *self, s_worker_t *worker, json_t *result)
         json_integer_value (json_object_get (result, "series_id"));
     int window =
         (int) json_integer_value (json_object_get (result, "window_days"));
-    s_job_t *job = ws_map_get_int (self->jobs, job_id);
-    if (job && job->kind == S_JOB_ANALYZE && job->series_id == series_id
-        && !job->queued) {
-        if (job->worker) {
-            job->worker->in_flight--;
-            job->worker->jobs_done++;
-        }
-        ws_map_delete_int (self->jobs, job_id);
-    }
+    s_job_done (self, job_id, S_JOB_ANALYZE, series_id);
     if (json_is_true (json_object_get (result, "ok"))) {
         ws_err_t err;
         json_t *previous = ws_db_get_trend (self->db, series_id, window, &err);
@@ -671,15 +681,7 @@ s_on_evaluation (ws_coord_t *self, s_worker_t *worker, json_t *result)
     uint64_t job_id =
         (uint64_t) json_integer_value (json_object_get (result, "id"));
     int64_t goal_id = json_integer_value (json_object_get (result, "goal_id"));
-    s_job_t *job = ws_map_get_int (self->jobs, job_id);
-    if (job && job->kind == S_JOB_EVALUATE && job->goal_id == goal_id
-        && !job->queued) {
-        if (job->worker) {
-            job->worker->in_flight--;
-            job->worker->jobs_done++;
-        }
-        ws_map_delete_int (self->jobs, job_id);
-    }
+    s_job_done (self, job_id, S_JOB_EVALUATE, goal_id);
     ws_coord_goals_on_result (self, result);
     s_ack_later (self, worker, job_id);
     if (!self->buffer.first_at)

@@ -207,6 +207,12 @@ ws_db_json (PGresult *result, int row, int col)
     return s_json_or_null (result, row, col);
 }
 
+json_t *
+ws_db_text (PGresult *result, int row, int col)
+{
+    return s_text_or_null (result, row, col);
+}
+
 //  Times come back as integer milliseconds, (extract(epoch FROM ts) *
 //  1000)::bigint, to spare parsing text; they go in as
 //  timestamptz 'epoch' + ms * interval '1 ms'.

@@ -17,14 +17,6 @@ s_number_or_null (PGresult *result, int row, int col)
 }
 
 static json_t *
-s_text_or_null (PGresult *result, int row, int col)
-{
-    if (PQgetisnull (result, row, col))
-        return json_null ();
-    return json_string (PQgetvalue (result, row, col));
-}
-
-static json_t *
 s_ms_or_null (PGresult *result, int row, int col)
 {
     if (PQgetisnull (result, row, col))
@@ -51,7 +43,7 @@ ws_db_load_goals (ws_db_t *self, ws_err_t *err)
                               (json_int_t) ws_db_int (result, row, 0), "name",
                               PQgetvalue (result, row, 1), "def",
                               ws_db_json (result, row, 2), "campaign",
-                              s_text_or_null (result, row, 3), "last",
+                              ws_db_text (result, row, 3), "last",
                               ws_db_json (result, row, 4)));
     PQclear (result);
     return array;
@@ -198,7 +190,7 @@ ws_db_progress (ws_db_t *self, int64_t as_of, const char *campaign,
         json_array_append_new (
             array, json_pack ("{s:s, s:o, s:o, s:o, s:o}", "goal",
                               PQgetvalue (result, row, 0), "campaign",
-                              s_text_or_null (result, row, 1), "def",
+                              ws_db_text (result, row, 1), "def",
                               ws_db_json (result, row, 2), "evaluated_at",
                               s_ms_or_null (result, row, 3), "evaluation",
                               ws_db_json (result, row, 4)));

@@ -19,5 +19,7 @@ PGresult *ws_db_exec (ws_db_t *self, const char *sql, int count,
 //  when null or not JSON; caller owns).
 int64_t ws_db_int (PGresult *result, int row, int col);
 json_t *ws_db_json (PGresult *result, int row, int col);
+//  A column as a JSON string, JSON null when null (caller owns).
+json_t *ws_db_text (PGresult *result, int row, int col);
 
 #endif

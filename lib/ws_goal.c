@@ -687,9 +687,9 @@ s_days (const ws_goal_t *goal, int64_t t)
     return (double) (t - goal->start) / S_DAY_MS;
 }
 
-static int
-s_check_samples (const ws_goal_sample_t *samples, size_t count,
-                 const char *what, ws_err_t *err)
+int
+ws_goal_check_samples (const ws_goal_sample_t *samples, size_t count,
+                       const char *what, ws_err_t *err)
 {
     for (size_t i = 0; i < count; i++) {
         if (!isfinite (samples[i].value))
@@ -997,9 +997,8 @@ s_set_number (json_t *object, const char *key, double value)
         json_object_set_new (object, key, json_real (value));
 }
 
-//  A number for the summary: no exponent, about three significant digits.
-static const char *
-s_num (double value, char *out, size_t size)
+const char *
+ws_goal_number_text (double value, char *out, size_t size)
 {
     double magnitude = fabs (value);
     if (!isfinite (value))
@@ -1034,35 +1033,38 @@ s_summary (const s_eval_t *self, ws_goal_status_t status, double required,
     } while (0)
     if (status == WS_GOAL_ACHIEVED || status == WS_GOAL_MISSED) {
         S_ADD ("%s: %s%s%s against %s %s", ws_goal_status_name (status),
-               s_num (self->current, a, sizeof a), space, unit, side,
-               s_num (goal->target, b, sizeof b));
+               ws_goal_number_text (self->current, a, sizeof a), space, unit,
+               side, ws_goal_number_text (goal->target, b, sizeof b));
         if (isfinite (progress))
             S_ADD (" (%.0f%% of the way)", 100 * progress);
     }
     else if (goal->kind == WS_GOAL_KEEP) {
-        S_ADD ("mean %s%s%s, to stay %s %s", s_num (self->current, a, sizeof a),
-               space, unit, side, s_num (goal->target, b, sizeof b));
+        S_ADD ("mean %s%s%s, to stay %s %s",
+               ws_goal_number_text (self->current, a, sizeof a), space, unit,
+               side, ws_goal_number_text (goal->target, b, sizeof b));
         if (isfinite (self->projected))
             S_ADD ("; projected %s (%s–%s) at the deadline in %s days",
-                   s_num (self->projected, a, sizeof a),
-                   s_num (self->low, b, sizeof b),
-                   s_num (self->high, c, sizeof c),
-                   s_num (days_left, d, sizeof d));
+                   ws_goal_number_text (self->projected, a, sizeof a),
+                   ws_goal_number_text (self->low, b, sizeof b),
+                   ws_goal_number_text (self->high, c, sizeof c),
+                   ws_goal_number_text (days_left, d, sizeof d));
     }
     else {
         if (isfinite (required))
             S_ADD ("needs %s/day for the next %s days",
-                   s_num (required, a, sizeof a),
-                   s_num (days_left, b, sizeof b));
+                   ws_goal_number_text (required, a, sizeof a),
+                   ws_goal_number_text (days_left, b, sizeof b));
         else
             S_ADD ("no current value, %s days left",
-                   s_num (days_left, b, sizeof b));
+                   ws_goal_number_text (days_left, b, sizeof b));
         if (isfinite (self->rate))
-            S_ADD ("; doing %s/day (%s–%s)", s_num (self->rate, a, sizeof a),
-                   s_num (self->rate_low, b, sizeof b),
-                   s_num (self->rate_high, c, sizeof c));
+            S_ADD ("; doing %s/day (%s–%s)",
+                   ws_goal_number_text (self->rate, a, sizeof a),
+                   ws_goal_number_text (self->rate_low, b, sizeof b),
+                   ws_goal_number_text (self->rate_high, c, sizeof c));
         if (isfinite (days_ahead) && fabs (days_ahead) >= 0.5)
-            S_ADD ("; %s days %s", s_num (fabs (days_ahead), a, sizeof a),
+            S_ADD ("; %s days %s",
+                   ws_goal_number_text (fabs (days_ahead), a, sizeof a),
                    days_ahead > 0 ? "ahead" : "behind");
         else if (isfinite (days_ahead))
             S_ADD ("; on schedule");
@@ -1083,7 +1085,7 @@ ws_goal_evaluate (const ws_goal_t *goal, const ws_goal_sample_t *samples,
     assert (goal);
     if (count > 0 && !samples)
         count = 0;
-    if (s_check_samples (samples, count, "goal samples", err))
+    if (ws_goal_check_samples (samples, count, "goal samples", err))
         return NULL;
     if (goal->numerator) {
         if (!denominator && denominator_count > 0)
@@ -1095,8 +1097,8 @@ ws_goal_evaluate (const ws_goal_t *goal, const ws_goal_sample_t *samples,
                         goal->name, goal->denominator);
             return NULL;
         }
-        if (s_check_samples (denominator, denominator_count,
-                             "denominator samples", err))
+        if (ws_goal_check_samples (denominator, denominator_count,
+                                   "denominator samples", err))
             return NULL;
     }
     s_eval_t self = {.goal = goal,

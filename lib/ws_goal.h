@@ -143,6 +143,15 @@ json_t *ws_goal_evaluate (const ws_goal_t *self,
                           size_t denominator_count, int64_t as_of,
                           ws_err_t *err);
 
+//  0 when every value is finite and the times are in order; else -1
+//  with *err naming what ("goal samples") and the sample's index.
+int ws_goal_check_samples (const ws_goal_sample_t *samples, size_t count,
+                           const char *what, ws_err_t *err);
+
+//  A number for texts such as the summary: no exponent, about three
+//  significant digits ("41", "2.35", "0.047", "n/a"). Returns out.
+const char *ws_goal_number_text (double value, char *out, size_t size);
+
 //  Names as the JSON form and the evaluation print them ("total",
 //  "at_most", "avg", "at_risk").
 const char *ws_goal_kind_name (ws_goal_kind_t kind);

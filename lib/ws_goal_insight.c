@@ -29,22 +29,6 @@ static const char *const s_weekday_names[7] = {"Mon", "Tue", "Wed", "Thu",
 //  ---------------------------------------------------------------------
 //  Helpers
 
-static int
-s_check_samples (const ws_goal_sample_t *samples, size_t count,
-                 const char *what, ws_err_t *err)
-{
-    for (size_t i = 0; i < count; i++) {
-        if (!isfinite (samples[i].value))
-            return ws_err_set (err, WS_ERR_INPUT,
-                               "%s sample %zu: value is not a finite number",
-                               what, i);
-        if (i > 0 && samples[i].t < samples[i - 1].t)
-            return ws_err_set (err, WS_ERR_INPUT,
-                               "%s sample %zu: not in time order", what, i);
-    }
-    return 0;
-}
-
 //  The UTC day number of t (days since 1970-01-01), rounding down also
 //  before the epoch.
 static int64_t
@@ -81,22 +65,6 @@ s_get_number (const json_t *object, const char *key)
 {
     json_t *value = json_object_get (object, key);
     return json_is_number (value) ? json_number_value (value) : NAN;
-}
-
-//  A number for a text: no exponent, about three significant digits.
-static const char *
-s_num (double value, char *out, size_t size)
-{
-    double magnitude = fabs (value);
-    if (!isfinite (value))
-        snprintf (out, size, "n/a");
-    else if (magnitude >= 100)
-        snprintf (out, size, "%.0f", value);
-    else if (magnitude >= 1)
-        snprintf (out, size, "%.3g", value);
-    else
-        snprintf (out, size, "%.2g", value);
-    return out;
 }
 
 //  Mean of x[0..n-1] with the half width of its 80% t interval,
@@ -147,7 +115,7 @@ ws_goal_insight_weekday_profile (const ws_goal_sample_t *history, size_t count,
     memset (out, 0, sizeof *out);
     if (!history)
         count = 0;
-    if (s_check_samples (history, count, "history", err))
+    if (ws_goal_check_samples (history, count, "history", err))
         return -1;
     for (size_t i = 0; i < count; i++)
         if (history[i].value < 0)
@@ -582,7 +550,7 @@ static const char *
 s_signed (double value, char *out, size_t size)
 {
     char number[31];
-    s_num (value, number, sizeof number);
+    ws_goal_number_text (value, number, sizeof number);
     snprintf (out, size, "%s%s", value > 0 ? "+" : "", number);
     return out;
 }
@@ -600,7 +568,7 @@ ws_goal_insight_attainability (const ws_goal_t *goal,
         count = 0;
     if (!denominator)
         denominator_count = 0;
-    if (s_check_samples (samples, count, "goal samples", err))
+    if (ws_goal_check_samples (samples, count, "goal samples", err))
         return NULL;
     if (ws_goal_numerator (goal)) {
         if (!denominator) {
@@ -610,8 +578,8 @@ ws_goal_insight_attainability (const ws_goal_t *goal,
                         name, ws_goal_denominator (goal));
             return NULL;
         }
-        if (s_check_samples (denominator, denominator_count,
-                             "denominator samples", err))
+        if (ws_goal_check_samples (denominator, denominator_count,
+                                   "denominator samples", err))
             return NULL;
     }
     int64_t start = ws_goal_start (goal), deadline = ws_goal_deadline (goal);
@@ -675,10 +643,10 @@ ws_goal_insight_attainability (const ws_goal_t *goal,
     if (creation)
         snprintf (window_text, sizeof window_text,
                   "the %s days before the start",
-                  s_num (window_days, a, sizeof a));
+                  ws_goal_number_text (window_days, a, sizeof a));
     else
         snprintf (window_text, sizeof window_text, "the last %s days",
-                  s_num (window_days, a, sizeof a));
+                  ws_goal_number_text (window_days, a, sizeof a));
     char why[512] = "";
     double demonstrated = NAN, low = NAN, high = NAN;
     const char *measure = kind == WS_GOAL_TOTAL   ? "amount per day"
@@ -760,28 +728,34 @@ ws_goal_insight_attainability (const ws_goal_t *goal,
         ws_goal_direction (goal) == WS_GOAL_AT_LEAST ? "at least" : "at most";
     if (kind == WS_GOAL_KEEP)
         snprintf (need, sizeof need, "needs a mean %s %s", side,
-                  s_num (required, a, sizeof a));
+                  ws_goal_number_text (required, a, sizeof a));
     else if (!isfinite (required))
         snprintf (need, sizeof need, "has no need to measure");
     else if (kind == WS_GOAL_TOTAL)
         snprintf (need, sizeof need, "needs %s/day for %s days",
-                  s_num (required, a, sizeof a), s_num (days, b, sizeof b));
+                  ws_goal_number_text (required, a, sizeof a),
+                  ws_goal_number_text (days, b, sizeof b));
     else
         snprintf (need, sizeof need, "needs a slope of %s/day for %s days",
-                  s_signed (required, a, sizeof a), s_num (days, b, sizeof b));
+                  s_signed (required, a, sizeof a),
+                  ws_goal_number_text (days, b, sizeof b));
     if (verdict == WS_GOAL_NO_HISTORY)
         snprintf (text, sizeof text, "no_history: %s; %s", why, need);
     else {
         if (kind == WS_GOAL_KEEP)
             snprintf (shown, sizeof shown, "%s showed a mean of %s (%s–%s)",
-                      window_text, s_num (demonstrated, a, sizeof a),
-                      s_num (low, b, sizeof b), s_num (high, c, sizeof c));
+                      window_text,
+                      ws_goal_number_text (demonstrated, a, sizeof a),
+                      ws_goal_number_text (low, b, sizeof b),
+                      ws_goal_number_text (high, c, sizeof c));
         else
-            snprintf (
-                shown, sizeof shown, "%s showed %s/day (%s–%s)", window_text,
-                kind == WS_GOAL_LEVEL ? s_signed (demonstrated, a, sizeof a)
-                                      : s_num (demonstrated, a, sizeof a),
-                s_num (low, b, sizeof b), s_num (high, c, sizeof c));
+            snprintf (shown, sizeof shown, "%s showed %s/day (%s–%s)",
+                      window_text,
+                      kind == WS_GOAL_LEVEL
+                          ? s_signed (demonstrated, a, sizeof a)
+                          : ws_goal_number_text (demonstrated, a, sizeof a),
+                      ws_goal_number_text (low, b, sizeof b),
+                      ws_goal_number_text (high, c, sizeof c));
         snprintf (text, sizeof text, "%s: %s; %s",
                   ws_goal_insight_verdict_name (verdict), need, shown);
     }
@@ -1026,17 +1000,18 @@ ws_goal_insight_segments (const ws_goal_t *goal, const char *label,
         S_ADD (" every segment keeps %s %s",
                ws_goal_direction (goal) == WS_GOAL_AT_LEAST ? "at least"
                                                             : "at most",
-               s_num (target, a, sizeof a));
+               ws_goal_number_text (target, a, sizeof a));
     else if (lag_count == 0)
         S_ADD (" no segment lags (expected progress %.0f%%)", 100 * expected);
     for (size_t k = 0; k < lag_count && k < 3; k++) {
         const s_segment_t *s = &seg[order[k]];
         if (kind == WS_GOAL_KEEP)
             S_ADD ("%s %s off target (mean %s against %s %s)", k ? ";" : "",
-                   segments[order[k]].value, s_num (s->current, a, sizeof a),
+                   segments[order[k]].value,
+                   ws_goal_number_text (s->current, a, sizeof a),
                    ws_goal_direction (goal) == WS_GOAL_AT_LEAST ? "at least"
                                                                 : "at most",
-                   s_num (target, b, sizeof b));
+                   ws_goal_number_text (target, b, sizeof b));
         else
             S_ADD ("%s %s lags (progress %.0f%% of its part against %.0f%% "
                    "expected)",
@@ -1127,7 +1102,7 @@ ws_goal_insight_activity_effect (const ws_goal_sample_t *samples, size_t count,
                     (long long) at);
         return NULL;
     }
-    if (s_check_samples (samples, count, "activity effect", err))
+    if (ws_goal_check_samples (samples, count, "activity effect", err))
         return NULL;
     int64_t window = (int64_t) llround (window_days * (double) S_DAY_MS);
     int64_t from = at - window, to = at + window;
@@ -1170,7 +1145,7 @@ ws_goal_insight_activity_effect (const ws_goal_sample_t *samples, size_t count,
     json_object_set (result, "after", after);
 
     char text[512], w[32], p1[32], p2[32];
-    s_num (window_days, w, sizeof w);
+    ws_goal_number_text (window_days, w, sizeof w);
     bool near_change = false;
     if (!enough) {
         snprintf (text, sizeof text,
@@ -1185,9 +1160,10 @@ ws_goal_insight_activity_effect (const ws_goal_sample_t *samples, size_t count,
     double relative = level_before != 0 ? change / fabs (level_before) : NAN;
     json_object_set_new (result, "change", json_real (change));
     s_set_number (result, "relative_change", relative);
-    size_t len = (size_t) snprintf (text, sizeof text, "level %s → %s",
-                                    s_num (level_before, p1, sizeof p1),
-                                    s_num (level_after, p2, sizeof p2));
+    size_t len =
+        (size_t) snprintf (text, sizeof text, "level %s → %s",
+                           ws_goal_number_text (level_before, p1, sizeof p1),
+                           ws_goal_number_text (level_after, p2, sizeof p2));
     //  Whole percent, and no "-0%" for a change that rounds to nothing.
     double percent = round (100 * (isfinite (relative) ? relative : 0));
     if (isfinite (relative) && len < sizeof text)
@@ -1223,12 +1199,12 @@ ws_goal_insight_activity_effect (const ws_goal_sample_t *samples, size_t count,
         else if (len < sizeof text) {
             char when[40];
             ws_iso8601_format (change_at, when, sizeof when);
-            snprintf (text + len, sizeof text - len,
-                      "; change point at %s (p = %s), %s days %s the "
-                      "activity%s",
-                      when, p1, s_num (fabs (distance), p2, sizeof p2),
-                      distance < 0 ? "before" : "after",
-                      near ? "" : ": not near it");
+            snprintf (
+                text + len, sizeof text - len,
+                "; change point at %s (p = %s), %s days %s the "
+                "activity%s",
+                when, p1, ws_goal_number_text (fabs (distance), p2, sizeof p2),
+                distance < 0 ? "before" : "after", near ? "" : ": not near it");
         }
     }
     else {
