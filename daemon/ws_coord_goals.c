@@ -506,6 +506,115 @@ ws_coord_goals_touch (ws_coord_t *self, const int64_t *series, size_t count)
             ws_map_put_int (self->goal_dirty, (uint64_t) series[i], (void *) 1);
 }
 
+//  The rung of a reported status for slips and recoveries (on_track 0,
+//  at_risk 1, off_track 2), -1 for the others.
+static int
+s_rung (const char *status)
+{
+    static const char *const rungs[] = {"on_track", "at_risk", "off_track"};
+    for (int i = 0; status && i < 3; i++)
+        if (strcmp (status, rungs[i]) == 0)
+            return i;
+    return -1;
+}
+
+//  The fields of an evaluation that an alert carries as evidence.
+static json_t *
+s_evidence (s_goal_t *goal, json_t *evaluation, int64_t as_of)
+{
+    static const char *const keys[] = {"status",
+                                       "reported_status",
+                                       "current",
+                                       "progress",
+                                       "expected_progress",
+                                       "projected",
+                                       "projected_low",
+                                       "projected_high",
+                                       "required_rate",
+                                       "actual_rate",
+                                       "actual_rate_low",
+                                       "actual_rate_high",
+                                       "days_left",
+                                       "days_ahead",
+                                       "n",
+                                       "window",
+                                       "baseline",
+                                       "unit",
+                                       "summary",
+                                       "stale",
+                                       "pending",
+                                       "newest_sample",
+                                       "sources",
+                                       NULL};
+    char when[40];
+    ws_iso8601_format (as_of, when, sizeof when);
+    json_t *evidence =
+        json_pack ("{s:s, s:s}", "goal", goal->name, "as_of", when);
+    for (size_t i = 0; keys[i]; i++) {
+        json_t *value = json_object_get (evaluation, keys[i]);
+        if (value)
+            json_object_set (evidence, keys[i], value);
+    }
+    return evidence;
+}
+
+//  The alert of a change of a goal's reported status: slipped (a worse
+//  rung), recovered (a better one), achieved or missed. Moves to and
+//  from stale or too_early raise none: no verdict on missing data; the
+//  rung before them is what a later status is compared with.
+static void
+s_goal_alert (ws_coord_t *self, s_goal_t *goal, json_t *previous,
+              json_t *evaluation, int64_t as_of)
+{
+    const char *before =
+        json_string_value (json_object_get (previous, "reported_status"));
+    const char *after =
+        json_string_value (json_object_get (evaluation, "reported_status"));
+    if (!after)
+        return;
+    const char *kind = NULL, *severity = "info", *from = before;
+    if (strcmp (after, "achieved") == 0 || strcmp (after, "missed") == 0) {
+        if (!before || strcmp (before, after) != 0) {
+            kind = after;
+            severity = after[0] == 'm' ? "critical" : "info";
+        }
+    }
+    else if (s_rung (after) >= 0 && previous) {
+        from = s_rung (before) >= 0 ? before
+                                    : json_string_value (json_object_get (
+                                        previous, "last_verdict"));
+        if (s_rung (from) >= 0 && s_rung (after) > s_rung (from)) {
+            kind = "slipped";
+            severity = s_rung (after) == 2 ? "critical" : "warning";
+        }
+        else if (s_rung (from) >= 0 && s_rung (after) < s_rung (from))
+            kind = "recovered";
+    }
+    if (!kind)
+        return;
+    char fingerprint[160], summary[600];
+    snprintf (fingerprint, sizeof fingerprint,
+              "goal/%" PRId64 "/%" PRId64 "/%s", goal->id, as_of, kind);
+    const char *text =
+        json_string_value (json_object_get (evaluation, "summary"));
+    snprintf (summary, sizeof summary, "goal '%s' %s: %s -> %s%s%s", goal->name,
+              kind, from ? from : "(new)", after, text ? ": " : "",
+              text ? text : "");
+    json_t *alert = json_pack (
+        "{s:s, s:s, s:s?, s:s, s:s, s:s, s:o}", "fingerprint", fingerprint,
+        "kind", kind, "from", from, "to", after, "severity", severity,
+        "summary", summary, "evidence", s_evidence (goal, evaluation, as_of));
+    ws_err_t err;
+    int recorded = 0;
+    if (ws_db_record_goal_alert (self->db, alert, goal->id, &recorded, &err))
+        ws_warning ("goal '%s': %s", goal->name, err.text);
+    else if (recorded) {
+        self->stats.alerts_recorded++;
+        ws_notice ("alert: %s", summary);
+    }
+    json_decref (alert);
+}
+
 void
 ws_coord_goals_on_result (ws_coord_t *self, json_t *result)
 {
@@ -522,8 +631,10 @@ ws_coord_goals_on_result (ws_coord_t *self, json_t *result)
     }
     ws_err_t err;
     int stored = 0;
-    if (ws_db_store_goal_progress (self->db, goal_id, ws_wall_ms (), tick,
-                                   evaluation, &stored, &err)) {
+    //  Keyed by the job's tick: a result sent again (after a reconnect)
+    //  is stored, and alerts, once.
+    if (ws_db_store_goal_progress (self->db, goal_id, tick, tick, evaluation,
+                                   &stored, &err)) {
         //  Not stored: the next turn evaluates it again.
         ws_warning ("goal %" PRId64 ": %s", goal_id, err.text);
         if (goal)
@@ -546,6 +657,7 @@ ws_coord_goals_on_result (ws_coord_t *self, json_t *result)
             json_is_string (json_object_get (evaluation, "summary"))
                 ? json_string_value (json_object_get (evaluation, "summary"))
                 : "");
+    s_goal_alert (self, goal, goal->last, evaluation, tick);
     json_decref (goal->last);
     goal->last = json_incref (evaluation);
 }

@@ -204,6 +204,12 @@ int ws_db_store_goal_progress (ws_db_t *self, int64_t goal_id,
                                int64_t evaluated_at, int64_t as_of,
                                json_t *evaluation, int *stored, ws_err_t *err);
 
+//  Record a goal's alert (borrowed: {"fingerprint", "kind", "from",
+//  "to", "severity", "summary", "evidence"}) once per fingerprint;
+//  *recorded gets 1, or 0 when it was there already or the goal is gone.
+int ws_db_record_goal_alert (ws_db_t *self, json_t *alert, int64_t goal_id,
+                             int *recorded, ws_err_t *err);
+
 //  For 'watershed progress': every goal (or one campaign's, or one) with
 //  its newest evaluation at or before as_of (0: the newest of all):
 //  [{"goal", "campaign", "def", "evaluated_at" (ms or null),

@@ -329,3 +329,37 @@ ws_db_goal_detail (ws_db_t *self, const char *name, int64_t as_of,
     }
     return detail;
 }
+
+int
+ws_db_record_goal_alert (ws_db_t *self, json_t *alert, int64_t goal_id,
+                         int *recorded, ws_err_t *err)
+{
+    char id[24];
+    snprintf (id, sizeof id, "%" PRId64, goal_id);
+    char *evidence =
+        json_dumps (json_object_get (alert, "evidence"), JSON_COMPACT);
+    if (!evidence)
+        abort ();
+    const char *params[] = {
+        json_string_value (json_object_get (alert, "fingerprint")),
+        json_string_value (json_object_get (alert, "kind")),
+        id,
+        json_string_value (json_object_get (alert, "from")),
+        json_string_value (json_object_get (alert, "to")),
+        json_string_value (json_object_get (alert, "severity")),
+        json_string_value (json_object_get (alert, "summary")),
+        evidence};
+    PGresult *result = ws_db_exec (
+        self,
+        "INSERT INTO alerts (fingerprint, kind, goal_id, from_state,"
+        " to_state, severity, summary, evidence) SELECT $1, $2, $3::bigint,"
+        " $4, $5, $6, $7, $8::jsonb WHERE EXISTS (SELECT 1 FROM goals WHERE"
+        " id = $3::bigint) ON CONFLICT (fingerprint) DO NOTHING",
+        8, params, PGRES_COMMAND_OK, "recording a goal's alert", err);
+    free (evidence);
+    if (!result)
+        return -1;
+    *recorded = atoi (PQcmdTuples (result));
+    PQclear (result);
+    return 0;
+}

@@ -7,6 +7,7 @@
 #include "ws_goal.h"
 #include "ws_goal_track.h"
 #include "ws_json.h"
+#include "ws_time.h"
 
 #define S_SUBJECT "goal job"
 
@@ -170,6 +171,19 @@ ws_goal_job_run (json_t *input, ws_err_t *err)
                                err)) {
         json_decref (evaluation);
         evaluation = NULL;
+    }
+    if (evaluation) {
+        //  What the alerts show as evidence besides the figures.
+        json_t *newest = json_object_get (input, "newest");
+        if (json_is_integer (newest)) {
+            char when[40];
+            ws_iso8601_format (json_integer_value (newest), when, sizeof when);
+            json_object_set_new (evaluation, "newest_sample",
+                                 json_string (when));
+        }
+        json_t *sources = json_object_get (input, "sources");
+        if (sources)
+            json_object_set (evaluation, "sources", sources);
     }
 done:
     json_decref (stale);

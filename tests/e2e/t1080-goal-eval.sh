@@ -6,7 +6,7 @@
 # goal_progress with the figures the data decides, and the off-track
 # goal is reported off track only after its verdict held (hysteresis).
 . "$(dirname "$0")/lib.sh"
-echo "1..10"
+echo "1..13"
 start_pg
 start_coordinator --goal-debounce 200ms --goal-interval 1s \
     --analysis-windows ""
@@ -100,6 +100,24 @@ ok = (sorted(by) == ["eu-achieved", "eu-off-track", "eu-on-track"]
       and by["eu-achieved"]["evaluation"]["status"] == "achieved")
 sys.exit(0 if ok else 1)
 PY
+# alerts NAME: kind from to severity of the goal's alerts, one a line.
+alerts() {
+    sql "SELECT a.kind || ' ' || coalesce (a.from_state, '-') || ' '
+                || a.to_state || ' ' || a.severity
+         FROM alerts a JOIN goals g ON g.id = a.goal_id
+         WHERE g.name = '$1' ORDER BY a.id"
+}
+ok "the slip raised one alert, critical" \
+    test "$(alerts eu-off-track)" = "slipped on_track off_track critical"
+ok "achieving raised one alert; on track raised none" \
+    test "$(alerts eu-achieved | cut -d' ' -f1,3)" = "achieved achieved" \
+    -a -z "$(alerts eu-on-track)"
+ok "the alert carries its evidence" test "$(sql "SELECT
+    (evidence ? 'required_rate' AND evidence ? 'actual_rate'
+     AND evidence ? 'projected_low' AND evidence ? 'window'
+     AND (evidence->>'n')::int = 61 AND evidence ? 'newest_sample')::text
+    FROM alerts a JOIN goals g ON g.id = a.goal_id
+    WHERE g.name = 'eu-off-track'")" = true
 grep -q "goal 'eu-off-track': on_track -> off_track" "$T/coordinator.log"
 ok "the coordinator logs the slip" test $? -eq 0
 exit $tap_failed
