@@ -1,7 +1,8 @@
 //  cmd_apply - 'watershed apply -f FILE': declarative sources, campaigns,
-//  goals and activities, created or updated by name. The file is checked here
-//  first (with the same ws_source code the coordinator uses) so errors point at
-//  a line and column; nothing is applied from an invalid file.
+//  goals, activities and alert hooks, created or updated by name. The file
+//  is checked here first (with the same ws_source code the coordinator
+//  uses) so errors point at a line and column; nothing is applied from an
+//  invalid file.
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -24,10 +25,10 @@ static const char *s_help =
     "                       [--coordinator ENDPOINT]\n"
     "\n"
     "Create or update what FILE declares (JSON: {\"sources\": [...],\n"
-    "\"campaigns\": [...], \"goals\": [...], \"activities\": [...]}, each\n"
-    "optional) by name, in one transaction. FILE '-' reads standard input.\n"
-    "Everything is checked before anything is applied; an error names the\n"
-    "file, line, column and field.\n"
+    "\"campaigns\": [...], \"goals\": [...], \"activities\": [...],\n"
+    "\"hooks\": [...]}, each optional) by name, in one transaction. FILE\n"
+    "'-' reads standard input. Everything is checked before anything is\n"
+    "applied; an error names the file, line, column and field.\n"
     "\n"
     "  -f, --file FILE     the file to apply\n"
     "      --prune         delete, of each kind FILE holds, what it does\n"
@@ -346,6 +347,7 @@ cmd_apply (int argc, char **argv)
         s_print_kind (report, "campaigns");
         s_print_kind (report, "goals");
         s_print_kind (report, "activities");
+        s_print_kind (report, "hooks");
         if (!dry_run) {
             fflush (stdout);
             s_goal_insights (endpoint, report, false);

@@ -51,8 +51,8 @@ s_cmd_apply (ws_coord_t *self, json_t *args, ws_err_t *err)
         if (sources && ws_coord_reload (self, &reload_err))
             ws_warning ("apply: %s", reload_err.text);
         static const char *kinds[] = {"sources", "campaigns", "goals",
-                                      "activities"};
-        for (size_t k = 0; k < 4; k++) {
+                                      "activities", "hooks"};
+        for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
             json_t *section = json_object_get (report, kinds[k]);
             size_t created =
                 json_array_size (json_object_get (section, "created"));

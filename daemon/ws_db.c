@@ -691,6 +691,50 @@ s_apply_activities (ws_db_t *self, json_t *defs, bool prune, json_t *section,
     return rc;
 }
 
+//  Hooks by name. Their "match" names campaigns and goals as text, not
+//  by id: a hook may name a goal before it exists, and outlives one that
+//  is pruned.
+static int
+s_apply_hooks (ws_db_t *self, json_t *defs, bool prune, json_t *section,
+               ws_err_t *err)
+{
+    static const s_upsert_t sql = {
+        "SELECT id, def = $2::jsonb FROM hooks WHERE name = $1",
+        "INSERT INTO hooks (name, def, type) VALUES ($1, $2::jsonb, $3)"
+        " RETURNING id",
+        "UPDATE hooks SET name = $1, def = $2::jsonb, type = $3, updated_at"
+        " = now() WHERE id = $4::bigint RETURNING id",
+        "applying a hook"};
+    ws_buf_t ids;
+    s_array_open (&ids);
+    size_t index;
+    json_t *def;
+    int rc = 0;
+    json_array_foreach (defs, index, def) {
+        const char *name = json_string_value (json_object_get (def, "name"));
+        char *text = json_dumps (def, JSON_COMPACT | JSON_SORT_KEYS);
+        const char *params[4] = {
+            name, text, json_string_value (json_object_get (def, "type"))};
+        int64_t id;
+        rc = s_upsert (self, &sql, 2, 3, params, name, section, &id, err);
+        free (text);
+        if (rc) {
+            ws_err_prefix (err, "hook '%s': ", name);
+            ws_err_where (err, "/hooks/%zu", index);
+            break;
+        }
+        s_array_int (&ids, id, false);
+    }
+    s_array_close (&ids);
+    if (rc == 0 && prune)
+        rc = s_prune (self,
+                      "DELETE FROM hooks WHERE NOT (id = ANY ($1::bigint[]))"
+                      " RETURNING name",
+                      &ids, section, "pruning hooks", err);
+    ws_buf_free (&ids);
+    return rc;
+}
+
 int
 ws_db_apply (ws_db_t *self, json_t *set, bool prune, bool dry_run,
              json_t **report, ws_err_t *err)
@@ -700,14 +744,15 @@ ws_db_apply (ws_db_t *self, json_t *set, bool prune, bool dry_run,
         return -1;
     //  Campaigns before goals and activities, which look them up (and
     //  after a prune of campaigns, find only the ones kept).
-    static const char *kinds[] = {"sources", "campaigns", "goals",
-                                  "activities"};
+    static const char *kinds[] = {"sources", "campaigns", "goals", "activities",
+                                  "hooks"};
     static int (*const apply[]) (ws_db_t *, json_t *, bool, json_t *,
                                  ws_err_t *) = {
-        s_apply_sources, s_apply_campaigns, s_apply_goals, s_apply_activities};
+        s_apply_sources, s_apply_campaigns, s_apply_goals, s_apply_activities,
+        s_apply_hooks};
     json_t *sections = json_object ();
     int rc = 0;
-    for (size_t k = 0; k < 4 && rc == 0; k++) {
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0] && rc == 0; k++) {
         json_t *section = s_section ();
         json_object_set_new (sections, kinds[k], section);
         json_t *defs = json_object_get (set, kinds[k]);

@@ -48,7 +48,7 @@ int ws_db_apply_sources (ws_db_t *self, json_t *defs, bool prune, bool dry_run,
                          json_t **report, ws_err_t *err);
 
 //  Apply a checked set (ws_campaign_check_set: {"sources", "campaigns",
-//  "goals", "activities"}, each optional, normalised) in one
+//  "goals", "activities", "hooks"}, each optional, normalised) in one
 //  transaction: campaigns first, then goals and activities, whose
 //  "campaign" is looked up by name (WS_ERR_NOTFOUND, where
 //  "/goals/N/campaign", when it is not stored). Rows are matched by name
@@ -57,8 +57,9 @@ int ws_db_apply_sources (ws_db_t *self, json_t *defs, bool prune, bool dry_run,
 //  the rows it does not name; with dry_run, everything is rolled back.
 //  On error nothing is applied; err->where points into set. *report gets
 //  {"sources": SECTION, "campaigns": ..., "goals": ..., "activities":
-//  ..., "dry_run"} with SECTION = {"created": [labels], "updated",
-//  "unchanged", "deleted"}, and the sources' four lists at the top level.
+//  ..., "hooks": ..., "dry_run"} with SECTION = {"created": [labels],
+//  "updated", "unchanged", "deleted"}, and the sources' four lists at the
+//  top level. Hooks are matched by name like goals.
 int ws_db_apply (ws_db_t *self, json_t *set, bool prune, bool dry_run,
                  json_t **report, ws_err_t *err);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ws_goal.h"
+#include "ws_hook.h"
 #include "ws_source.h"
 #include "ws_time.h"
 #include "ws_json.h"
@@ -368,8 +369,8 @@ ws_activity_note (const ws_activity_t *self)
 //  ---------------------------------------------------------------------
 //  An apply file
 
-static const char *s_set_keys[] = {"sources", "goals", "campaigns",
-                                   "activities", NULL};
+static const char *s_set_keys[] = {"sources",    "goals", "campaigns",
+                                   "activities", "hooks", NULL};
 
 //  Re-locate an element's error: where = /KIND/INDEX + the element's
 //  pointer; the text stays the element's own.
@@ -412,6 +413,14 @@ s_normalise (const char *kind, json_t *def, char **name, ws_err_t *err)
             ws_goal_destroy (&goal);
         }
     }
+    else if (strcmp (kind, "hooks") == 0) {
+        ws_hook_t *hook = ws_hook_new (def, err);
+        if (hook) {
+            normal = ws_hook_to_json (hook);
+            *name = strdup (ws_hook_name (hook));
+            ws_hook_destroy (&hook);
+        }
+    }
     else {
         ws_activity_t *activity = ws_activity_new (def, err);
         if (activity) {
@@ -438,12 +447,12 @@ ws_campaign_check_set (json_t *doc, ws_err_t *err)
 {
     if (!json_is_object (doc)) {
         s_fail_found (err, "", doc,
-                      "an object with \"sources\", \"campaigns\", \"goals\" "
-                      "or \"activities\"");
+                      "an object with \"sources\", \"campaigns\", \"goals\", "
+                      "\"activities\" or \"hooks\"");
         return NULL;
     }
-    if (s_check_keys (doc, s_set_keys, "sources, campaigns, goals, activities",
-                      err))
+    if (s_check_keys (doc, s_set_keys,
+                      "sources, campaigns, goals, activities, hooks", err))
         return NULL;
     json_t *set = json_object ();
     for (int k = 0; s_set_keys[k]; k++) {

@@ -76,8 +76,9 @@ json_t *ws_activity_segment (const ws_activity_t *self);
 const char *ws_activity_note (const ws_activity_t *self);
 
 //  Check an apply file (borrowed): an object with optional arrays
-//  "sources", "campaigns", "goals" and "activities", every element valid
-//  (ws_source, ws_campaign, ws_goal, ws_activity), no name twice in a
+//  "sources", "campaigns", "goals", "activities" and "hooks", every
+//  element valid (ws_source, ws_campaign, ws_goal, ws_activity, ws_hook),
+//  no name twice in a
 //  kind, no activity twice. Returns a new object (caller owns) holding
 //  the kinds present, each element in normalised form and in the file's
 //  order; NULL with *err, where = the full pointer ("/goals/2/target").
