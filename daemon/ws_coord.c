@@ -966,6 +966,62 @@ s_writer_unwatch (ws_coord_t *self)
     self->write_busy = false;
 }
 
+static int s_on_writer (ws_loop_t *loop, int fd, int revents, void *arg);
+
+//  Send the batch in writing on the writer's connection (plain, or again
+//  skipping samples stored already). 0, or -1 with *err.
+static int
+s_write_send (ws_coord_t *self, bool again, ws_err_t *err)
+{
+    if ((!ws_db_connected (self->writer)
+         && (ws_db_connect (self->writer, err)
+             || ws_db_set_nonblocking (self->writer, err)))
+        || ws_db_send_samples (self->writer, self->writing.rows,
+                               self->writing.series, self->writing.ts,
+                               self->writing.values, again, err))
+        return -1;
+    self->writing_again = again;
+    self->write_busy = true;
+    return 0;
+}
+
+//  Watch the writer's socket until the answer is read (s_on_writer).
+static int
+s_write_watch (ws_coord_t *self, ws_err_t *err)
+{
+    int pending = ws_db_flush_out (self->writer, err);
+    if (pending < 0) {
+        self->write_busy = false;
+        return -1;
+    }
+    self->writer_fd = ws_db_socket (self->writer);
+    ws_loop_fd (self->loop, self->writer_fd,
+                pending ? ZMQ_POLLIN | ZMQ_POLLOUT : ZMQ_POLLIN, s_on_writer,
+                self);
+    return 0;
+}
+
+//  The writer's answer (rc 0: committed): count and ACK the batch; a
+//  batch that met samples stored already (a result sent twice) goes
+//  once more, skipping them; any other failure puts it back in the
+//  buffer. With wait the resent batch is not watched: the caller waits.
+static void
+s_write_outcome (ws_coord_t *self, int rc, int64_t inserted, ws_err_t *err,
+                 bool wait)
+{
+    s_writer_unwatch (self);
+    if (rc == 0) {
+        s_write_committed (self, inserted);
+        return;
+    }
+    if (ws_db_duplicate (self->writer) && !self->writing_again
+        && s_write_send (self, true, err) == 0
+        && (wait || s_write_watch (self, err) == 0))
+        return;
+    self->write_busy = false;
+    s_write_returned (self, err);
+}
+
 //  The writer's socket: send what is left of the batch, then read the
 //  answer; the loop goes on meanwhile.
 static int
@@ -991,11 +1047,7 @@ s_on_writer (ws_loop_t *loop, int fd, int revents, void *arg)
         int rc = ws_db_poll_samples (self->writer, &inserted, &err);
         if (rc == 1)
             return 0;
-        s_writer_unwatch (self);
-        if (rc == 0)
-            s_write_committed (self, inserted);
-        else
-            s_write_returned (self, &err);
+        s_write_outcome (self, rc, inserted, &err, false);
     }
     return 0;
 }
@@ -1088,16 +1140,12 @@ static int
 s_flush (ws_coord_t *self, bool wait)
 {
     ws_err_t err;
-    if (self->write_busy) {
-        if (!wait)
-            return 0;
+    if (self->write_busy && !wait)
+        return 0;
+    while (self->write_busy) {
         int64_t inserted = 0;
         int rc = ws_db_wait_samples (self->writer, &inserted, &err);
-        s_writer_unwatch (self);
-        if (rc == 0)
-            s_write_committed (self, inserted);
-        else
-            s_write_returned (self, &err);
+        s_write_outcome (self, rc, inserted, &err, true);
     }
     s_buffer_t *buffer = &self->buffer;
     if (!buffer->ack_count && !buffer->rows)
@@ -1122,28 +1170,16 @@ s_flush (ws_coord_t *self, bool wait)
         s_write_committed (self, 0);
         return 0;
     }
-    if ((!ws_db_connected (self->writer)
-         && (ws_db_connect (self->writer, &err)
-             || ws_db_set_nonblocking (self->writer, &err)))
-        || ws_db_send_samples (self->writer, self->writing.rows,
-                               self->writing.series, self->writing.ts,
-                               self->writing.values, &err)) {
+    if (s_write_send (self, false, &err)) {
         s_write_returned (self, &err);
         return -1;
     }
-    self->write_busy = true;
     if (wait)
         return s_flush (self, true);
-    int pending = ws_db_flush_out (self->writer, &err);
-    if (pending < 0) {
-        self->write_busy = false;
+    if (s_write_watch (self, &err)) {
         s_write_returned (self, &err);
         return -1;
     }
-    self->writer_fd = ws_db_socket (self->writer);
-    ws_loop_fd (self->loop, self->writer_fd,
-                pending ? ZMQ_POLLIN | ZMQ_POLLOUT : ZMQ_POLLIN, s_on_writer,
-                self);
     return 0;
 }
 

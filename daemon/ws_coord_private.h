@@ -102,6 +102,7 @@ struct _ws_coord_t {
     ws_db_t *writer;  //  owns
     int writer_fd;    //  watched while write_busy, else -1
     bool write_busy;
+    bool writing_again;  //  the batch was sent again, skipping duplicates
     uint64_t incarnation;
     uint64_t job_counter;
     size_t dispatch_turn;

@@ -15,6 +15,7 @@
 struct _ws_db_t {
     char *conninfo;  //  owns; may hold a password: never logged
     PGconn *conn;    //  owns
+    bool duplicate;  //  the last sample batch hit a stored sample
 };
 
 //  Arrays for unnest() are sent as text literals: '{1,2,3}'. A batch of
@@ -905,8 +906,9 @@ s_array_binary (uint32_t element_oid, const uint64_t *words, size_t count,
 //  (caller frees params[0..2]).
 #define S_INSERT_SAMPLES                                                       \
     "INSERT INTO samples (series_id, ts, value) SELECT * FROM"                 \
-    " unnest($1::bigint[], $2::timestamptz[], $3::float8[])"                   \
-    " ON CONFLICT DO NOTHING"
+    " unnest($1::bigint[], $2::timestamptz[], $3::float8[])"
+//  The same, skipping samples already stored: a re-sent batch.
+#define S_INSERT_SAMPLES_AGAIN S_INSERT_SAMPLES " ON CONFLICT DO NOTHING"
 
 static void
 s_sample_params (size_t count, const int64_t *series, const int64_t *ts,
@@ -936,14 +938,15 @@ ws_db_insert_samples (ws_db_t *self, size_t count, const int64_t *series,
                       const int64_t *ts, const double *values,
                       int64_t *inserted, ws_err_t *err)
 {
-    if (ws_db_send_samples (self, count, series, ts, values, err))
+    if (ws_db_send_samples (self, count, series, ts, values, true, err))
         return -1;
     return ws_db_wait_samples (self, inserted, err);
 }
 
 int
 ws_db_send_samples (ws_db_t *self, size_t count, const int64_t *series,
-                    const int64_t *ts, const double *values, ws_err_t *err)
+                    const int64_t *ts, const double *values, bool again,
+                    ws_err_t *err)
 {
     if (!ws_db_connected (self))
         return ws_err_set (err, WS_ERR_DB, "database: not connected");
@@ -954,14 +957,22 @@ ws_db_send_samples (ws_db_t *self, size_t count, const int64_t *series,
     s_sample_params (count, series, ts, values, params, lengths);
     //  One statement is one transaction: the batch lands whole or not at
     //  all, and a re-sent batch inserts nothing twice.
-    int sent = PQsendQueryParams (self->conn, S_INSERT_SAMPLES, 3,
-                                  s_sample_types, (const char *const *) params,
-                                  lengths, s_sample_formats, 0);
+    self->duplicate = false;
+    int sent = PQsendQueryParams (
+        self->conn, again ? S_INSERT_SAMPLES_AGAIN : S_INSERT_SAMPLES, 3,
+        s_sample_types, (const char *const *) params, lengths, s_sample_formats,
+        0);
     for (int i = 0; i < 3; i++)
         free (params[i]);
     if (!sent)
         return s_fail (self, NULL, err, "inserting samples");
     return 0;
+}
+
+bool
+ws_db_duplicate (ws_db_t *self)
+{
+    return self->duplicate;
 }
 
 int
@@ -988,6 +999,8 @@ s_take_results (ws_db_t *self, int64_t *inserted, ws_err_t *err)
     PGresult *result;
     while ((result = PQgetResult (self->conn))) {
         if (rc == 0 && PQresultStatus (result) != PGRES_COMMAND_OK) {
+            const char *state = PQresultErrorField (result, PG_DIAG_SQLSTATE);
+            self->duplicate = state && strcmp (state, "23505") == 0;
             rc = s_fail (self, result, err, "inserting samples");
             continue;  //  s_fail cleared it
         }

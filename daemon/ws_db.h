@@ -87,8 +87,14 @@ int ws_db_insert_samples (ws_db_t *self, size_t count, const int64_t *series,
 //  blocks for the answer instead. One batch at a time per connection,
 //  and nothing else on it meanwhile: the coordinator writes on a
 //  connection of its own (ws_db_dup).
+//  A first try sends a plain INSERT, the cheap statement (an ON
+//  CONFLICT check costs PostgreSQL a second index search per row); when
+//  it fails because a sample is stored already (ws_db_duplicate), the
+//  batch goes again with again set and those samples are skipped.
 int ws_db_send_samples (ws_db_t *self, size_t count, const int64_t *series,
-                        const int64_t *ts, const double *values, ws_err_t *err);
+                        const int64_t *ts, const double *values, bool again,
+                        ws_err_t *err);
+bool ws_db_duplicate (ws_db_t *self);
 int ws_db_socket (ws_db_t *self);
 int ws_db_flush_out (ws_db_t *self, ws_err_t *err);
 int ws_db_poll_samples (ws_db_t *self, int64_t *inserted, ws_err_t *err);
