@@ -26,6 +26,8 @@ static const s_command_t s_commands[] = {
     {"progress", cmd_progress, "show where every goal stands, one line each"},
     {"goal", cmd_goal,
      "explain a goal (show), replay it (backtest), evaluate offline (eval)"},
+    {"alerts", cmd_alerts,
+     "list recorded alerts (goals that slip, trends) and their deliveries"},
     {"import", cmd_import, "backfill a series' history from a t,value CSV"},
 };
 #define S_COMMAND_COUNT (sizeof s_commands / sizeof s_commands[0])

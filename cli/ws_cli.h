@@ -63,5 +63,6 @@ int cmd_trends (int argc, char **argv);
 int cmd_goal (int argc, char **argv);
 int cmd_import (int argc, char **argv);
 int cmd_progress (int argc, char **argv);
+int cmd_alerts (int argc, char **argv);
 
 #endif

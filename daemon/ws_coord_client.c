@@ -623,6 +623,7 @@ static const struct {
     {"import", s_cmd_import},
     {"progress", ws_coord_goals_progress},
     {"goal", ws_coord_goals_detail},
+    {"alerts", ws_coord_goals_alerts},
 };
 
 static void

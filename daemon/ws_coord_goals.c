@@ -665,11 +665,12 @@ ws_coord_goals_on_result (ws_coord_t *self, json_t *result)
 //  ---------------------------------------------------------------------
 //  Requests
 
-//  "as_of": ms (integer) or ISO 8601 text; 0 when absent.
+//  A time argument (key): ms (integer) or ISO 8601 text; 0 when absent.
 static int
-s_as_of (json_t *args, const char *request, int64_t *as_of, ws_err_t *err)
+s_time_arg (json_t *args, const char *key, const char *request, int64_t *as_of,
+            ws_err_t *err)
 {
-    json_t *value = json_object_get (args, "as_of");
+    json_t *value = json_object_get (args, key);
     *as_of = 0;
     if (!value || json_is_null (value))
         return 0;
@@ -681,8 +682,9 @@ s_as_of (json_t *args, const char *request, int64_t *as_of, ws_err_t *err)
         && ws_iso8601_parse (json_string_value (value), as_of, err) == 0)
         return 0;
     ws_err_set (err, WS_ERR_INPUT,
-                "%s: /as_of: expected ms since the epoch or ISO 8601", request);
-    snprintf (err->where, sizeof err->where, "/as_of");
+                "%s: /%s: expected ms since the epoch or ISO 8601", request,
+                key);
+    snprintf (err->where, sizeof err->where, "/%s", key);
     return -1;
 }
 
@@ -704,7 +706,7 @@ ws_coord_goals_progress (ws_coord_t *self, json_t *args, ws_err_t *err)
 {
     int64_t as_of;
     const char *campaign, *goal;
-    if (s_as_of (args, "progress", &as_of, err)
+    if (s_time_arg (args, "as_of", "progress", &as_of, err)
         || s_optional_string (args, "campaign", "progress", &campaign, err)
         || s_optional_string (args, "goal", "progress", &goal, err))
         return NULL;
@@ -721,7 +723,7 @@ ws_coord_goals_detail (ws_coord_t *self, json_t *args, ws_err_t *err)
 {
     int64_t as_of;
     const char *name;
-    if (s_as_of (args, "goal", &as_of, err)
+    if (s_time_arg (args, "as_of", "goal", &as_of, err)
         || s_optional_string (args, "name", "goal", &name, err))
         return NULL;
     if (!name) {
@@ -786,4 +788,27 @@ ws_coord_goals_detail (ws_coord_t *self, json_t *args, ws_err_t *err)
         return NULL;
     }
     return detail;
+}
+
+json_t *
+ws_coord_goals_alerts (ws_coord_t *self, json_t *args, ws_err_t *err)
+{
+    const char *goal, *kind;
+    int64_t since;
+    json_t *limit = json_object_get (args, "limit");
+    if (s_optional_string (args, "goal", "alerts", &goal, err)
+        || s_optional_string (args, "kind", "alerts", &kind, err))
+        return NULL;
+    if (s_time_arg (args, "since", "alerts", &since, err))
+        return NULL;
+    if (limit && !json_is_null (limit)
+        && (!json_is_integer (limit) || json_integer_value (limit) < 1
+            || json_integer_value (limit) > 10000)) {
+        ws_err_set (err, WS_ERR_INPUT,
+                    "alerts: /limit: expected an integer in 1..10000");
+        snprintf (err->where, sizeof err->where, "/limit");
+        return NULL;
+    }
+    int64_t count = json_is_integer (limit) ? json_integer_value (limit) : 50;
+    return ws_db_list_alerts (self->db, goal, kind, since, count, err);
 }

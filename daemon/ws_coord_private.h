@@ -179,6 +179,8 @@ void ws_coord_goals_on_result (ws_coord_t *self, json_t *result);
 //  Requests "progress" and "goal" (ws_coord_client.c's table).
 json_t *ws_coord_goals_progress (ws_coord_t *self, json_t *args, ws_err_t *err);
 json_t *ws_coord_goals_detail (ws_coord_t *self, json_t *args, ws_err_t *err);
+//  Request "alerts": {"goal"?, "kind"?, "since"?, "limit"?}.
+json_t *ws_coord_goals_alerts (ws_coord_t *self, json_t *args, ws_err_t *err);
 //  Queue a job (ws_coord.c).
 void ws_coord_queue_job (ws_coord_t *self, s_job_t *job);
 

@@ -217,6 +217,15 @@ int ws_db_store_goal_progress (ws_db_t *self, int64_t goal_id,
 int ws_db_record_goal_alert (ws_db_t *self, json_t *alert, int64_t goal_id,
                              int *recorded, ws_err_t *err);
 
+//  For 'watershed alerts': the newest alerts first, at most limit, of
+//  one goal and one kind when given, created since since (ms; 0: any):
+//  [{"id", "created_at", "kind", "severity", "goal" (or null), "series"
+//  ({"metric", "labels"} or null), "from", "to", "summary", "evidence",
+//  "deliveries" [{"hook", "state", "attempts", "last_error",
+//  "last_status", "delivered_at"}]}].
+json_t *ws_db_list_alerts (ws_db_t *self, const char *goal, const char *kind,
+                           int64_t since, int64_t limit, ws_err_t *err);
+
 //  For 'watershed progress': every goal (or one campaign's, or one) with
 //  its newest evaluation at or before as_of (0: the newest of all):
 //  [{"goal", "campaign", "def", "evaluated_at" (ms or null),

@@ -363,3 +363,55 @@ ws_db_record_goal_alert (ws_db_t *self, json_t *alert, int64_t goal_id,
     PQclear (result);
     return 0;
 }
+
+json_t *
+ws_db_list_alerts (ws_db_t *self, const char *goal, const char *kind,
+                   int64_t since, int64_t limit, ws_err_t *err)
+{
+    char since_text[24], limit_text[24];
+    snprintf (since_text, sizeof since_text, "%" PRId64, since);
+    snprintf (limit_text, sizeof limit_text, "%" PRId64, limit);
+    const char *params[] = {goal, kind, since ? since_text : NULL, limit_text};
+    PGresult *result = ws_db_exec (
+        self,
+        "SELECT a.id, (extract(epoch FROM a.created_at) * 1000)::bigint,"
+        " a.kind, a.severity, g.name, s.metric, s.labels::text, a.from_state,"
+        " a.to_state, a.summary, a.evidence::text, (SELECT"
+        " coalesce(json_agg(json_build_object('hook', h.name, 'state',"
+        " d.state, 'attempts', d.attempts, 'last_error', d.last_error,"
+        " 'last_status', d.last_status, 'delivered_at', d.delivered_at) ORDER"
+        " BY h.name), '[]')::text FROM deliveries d JOIN hooks h ON h.id ="
+        " d.hook_id WHERE d.alert_id = a.id) FROM alerts a LEFT JOIN goals g"
+        " ON g.id = a.goal_id LEFT JOIN series s ON s.id = a.series_id WHERE"
+        " ($1::text IS NULL OR g.name = $1) AND ($2::text IS NULL OR a.kind ="
+        " $2) AND ($3::bigint IS NULL OR a.created_at >= timestamptz 'epoch'"
+        " + $3::bigint * interval '1 millisecond') ORDER BY a.id DESC LIMIT"
+        " $4::bigint",
+        4, params, PGRES_TUPLES_OK, "listing alerts", err);
+    if (!result)
+        return NULL;
+    json_t *array = json_array ();
+    for (int row = 0; row < PQntuples (result); row++) {
+        json_t *series = json_null ();
+        if (!PQgetisnull (result, row, 5))
+            series =
+                json_pack ("{s:s, s:o}", "metric", PQgetvalue (result, row, 5),
+                           "labels", ws_db_json (result, row, 6));
+        json_array_append_new (
+            array,
+            json_pack ("{s:I, s:I, s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:o,"
+                       " s:o}",
+                       "id", (json_int_t) ws_db_int (result, row, 0),
+                       "created_at", (json_int_t) ws_db_int (result, row, 1),
+                       "kind", PQgetvalue (result, row, 2), "severity",
+                       PQgetvalue (result, row, 3), "goal",
+                       ws_db_text (result, row, 4), "series", series, "from",
+                       ws_db_text (result, row, 7), "to",
+                       ws_db_text (result, row, 8), "summary",
+                       PQgetvalue (result, row, 9), "evidence",
+                       ws_db_json (result, row, 10), "deliveries",
+                       ws_db_json (result, row, 11)));
+    }
+    PQclear (result);
+    return array;
+}

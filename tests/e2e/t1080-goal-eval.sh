@@ -6,7 +6,7 @@
 # goal_progress with the figures the data decides, and the off-track
 # goal is reported off track only after its verdict held (hysteresis).
 . "$(dirname "$0")/lib.sh"
-echo "1..13"
+echo "1..15"
 start_pg
 start_coordinator --goal-debounce 200ms --goal-interval 1s \
     --analysis-windows ""
@@ -118,6 +118,19 @@ ok "the alert carries its evidence" test "$(sql "SELECT
      AND (evidence->>'n')::int = 61 AND evidence ? 'newest_sample')::text
     FROM alerts a JOIN goals g ON g.id = a.goal_id
     WHERE g.name = 'eu-off-track'")" = true
+"$WATERSHED" alerts --goal eu-off-track >"$T/alerts.txt"; rc=$?
+diag "$(cat "$T/alerts.txt")"
+ok "watershed alerts lists the slip" \
+    test "$rc" -eq 0 -a "$(grep -c 'slipped .*critical .*goal eu-off-track .*on_track -> off_track' "$T/alerts.txt")" -eq 1
+"$WATERSHED" alerts --json --limit 10 >"$T/alerts.json"
+ok "watershed alerts --json: newest first, with evidence and deliveries" python3 - "$T/alerts.json" <<'PY'
+import json, sys
+a = json.load(open(sys.argv[1]))
+ok = (len(a) == 2 and a[0]["id"] > a[1]["id"]
+      and sorted(x["kind"] for x in a) == ["achieved", "slipped"]
+      and all(x["deliveries"] == [] and "n" in x["evidence"] for x in a))
+sys.exit(0 if ok else 1)
+PY
 grep -q "goal 'eu-off-track': on_track -> off_track" "$T/coordinator.log"
 ok "the coordinator logs the slip" test $? -eq 0
 exit $tap_failed
