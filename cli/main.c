@@ -28,6 +28,8 @@ static const s_command_t s_commands[] = {
      "explain a goal (show), replay it (backtest), evaluate offline (eval)"},
     {"alerts", cmd_alerts,
      "list recorded alerts (goals that slip, trends) and their deliveries"},
+    {"silence", cmd_silence,
+     "hold back a goal's, campaign's or labels' alerts for a while"},
     {"import", cmd_import, "backfill a series' history from a t,value CSV"},
 };
 #define S_COMMAND_COUNT (sizeof s_commands / sizeof s_commands[0])

@@ -64,5 +64,6 @@ int cmd_goal (int argc, char **argv);
 int cmd_import (int argc, char **argv);
 int cmd_progress (int argc, char **argv);
 int cmd_alerts (int argc, char **argv);
+int cmd_silence (int argc, char **argv);
 
 #endif

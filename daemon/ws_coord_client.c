@@ -624,6 +624,7 @@ static const struct {
     {"progress", ws_coord_goals_progress},
     {"goal", ws_coord_goals_detail},
     {"alerts", ws_coord_goals_alerts},
+    {"silence", ws_coord_silence},
 };
 
 static void

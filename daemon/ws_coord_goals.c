@@ -18,6 +18,7 @@
 #include "ws_coord_private.h"
 #include "ws_goal.h"
 #include "ws_goal_track.h"
+#include "ws_hook.h"
 #include "ws_log.h"
 #include "ws_time.h"
 
@@ -811,4 +812,62 @@ ws_coord_goals_alerts (ws_coord_t *self, json_t *args, ws_err_t *err)
     }
     int64_t count = json_is_integer (limit) ? json_integer_value (limit) : 50;
     return ws_db_list_alerts (self->db, goal, kind, since, count, err);
+}
+
+json_t *
+ws_coord_silence (ws_coord_t *self, json_t *args, ws_err_t *err)
+{
+    const char *action;
+    if (s_optional_string (args, "action", "silence", &action, err))
+        return NULL;
+    if (!action || strcmp (action, "list") == 0)
+        return ws_db_silences (
+            self->db, json_is_true (json_object_get (args, "all")), err);
+    if (strcmp (action, "add") == 0) {
+        ws_err_t inner;
+        json_t *silence =
+            ws_hook_silence_check (json_object_get (args, "silence"), &inner);
+        if (!silence) {
+            ws_err_set (err, WS_ERR_INPUT, "silence: /silence%s: %s",
+                        inner.where, inner.text);
+            snprintf (err->where, sizeof err->where, "/silence%.110s",
+                      inner.where);
+            return NULL;
+        }
+        int64_t id = ws_db_silence_add (self->db, silence, err);
+        if (id < 0) {
+            json_decref (silence);
+            return NULL;
+        }
+        json_object_set_new (silence, "id", json_integer (id));
+        ws_notice ("silence %" PRId64 " added: %s", id,
+                   json_string_value (json_object_get (silence, "reason")));
+        return silence;
+    }
+    if (strcmp (action, "expire") == 0) {
+        json_t *id = json_object_get (args, "id");
+        if (!json_is_integer (id) || json_integer_value (id) < 1) {
+            ws_err_set (err, WS_ERR_INPUT,
+                        "silence: /id: expected the silence's id, an integer"
+                        " >= 1");
+            snprintf (err->where, sizeof err->where, "/id");
+            return NULL;
+        }
+        int found =
+            ws_db_silence_expire (self->db, json_integer_value (id), err);
+        if (found < 0)
+            return NULL;
+        if (found == 0) {
+            ws_err_set (err, WS_ERR_NOTFOUND,
+                        "silence %" JSON_INTEGER_FORMAT ": no such silence",
+                        json_integer_value (id));
+            return NULL;
+        }
+        return json_pack ("{s:O, s:b}", "id", id, "expired", 1);
+    }
+    ws_err_set (err, WS_ERR_INPUT,
+                "silence: /action: \"%.40s\", expected add, list or expire",
+                action);
+    snprintf (err->where, sizeof err->where, "/action");
+    return NULL;
 }

@@ -181,6 +181,9 @@ json_t *ws_coord_goals_progress (ws_coord_t *self, json_t *args, ws_err_t *err);
 json_t *ws_coord_goals_detail (ws_coord_t *self, json_t *args, ws_err_t *err);
 //  Request "alerts": {"goal"?, "kind"?, "since"?, "limit"?}.
 json_t *ws_coord_goals_alerts (ws_coord_t *self, json_t *args, ws_err_t *err);
+//  Request "silence": {"action": "add", "silence": {...}} / {"action":
+//  "list", "all"?} / {"action": "expire", "id"}.
+json_t *ws_coord_silence (ws_coord_t *self, json_t *args, ws_err_t *err);
 //  Queue a job (ws_coord.c).
 void ws_coord_queue_job (ws_coord_t *self, s_job_t *job);
 

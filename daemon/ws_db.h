@@ -226,6 +226,14 @@ int ws_db_record_goal_alert (ws_db_t *self, json_t *alert, int64_t goal_id,
 json_t *ws_db_list_alerts (ws_db_t *self, const char *goal, const char *kind,
                            int64_t since, int64_t limit, ws_err_t *err);
 
+//  Silences (ws_hook_silence_check's form, borrowed): add one (its id,
+//  -1 with *err); list the active ones, or all: [{"id", "goal",
+//  "campaign", "labels", "until", "reason", "created_at", "active"}];
+//  expire one now (1, or 0 when there is no such id; -1 with *err).
+int64_t ws_db_silence_add (ws_db_t *self, json_t *silence, ws_err_t *err);
+json_t *ws_db_silences (ws_db_t *self, bool all, ws_err_t *err);
+int ws_db_silence_expire (ws_db_t *self, int64_t id, ws_err_t *err);
+
 //  For 'watershed progress': every goal (or one campaign's, or one) with
 //  its newest evaluation at or before as_of (0: the newest of all):
 //  [{"goal", "campaign", "def", "evaluated_at" (ms or null),

@@ -415,3 +415,76 @@ ws_db_list_alerts (ws_db_t *self, const char *goal, const char *kind,
     PQclear (result);
     return array;
 }
+
+int64_t
+ws_db_silence_add (ws_db_t *self, json_t *silence, ws_err_t *err)
+{
+    char until[24];
+    snprintf (until, sizeof until, "%" JSON_INTEGER_FORMAT,
+              json_integer_value (json_object_get (silence, "until")));
+    json_t *labels = json_object_get (silence, "labels");
+    char *labels_text = labels ? json_dumps (labels, JSON_COMPACT) : NULL;
+    const char *params[] = {
+        json_string_value (json_object_get (silence, "goal")),
+        json_string_value (json_object_get (silence, "campaign")), labels_text,
+        until, json_string_value (json_object_get (silence, "reason"))};
+    PGresult *result = ws_db_exec (
+        self,
+        "INSERT INTO silences (goal, campaign, labels, until, reason) VALUES"
+        " ($1, $2, $3::jsonb, timestamptz 'epoch' + $4::bigint * interval '1"
+        " millisecond', $5) RETURNING id",
+        5, params, PGRES_TUPLES_OK, "adding a silence", err);
+    free (labels_text);
+    if (!result)
+        return -1;
+    int64_t id = ws_db_int (result, 0, 0);
+    PQclear (result);
+    return id;
+}
+
+json_t *
+ws_db_silences (ws_db_t *self, bool all, ws_err_t *err)
+{
+    const char *params[] = {all ? "t" : "f"};
+    PGresult *result = ws_db_exec (
+        self,
+        "SELECT id, goal, campaign, labels::text, (extract(epoch FROM until) *"
+        " 1000)::bigint, reason, (extract(epoch FROM created_at) *"
+        " 1000)::bigint, until > now() FROM silences WHERE $1::boolean OR"
+        " until > now() ORDER BY id",
+        1, params, PGRES_TUPLES_OK, "listing silences", err);
+    if (!result)
+        return NULL;
+    json_t *array = json_array ();
+    for (int row = 0; row < PQntuples (result); row++)
+        json_array_append_new (
+            array, json_pack ("{s:I, s:o, s:o, s:o, s:I, s:s, s:I, s:b}", "id",
+                              (json_int_t) ws_db_int (result, row, 0), "goal",
+                              ws_db_text (result, row, 1), "campaign",
+                              ws_db_text (result, row, 2), "labels",
+                              ws_db_json (result, row, 3), "until",
+                              (json_int_t) ws_db_int (result, row, 4), "reason",
+                              PQgetvalue (result, row, 5), "created_at",
+                              (json_int_t) ws_db_int (result, row, 6), "active",
+                              PQgetvalue (result, row, 7)[0] == 't'));
+    PQclear (result);
+    return array;
+}
+
+int
+ws_db_silence_expire (ws_db_t *self, int64_t id, ws_err_t *err)
+{
+    char text[24];
+    snprintf (text, sizeof text, "%" PRId64, id);
+    const char *params[] = {text};
+    PGresult *result = ws_db_exec (
+        self,
+        "UPDATE silences SET until = least (until, now()) WHERE id ="
+        " $1::bigint",
+        1, params, PGRES_COMMAND_OK, "expiring a silence", err);
+    if (!result)
+        return -1;
+    int found = atoi (PQcmdTuples (result));
+    PQclear (result);
+    return found;
+}

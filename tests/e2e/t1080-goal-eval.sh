@@ -6,7 +6,7 @@
 # goal_progress with the figures the data decides, and the off-track
 # goal is reported off track only after its verdict held (hysteresis).
 . "$(dirname "$0")/lib.sh"
-echo "1..15"
+echo "1..18"
 start_pg
 start_coordinator --goal-debounce 200ms --goal-interval 1s \
     --analysis-windows ""
@@ -131,6 +131,20 @@ ok = (len(a) == 2 and a[0]["id"] > a[1]["id"]
       and all(x["deliveries"] == [] and "n" in x["evidence"] for x in a))
 sys.exit(0 if ok else 1)
 PY
+"$WATERSHED" silence add --goal eu-off-track --for 2d \
+    --reason "known: the launch slipped" >"$T/out" 2>&1; rc=$?
+diag "$(cat "$T/out")"
+ok "a silence is added" test "$rc" -eq 0 \
+    -a "$("$WATERSHED" silence list --json | python3 -c 'import json,sys; s=json.load(sys.stdin); print(len(s), s[0]["goal"], s[0]["active"])')" = "1 eu-off-track True"
+"$WATERSHED" silence add --goal eu-off-track --campaign q-eu --for 1h \
+    --reason x >"$T/out" 2>&1; rc=$?
+ok "a silence with two targets is refused, naming why" \
+    test "$rc" -eq 1 -a -n "$(grep 'exactly one' "$T/out")"
+id=$("$WATERSHED" silence list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+"$WATERSHED" silence expire "$id" >/dev/null
+ok "an expired silence leaves the active list" \
+    test "$("$WATERSHED" silence list --json)" = "[]" \
+    -a "$("$WATERSHED" silence list --all --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" -eq 1
 grep -q "goal 'eu-off-track': on_track -> off_track" "$T/coordinator.log"
 ok "the coordinator logs the slip" test $? -eq 0
 exit $tap_failed
