@@ -477,62 +477,29 @@ s_ms_text (json_t *def, const char *key, char *out, size_t size)
 
 #define S_AT(n) "'epoch'::timestamptz + $" #n "::bigint * interval '1 ms'"
 
-static int
-s_apply_campaigns (ws_db_t *self, json_t *defs, bool prune, json_t *section,
-                   ws_err_t *err)
-{
-    static const s_upsert_t sql = {
-        "SELECT id, def = $2::jsonb FROM campaigns WHERE name = $1",
-        "INSERT INTO campaigns (name, def, objective, channel, start_at,"
-        " end_at, budget) VALUES ($1, $2::jsonb, $3, $4, " S_AT (5) ", " S_AT (
-            6) ", $7::double precision) RETURNING id",
-        "UPDATE campaigns SET name = $1, def = $2::jsonb, objective = $3,"
-        " channel = $4, start_at = " S_AT (5) ", end_at = " S_AT (
-            6) ", budget = $7::double precision, updated_at = now() WHERE id"
-               " = $8::bigint RETURNING id",
-        "applying a campaign"};
-    ws_buf_t ids;
-    s_array_open (&ids);
-    size_t index;
-    json_t *def;
-    int rc = 0;
-    json_array_foreach (defs, index, def) {
-        const char *name = json_string_value (json_object_get (def, "name"));
-        char *text = json_dumps (def, JSON_COMPACT | JSON_SORT_KEYS);
-        char start[24], end[24], budget[32] = "";
-        s_ms_text (def, "start", start, sizeof start);
-        s_ms_text (def, "end", end, sizeof end);
-        json_t *value = json_object_get (def, "budget");
-        if (value)
-            snprintf (budget, sizeof budget, "%.17g",
-                      json_number_value (value));
-        const char *params[8] = {
-            name,
-            text,
-            json_string_value (json_object_get (def, "objective")),
-            json_string_value (json_object_get (def, "channel")),
-            start,
-            end,
-            value ? budget : NULL};
-        int64_t id;
-        rc = s_upsert (self, &sql, 2, 7, params, name, section, &id, err);
-        free (text);
-        if (rc) {
-            ws_err_prefix (err, "campaign '%s': ", name);
-            ws_err_where (err, "/campaigns/%zu", index);
-            break;
-        }
-        s_array_int (&ids, id, false);
-    }
-    s_array_close (&ids);
-    if (rc == 0 && prune)
-        rc = s_prune (self,
-                      "DELETE FROM campaigns WHERE NOT (id = ANY"
-                      " ($1::bigint[])) RETURNING name",
-                      &ids, section, "pruning campaigns", err);
-    ws_buf_free (&ids);
-    return rc;
-}
+//  Scratch for one definition's parameters: texts that must live until
+//  its statements ran.
+typedef struct {
+    const char *params[8];  //  s_upsert puts the id after the last one
+    char label[200];        //  the name in reports and errors
+    char text[4][32];
+    char *owned[2];  //  freed after the statements
+} s_row_t;
+
+//  One kind of definition that 'apply' stores by name (or, for
+//  activities, by campaign, kind, moment and note): its statements, and
+//  how a definition becomes their parameters.
+typedef struct {
+    const char *noun;     //  "goal", in errors
+    const char *section;  //  "goals", in pointers
+    s_upsert_t sql;
+    int find_count, count;
+    const char *prune, *prune_what;
+    //  Fill row (label first) for def, the index-th of its section; 0,
+    //  or -1 with *err (its where set).
+    int (*fill) (ws_db_t *self, json_t *def, size_t index, s_row_t *row,
+                 ws_err_t *err);
+} s_kind_t;
 
 //  The id of a stored campaign, for a goal or activity at pointer where.
 static int
@@ -558,62 +525,56 @@ s_campaign_id (ws_db_t *self, const char *name, const char *where, char *id,
 }
 
 static int
-s_apply_goals (ws_db_t *self, json_t *defs, bool prune, json_t *section,
-               ws_err_t *err)
+s_fill_campaign (ws_db_t *self, json_t *def, size_t index, s_row_t *row,
+                 ws_err_t *err)
 {
-    static const s_upsert_t sql = {
-        "SELECT id, def = $2::jsonb AND campaign_id IS NOT DISTINCT FROM"
-        " $3::bigint FROM goals WHERE name = $1",
-        "INSERT INTO goals (name, def, campaign_id, metric, labels) VALUES"
-        " ($1, $2::jsonb, $3::bigint, $4, $5::jsonb) RETURNING id",
-        "UPDATE goals SET name = $1, def = $2::jsonb, campaign_id ="
-        " $3::bigint, metric = $4, labels = $5::jsonb, updated_at = now()"
-        " WHERE id = $6::bigint RETURNING id",
-        "applying a goal"};
-    ws_buf_t ids;
-    s_array_open (&ids);
-    size_t index;
-    json_t *def;
-    int rc = 0;
-    json_array_foreach (defs, index, def) {
-        const char *name = json_string_value (json_object_get (def, "name"));
-        const char *campaign =
-            json_string_value (json_object_get (def, "campaign"));
-        char campaign_id[24], where[64];
-        snprintf (where, sizeof where, "/goals/%zu/campaign", index);
-        if (campaign
-            && s_campaign_id (self, campaign, where, campaign_id,
-                              sizeof campaign_id, err)) {
-            ws_err_prefix (err, "goal '%s': ", name);
-            rc = -1;
-            break;
-        }
-        json_t *labels = json_object_get (def, "labels");
-        char *text = json_dumps (def, JSON_COMPACT | JSON_SORT_KEYS);
-        char *labels_text =
-            labels ? json_dumps (labels, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-        const char *params[6] = {
-            name, text, campaign ? campaign_id : NULL,
-            json_string_value (json_object_get (def, "metric")), labels_text};
-        int64_t id;
-        rc = s_upsert (self, &sql, 3, 5, params, name, section, &id, err);
-        free (text);
-        free (labels_text);
-        if (rc) {
-            ws_err_prefix (err, "goal '%s': ", name);
-            ws_err_where (err, "/goals/%zu", index);
-            break;
-        }
-        s_array_int (&ids, id, false);
-    }
-    s_array_close (&ids);
-    if (rc == 0 && prune)
-        rc = s_prune (self,
-                      "DELETE FROM goals WHERE NOT (id = ANY ($1::bigint[]))"
-                      " RETURNING name",
-                      &ids, section, "pruning goals", err);
-    ws_buf_free (&ids);
-    return rc;
+    (void) self;
+    (void) index;
+    (void) err;
+    const char *name = json_string_value (json_object_get (def, "name"));
+    snprintf (row->label, sizeof row->label, "%s", name);
+    row->owned[0] = json_dumps (def, JSON_COMPACT | JSON_SORT_KEYS);
+    s_ms_text (def, "start", row->text[0], sizeof row->text[0]);
+    s_ms_text (def, "end", row->text[1], sizeof row->text[1]);
+    json_t *budget = json_object_get (def, "budget");
+    if (budget)
+        snprintf (row->text[2], sizeof row->text[2], "%.17g",
+                  json_number_value (budget));
+    const char *params[] = {
+        name,
+        row->owned[0],
+        json_string_value (json_object_get (def, "objective")),
+        json_string_value (json_object_get (def, "channel")),
+        row->text[0],
+        row->text[1],
+        budget ? row->text[2] : NULL};
+    memcpy (row->params, params, sizeof params);
+    return 0;
+}
+
+static int
+s_fill_goal (ws_db_t *self, json_t *def, size_t index, s_row_t *row,
+             ws_err_t *err)
+{
+    const char *name = json_string_value (json_object_get (def, "name"));
+    snprintf (row->label, sizeof row->label, "%s", name);
+    const char *campaign =
+        json_string_value (json_object_get (def, "campaign"));
+    char where[64];
+    snprintf (where, sizeof where, "/goals/%zu/campaign", index);
+    if (campaign
+        && s_campaign_id (self, campaign, where, row->text[0],
+                          sizeof row->text[0], err))
+        return -1;
+    json_t *labels = json_object_get (def, "labels");
+    row->owned[0] = json_dumps (def, JSON_COMPACT | JSON_SORT_KEYS);
+    row->owned[1] =
+        labels ? json_dumps (labels, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    const char *params[] = {name, row->owned[0], campaign ? row->text[0] : NULL,
+                            json_string_value (json_object_get (def, "metric")),
+                            row->owned[1]};
+    memcpy (row->params, params, sizeof params);
+    return 0;
 }
 
 //  An activity's label in reports: "q1-eu email 2027-01-10T09:00:00Z".
@@ -627,111 +588,157 @@ s_activity_label (json_t *def, char *out, size_t size)
 }
 
 static int
-s_apply_activities (ws_db_t *self, json_t *defs, bool prune, json_t *section,
-                    ws_err_t *err)
+s_fill_activity (ws_db_t *self, json_t *def, size_t index, s_row_t *row,
+                 ws_err_t *err)
 {
-    static const s_upsert_t sql = {
-        "SELECT id, def = $5::jsonb FROM activities WHERE campaign_id ="
-        " $1::bigint AND kind = $2 AND at = " S_AT (3) " AND note = $4",
-        "INSERT INTO activities (campaign_id, kind, at, note, def, segment)"
-        " VALUES ($1::bigint, $2, " S_AT (
-            3) ", $4, $5::jsonb, $6::jsonb) RETURNING id",
-        "UPDATE activities SET campaign_id = $1::bigint, kind = $2, at "
-        "= " S_AT (
-            3) ", note = $4, def = $5::jsonb, segment = $6::jsonb, updated_at"
-               " = now() WHERE id = $7::bigint RETURNING id",
-        "applying an activity"};
-    ws_buf_t ids;
-    s_array_open (&ids);
-    size_t index;
-    json_t *def;
-    int rc = 0;
-    json_array_foreach (defs, index, def) {
-        char label[200], where[64], campaign_id[24], at[24];
-        s_activity_label (def, label, sizeof label);
-        snprintf (where, sizeof where, "/activities/%zu/campaign", index);
-        if (s_campaign_id (
-                self, json_string_value (json_object_get (def, "campaign")),
-                where, campaign_id, sizeof campaign_id, err)) {
-            ws_err_prefix (err, "activity '%s': ", label);
-            rc = -1;
-            break;
-        }
-        s_ms_text (def, "at", at, sizeof at);
-        json_t *segment = json_object_get (def, "segment");
-        json_t *note = json_object_get (def, "note");
-        char *text = json_dumps (def, JSON_COMPACT | JSON_SORT_KEYS);
-        char *segment_text =
-            segment ? json_dumps (segment, JSON_COMPACT | JSON_SORT_KEYS)
-                    : NULL;
-        const char *params[7] = {
-            campaign_id, json_string_value (json_object_get (def, "kind")),
-            at,          note ? json_string_value (note) : "",
-            text,        segment_text};
-        int64_t id;
-        rc = s_upsert (self, &sql, 5, 6, params, label, section, &id, err);
-        free (text);
-        free (segment_text);
-        if (rc) {
-            ws_err_prefix (err, "activity '%s': ", label);
-            ws_err_where (err, "/activities/%zu", index);
-            break;
-        }
-        s_array_int (&ids, id, false);
-    }
-    s_array_close (&ids);
-    if (rc == 0 && prune)
-        rc = s_prune (
-            self,
-            "DELETE FROM activities a USING campaigns c WHERE c.id ="
-            " a.campaign_id AND NOT (a.id = ANY ($1::bigint[])) RETURNING"
-            " c.name || ' ' || a.kind || ' ' || to_char(a.at AT TIME ZONE"
-            " 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
-            &ids, section, "pruning activities", err);
-    ws_buf_free (&ids);
-    return rc;
+    s_activity_label (def, row->label, sizeof row->label);
+    char where[64];
+    snprintf (where, sizeof where, "/activities/%zu/campaign", index);
+    if (s_campaign_id (self,
+                       json_string_value (json_object_get (def, "campaign")),
+                       where, row->text[0], sizeof row->text[0], err))
+        return -1;
+    s_ms_text (def, "at", row->text[1], sizeof row->text[1]);
+    json_t *segment = json_object_get (def, "segment");
+    json_t *note = json_object_get (def, "note");
+    row->owned[0] = json_dumps (def, JSON_COMPACT | JSON_SORT_KEYS);
+    row->owned[1] =
+        segment ? json_dumps (segment, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    const char *params[] = {
+        row->text[0],  json_string_value (json_object_get (def, "kind")),
+        row->text[1],  note ? json_string_value (note) : "",
+        row->owned[0], row->owned[1]};
+    memcpy (row->params, params, sizeof params);
+    return 0;
 }
 
 //  Hooks by name. Their "match" names campaigns and goals as text, not
 //  by id: a hook may name a goal before it exists, and outlives one that
 //  is pruned.
 static int
-s_apply_hooks (ws_db_t *self, json_t *defs, bool prune, json_t *section,
-               ws_err_t *err)
+s_fill_hook (ws_db_t *self, json_t *def, size_t index, s_row_t *row,
+             ws_err_t *err)
 {
-    static const s_upsert_t sql = {
-        "SELECT id, def = $2::jsonb FROM hooks WHERE name = $1",
-        "INSERT INTO hooks (name, def, type) VALUES ($1, $2::jsonb, $3)"
-        " RETURNING id",
-        "UPDATE hooks SET name = $1, def = $2::jsonb, type = $3, updated_at"
-        " = now() WHERE id = $4::bigint RETURNING id",
-        "applying a hook"};
+    (void) self;
+    (void) index;
+    (void) err;
+    const char *name = json_string_value (json_object_get (def, "name"));
+    snprintf (row->label, sizeof row->label, "%s", name);
+    row->owned[0] = json_dumps (def, JSON_COMPACT | JSON_SORT_KEYS);
+    const char *params[] = {name, row->owned[0],
+                            json_string_value (json_object_get (def, "type"))};
+    memcpy (row->params, params, sizeof params);
+    return 0;
+}
+
+static const s_kind_t s_campaigns = {
+    "campaign",
+    "campaigns",
+    {"SELECT id, def = $2::jsonb FROM campaigns WHERE name = $1",
+     "INSERT INTO campaigns (name, def, objective, channel, start_at,"
+     " end_at, budget) VALUES ($1, $2::jsonb, $3, $4, " S_AT (5) ", " S_AT (
+         6) ", $7::double precision) RETURNING id",
+     "UPDATE campaigns SET name = $1, def = $2::jsonb, objective = $3,"
+     " channel = $4, start_at = " S_AT (5) ", end_at = " S_AT (
+         6) ", budget = $7::double precision, updated_at = now() WHERE id"
+            " = $8::bigint RETURNING id",
+     "applying a campaign"},
+    2,
+    7,
+    "DELETE FROM campaigns WHERE NOT (id = ANY"
+    " ($1::bigint[])) RETURNING name",
+    "pruning campaigns",
+    s_fill_campaign};
+
+static const s_kind_t s_goals = {
+    "goal",
+    "goals",
+    {"SELECT id, def = $2::jsonb AND campaign_id IS NOT DISTINCT FROM"
+     " $3::bigint FROM goals WHERE name = $1",
+     "INSERT INTO goals (name, def, campaign_id, metric, labels) VALUES"
+     " ($1, $2::jsonb, $3::bigint, $4, $5::jsonb) RETURNING id",
+     "UPDATE goals SET name = $1, def = $2::jsonb, campaign_id ="
+     " $3::bigint, metric = $4, labels = $5::jsonb, updated_at = now()"
+     " WHERE id = $6::bigint RETURNING id",
+     "applying a goal"},
+    3,
+    5,
+    "DELETE FROM goals WHERE NOT (id = ANY ($1::bigint[]))"
+    " RETURNING name",
+    "pruning goals",
+    s_fill_goal};
+
+static const s_kind_t s_activities = {
+    "activity",
+    "activities",
+    {"SELECT id, def = $5::jsonb FROM activities WHERE campaign_id ="
+     " $1::bigint AND kind = $2 AND at = " S_AT (3) " AND note = $4",
+     "INSERT INTO activities (campaign_id, kind, at, note, def, segment)"
+     " VALUES ($1::bigint, $2, " S_AT (
+         3) ", $4, $5::jsonb, $6::jsonb) RETURNING id",
+     "UPDATE activities SET campaign_id = $1::bigint, kind = $2, at "
+     "= " S_AT (
+         3) ", note = $4, def = $5::jsonb, segment = $6::jsonb, updated_at"
+            " = now() WHERE id = $7::bigint RETURNING id",
+     "applying an activity"},
+    5,
+    6,
+    "DELETE FROM activities a USING campaigns c WHERE c.id ="
+    " a.campaign_id AND NOT (a.id = ANY ($1::bigint[])) RETURNING"
+    " c.name || ' ' || a.kind || ' ' || to_char(a.at AT TIME ZONE"
+    " 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
+    "pruning activities",
+    s_fill_activity};
+
+static const s_kind_t s_hooks = {
+    "hook",
+    "hooks",
+    {"SELECT id, def = $2::jsonb FROM hooks WHERE name = $1",
+     "INSERT INTO hooks (name, def, type) VALUES ($1, $2::jsonb, $3)"
+     " RETURNING id",
+     "UPDATE hooks SET name = $1, def = $2::jsonb, type = $3, updated_at"
+     " = now() WHERE id = $4::bigint RETURNING id",
+     "applying a hook"},
+    2,
+    3,
+    "DELETE FROM hooks WHERE NOT (id = ANY ($1::bigint[]))"
+    " RETURNING name",
+    "pruning hooks",
+    s_fill_hook};
+
+//  Store the definitions of one kind, each created, updated or left as it
+//  is; with prune, delete the stored ones not among them.
+static int
+s_apply_kind (ws_db_t *self, const s_kind_t *kind, json_t *defs, bool prune,
+              json_t *section, ws_err_t *err)
+{
     ws_buf_t ids;
     s_array_open (&ids);
     size_t index;
     json_t *def;
     int rc = 0;
     json_array_foreach (defs, index, def) {
-        const char *name = json_string_value (json_object_get (def, "name"));
-        char *text = json_dumps (def, JSON_COMPACT | JSON_SORT_KEYS);
-        const char *params[4] = {
-            name, text, json_string_value (json_object_get (def, "type"))};
-        int64_t id;
-        rc = s_upsert (self, &sql, 2, 3, params, name, section, &id, err);
-        free (text);
+        s_row_t row;
+        memset (&row, 0, sizeof row);
+        int64_t id = 0;
+        rc = kind->fill (self, def, index, &row, err);
+        if (rc == 0) {
+            rc = s_upsert (self, &kind->sql, kind->find_count, kind->count,
+                           row.params, row.label, section, &id, err);
+            if (rc)
+                ws_err_where (err, "/%s/%zu", kind->section, index);
+        }
+        free (row.owned[0]);
+        free (row.owned[1]);
         if (rc) {
-            ws_err_prefix (err, "hook '%s': ", name);
-            ws_err_where (err, "/hooks/%zu", index);
+            ws_err_prefix (err, "%s '%s': ", kind->noun, row.label);
             break;
         }
         s_array_int (&ids, id, false);
     }
     s_array_close (&ids);
     if (rc == 0 && prune)
-        rc = s_prune (self,
-                      "DELETE FROM hooks WHERE NOT (id = ANY ($1::bigint[]))"
-                      " RETURNING name",
-                      &ids, section, "pruning hooks", err);
+        rc = s_prune (self, kind->prune, &ids, section, kind->prune_what, err);
     ws_buf_free (&ids);
     return rc;
 }
@@ -747,10 +754,8 @@ ws_db_apply (ws_db_t *self, json_t *set, bool prune, bool dry_run,
     //  after a prune of campaigns, find only the ones kept).
     static const char *kinds[] = {"sources", "campaigns", "goals", "activities",
                                   "hooks"};
-    static int (*const apply[]) (ws_db_t *, json_t *, bool, json_t *,
-                                 ws_err_t *) = {
-        s_apply_sources, s_apply_campaigns, s_apply_goals, s_apply_activities,
-        s_apply_hooks};
+    static const s_kind_t *const stored[] = {NULL, &s_campaigns, &s_goals,
+                                             &s_activities, &s_hooks};
     json_t *sections = json_object ();
     int rc = 0;
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0] && rc == 0; k++) {
@@ -758,7 +763,9 @@ ws_db_apply (ws_db_t *self, json_t *set, bool prune, bool dry_run,
         json_object_set_new (sections, kinds[k], section);
         json_t *defs = json_object_get (set, kinds[k]);
         if (defs)
-            rc = apply[k](self, defs, prune, section, err);
+            rc = stored[k]
+                     ? s_apply_kind (self, stored[k], defs, prune, section, err)
+                     : s_apply_sources (self, defs, prune, section, err);
     }
     if (rc == 0 && !dry_run)
         rc = s_command (self, "COMMIT", "apply", err);
