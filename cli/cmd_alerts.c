@@ -15,9 +15,12 @@ static const char *s_help =
     "                        [--limit N] [--json] [--coordinator ENDPOINT]\n"
     "\n"
     "The alerts recorded, newest first (50 unless --limit): when, kind\n"
-    "(slipped, recovered, achieved, missed, trend, change_point), severity,\n"
-    "what it is about (a goal, or a series), the change of status, how its\n"
-    "deliveries to the hooks stand (delivered/all), and its summary.\n"
+    "(slipped, recovered, achieved, missed, trend, change_point, test),\n"
+    "severity, what it is about (a goal, or a series), the change of\n"
+    "status, how its\n"
+    "deliveries to the hooks stand (delivered/all, or 'silenced'), and its\n"
+    "summary; a delivery not done yet or given up gets a line of its own\n"
+    "with its attempts, next attempt and last error.\n"
     "--since takes ISO 8601. --json prints each alert whole, with its\n"
     "evidence (window, n, current value, required and demonstrated rate,\n"
     "projection and interval, newest sample, source health) and every\n"
@@ -62,12 +65,39 @@ s_print (json_t *alerts)
                     && strcmp (json_string_value (S_GET (delivery, "state")),
                                "delivered")
                            == 0;
-        snprintf (sent, sizeof sent, "%zu/%zu", done,
-                  json_array_size (deliveries));
+        if (json_is_integer (S_GET (alert, "silenced_by")))
+            snprintf (sent, sizeof sent, "silenced");
+        else
+            snprintf (sent, sizeof sent, "%zu/%zu", done,
+                      json_array_size (deliveries));
         printf ("%-20s %-12s %-8s %-28s %-24s %-6s %s\n", when,
                 json_string_value (S_GET (alert, "kind")),
                 json_string_value (S_GET (alert, "severity")), subject, change,
                 sent, json_string_value (S_GET (alert, "summary")));
+        //  Deliveries that are not done yet, or were given up, each on a
+        //  line of its own: where it stands and why.
+        json_array_foreach (deliveries, i, delivery) {
+            const char *state = json_string_value (S_GET (delivery, "state"));
+            if (!state || strcmp (state, "delivered") == 0)
+                continue;
+            char next[40] = "";
+            if (json_is_integer (S_GET (delivery, "next_attempt_at"))) {
+                ws_iso8601_format (
+                    json_integer_value (S_GET (delivery, "next_attempt_at")),
+                    next, sizeof next);
+                next[19] = '\0';
+            }
+            const char *error =
+                json_string_value (S_GET (delivery, "last_error"));
+            printf (
+                "    hook %s: %s after %lld attempt%s%s%s%s%s\n",
+                json_string_value (S_GET (delivery, "hook")), state,
+                (long long) json_integer_value (S_GET (delivery, "attempts")),
+                json_integer_value (S_GET (delivery, "attempts")) == 1 ? ""
+                                                                       : "s",
+                *next ? ", next at " : "", next, error ? ": " : "",
+                error ? error : "");
+        }
     }
     if (json_array_size (alerts) == 0)
         printf ("(no alerts)\n");

@@ -28,6 +28,8 @@ static const s_command_t s_commands[] = {
      "explain a goal (show), replay it (backtest), evaluate offline (eval)"},
     {"alerts", cmd_alerts,
      "list recorded alerts (goals that slip, trends) and their deliveries"},
+    {"hook", cmd_hook,
+     "send a test alert to a hook and show the receiver's answer"},
     {"silence", cmd_silence,
      "hold back a goal's, campaign's or labels' alerts for a while"},
     {"import", cmd_import, "backfill a series' history from a t,value CSV"},

@@ -65,5 +65,6 @@ int cmd_import (int argc, char **argv);
 int cmd_progress (int argc, char **argv);
 int cmd_alerts (int argc, char **argv);
 int cmd_silence (int argc, char **argv);
+int cmd_hook (int argc, char **argv);
 
 #endif

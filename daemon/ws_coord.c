@@ -79,6 +79,14 @@ s_retry_job (ws_coord_t *self, s_job_t *job, const char *why)
         job->worker->in_flight--;
         job->worker = NULL;
     }
+    if (job->kind == S_JOB_DELIVER) {
+        //  Whether the POST went out is unknown: the delivery records a
+        //  failed attempt and is retried with its backoff and the same
+        //  key, from the database rather than from here.
+        ws_coord_hooks_job_lost (self, job->delivery_id, why);
+        ws_map_delete_int (self->jobs, job->id);
+        return;
+    }
     if (job->kind != S_JOB_COLLECT) {
         if (job->attempt >= self->max_attempts) {
             if (job->kind == S_JOB_ANALYZE) {
@@ -241,6 +249,21 @@ static void
 s_job_append (ws_buf_t *body, s_job_t *job, ws_sched_source_t *source,
               s_worker_t *worker, int64_t now)
 {
+    if (job->kind == S_JOB_DELIVER) {
+        //  The hook's timeout and room for the round trip.
+        job->deadline = now + job->timeout_ms + 10000;
+        if (ws_buf_printf (body,
+                           "%s{\"id\":%" PRIu64 ",\"attempt\":%d,\"kind\":"
+                           "\"deliver\",\"tick\":%" PRId64
+                           ",\"deadline\":%" PRId64 ",\"delivery_id\":%" PRId64
+                           ",\"request\":",
+                           body->len > 9 ? "," : "", job->id, job->attempt,
+                           job->tick, job->deadline, job->delivery_id)
+            || ws_buf_append (body, job->payload, strlen (job->payload))
+            || ws_buf_append (body, "}", 1))
+            abort ();
+        return;
+    }
     if (job->kind == S_JOB_EVALUATE) {
         job->deadline = now + 30000;
         if (ws_buf_printf (body,
@@ -545,6 +568,7 @@ s_trend_alerts (ws_coord_t *self, int64_t series_id, int window,
             ws_warning ("series %" PRId64 ": %s", series_id, err.text);
         else if (recorded) {
             self->stats.alerts_recorded++;
+            ws_coord_hooks_kick (self);
             ws_notice ("alert: %s",
                        json_string_value (json_object_get (event, "summary")));
         }
@@ -561,7 +585,10 @@ s_job_done (ws_coord_t *self, uint64_t job_id, s_job_kind_t kind,
 {
     s_job_t *job = ws_map_get_int (self->jobs, job_id);
     if (job && job->kind == kind
-        && (kind == S_JOB_ANALYZE ? job->series_id : job->goal_id) == subject
+        && (kind == S_JOB_ANALYZE   ? job->series_id
+            : kind == S_JOB_DELIVER ? job->delivery_id
+                                    : job->goal_id)
+               == subject
         && !job->queued) {
         if (job->worker) {
             job->worker->in_flight--;
@@ -688,10 +715,29 @@ s_on_evaluation (ws_coord_t *self, s_worker_t *worker, json_t *result)
         self->buffer.first_at = ws_clock_ms ();
 }
 
+//  A delivery's outcome: recorded at once, ACKed with the next batch.
+static void
+s_on_delivery (ws_coord_t *self, s_worker_t *worker, json_t *result)
+{
+    uint64_t job_id =
+        (uint64_t) json_integer_value (json_object_get (result, "id"));
+    int64_t delivery_id =
+        json_integer_value (json_object_get (result, "delivery_id"));
+    s_job_done (self, job_id, S_JOB_DELIVER, delivery_id);
+    ws_coord_hooks_on_result (self, result);
+    s_ack_later (self, worker, job_id);
+    if (!self->buffer.first_at)
+        self->buffer.first_at = ws_clock_ms ();
+}
+
 static void
 s_on_result (ws_coord_t *self, s_worker_t *worker, json_t *result, int64_t now)
 {
     const char *kind = json_string_value (json_object_get (result, "kind"));
+    if (strcmp (kind, "deliver") == 0) {
+        s_on_delivery (self, worker, result);
+        return;
+    }
     if (strcmp (kind, "analyze") == 0) {
         s_on_analysis (self, worker, result);
         return;
@@ -1491,6 +1537,7 @@ s_cron (ws_loop_t *loop, void *arg)
     }
     s_schedule_analyses (self);
     ws_coord_goals_turn (self);
+    ws_coord_hooks_turn (self);
     //  Health, once a second.
     if (clock - self->last_health_flush >= self->health_interval_ms
         && !self->db_failing) {
@@ -1637,6 +1684,7 @@ ws_coord_new (ws_loop_t *loop, ws_config_t *config, ws_db_t *db,
     self->sched = ws_sched_new (ws_config_int (config, "backoff-max"));
     self->dirty = ws_map_new (NULL);
     ws_coord_goals_init (self);
+    ws_coord_hooks_init (self);
     self->goal_debounce_ms = ws_config_int (config, "goal-debounce");
     self->goal_interval_ms = ws_config_int (config, "goal-interval");
     self->analysed = ws_map_new (NULL);
@@ -1713,6 +1761,7 @@ ws_coord_destroy (ws_coord_t **self_p)
     ws_map_destroy (&self->workers_by_id);
     ws_map_destroy (&self->series_ids);
     ws_map_destroy (&self->dirty);
+    ws_coord_hooks_destroy (self);
     ws_coord_goals_destroy (self);
     ws_map_destroy (&self->analysed);
     ws_sched_destroy (&self->sched);

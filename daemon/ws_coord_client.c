@@ -48,6 +48,7 @@ s_cmd_apply (ws_coord_t *self, json_t *args, ws_err_t *err)
     if (!dry_run) {
         ws_err_t reload_err;
         self->goals_stale = true;
+        ws_coord_hooks_stale (self);
         if (sources && ws_coord_reload (self, &reload_err))
             ws_warning ("apply: %s", reload_err.text);
         static const char *kinds[] = {"sources", "campaigns", "goals",
@@ -209,6 +210,9 @@ s_cmd_status (ws_coord_t *self, json_t *args, ws_err_t *err)
                          json_integer (self->stats.analyses_failed));
     json_object_set_new (counters, "alerts_recorded",
                          json_integer (self->stats.alerts_recorded));
+    json_t *hooks = ws_coord_hooks_counters (self);
+    json_object_update (counters, hooks);
+    json_decref (hooks);
     return status;
 }
 
@@ -627,9 +631,9 @@ static const struct {
     {"silence", ws_coord_silence},
 };
 
-static void
-s_reply (ws_coord_t *self, const uint8_t *peer, size_t peer_len, json_int_t id,
-         json_t *result, ws_err_t *err)
+void
+ws_coord_reply (ws_coord_t *self, const uint8_t *peer, size_t peer_len,
+                json_int_t id, json_t *result, ws_err_t *err)
 {
     json_t *body;
     if (result)
@@ -677,6 +681,12 @@ ws_coord_on_clients_readable (ws_loop_t *loop, void *socket, void *arg)
         json_t *args = json_object_get (body, "args");
         json_t *result = NULL;
         ws_err_clear (&err);
+        if (strcmp (command, "hook") == 0) {
+            //  Answered later, when the test's delivery has an outcome.
+            ws_coord_hooks_request (self, from, peer_len, id, args);
+            ws_msg_destroy (&msg);
+            continue;
+        }
         size_t i;
         for (i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
             if (strcmp (command, s_commands[i].name) == 0) {
@@ -687,7 +697,7 @@ ws_coord_on_clients_readable (ws_loop_t *loop, void *socket, void *arg)
             ws_err_set (&err, WS_ERR_INPUT, "unknown command '%s'", command);
         else if (!result && err.code == WS_ERR_NONE)
             ws_err_set (&err, WS_ERR_SYSTEM, "%s: failed", command);
-        s_reply (self, from, peer_len, id, result, &err);
+        ws_coord_reply (self, from, peer_len, id, result, &err);
         ws_msg_destroy (&msg);
     }
     return 0;

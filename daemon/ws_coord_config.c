@@ -44,6 +44,13 @@ static const ws_config_entry_t s_entries[] = {
      "after new samples, how long a goal waits before it is evaluated"},
     {"goal-interval", WS_CFG_DURATION, "1h", 1000, 604800000,
      "how often every goal is evaluated, new samples or not"},
+    {"hook-backoff", WS_CFG_DURATION, "1s", 100, 3600000,
+     "first wait before a failed delivery is tried again; doubled per "
+     "attempt, with jitter"},
+    {"hook-backoff-max", WS_CFG_DURATION, "5m", 1000, 86400000,
+     "longest wait between two attempts of a delivery"},
+    {"hook-in-flight", WS_CFG_INT, "2000", 1, 100000,
+     "most deliveries being attempted at once"},
     {"analysis-windows", WS_CFG_STRING, "28,90", 0, 64,
      "trend analysis windows in days, comma-separated; empty: none"},
     {"analysis-step", WS_CFG_DURATION, "1d", 1000, 604800000,

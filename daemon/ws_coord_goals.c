@@ -551,6 +551,10 @@ s_evidence (s_goal_t *goal, json_t *evaluation, int64_t as_of)
     ws_iso8601_format (as_of, when, sizeof when);
     json_t *evidence =
         json_pack ("{s:s, s:s}", "goal", goal->name, "as_of", when);
+    //  The goal's own words, for the people the alert reaches.
+    json_t *description = json_object_get (goal->def, "description");
+    if (json_is_string (description))
+        json_object_set (evidence, "description", description);
     for (size_t i = 0; keys[i]; i++) {
         json_t *value = json_object_get (evaluation, keys[i]);
         if (value)
@@ -611,9 +615,44 @@ s_goal_alert (ws_coord_t *self, s_goal_t *goal, json_t *previous,
         ws_warning ("goal '%s': %s", goal->name, err.text);
     else if (recorded) {
         self->stats.alerts_recorded++;
+        ws_coord_hooks_kick (self);
         ws_notice ("alert: %s", summary);
     }
     json_decref (alert);
+}
+
+bool
+ws_coord_goals_repeat (ws_coord_t *self, int64_t goal_id, int64_t hook_id,
+                       int64_t root, int number, int64_t now)
+{
+    s_goal_t *goal = ws_map_get_int (self->goals, (uint64_t) goal_id);
+    const char *status = goal ? json_string_value (
+                             json_object_get (goal->last, "reported_status"))
+                              : NULL;
+    if (s_rung (status) <= 0)
+        return false;  //  on track again, or stale: nothing to repeat
+    char fingerprint[160], summary[600];
+    snprintf (fingerprint, sizeof fingerprint,
+              "goal/%" PRId64 "/repeat/%" PRId64 "/%" PRId64 "/%d", goal->id,
+              root, hook_id, number);
+    const char *text =
+        json_string_value (json_object_get (goal->last, "summary"));
+    snprintf (summary, sizeof summary, "goal '%s' still %s (reminder %d)%s%s",
+              goal->name, status, number, text ? ": " : "", text ? text : "");
+    json_t *alert = json_pack (
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "fingerprint", fingerprint,
+        "kind", "slipped", "from", status, "to", status, "severity",
+        s_rung (status) == 2 ? "critical" : "warning", "summary", summary,
+        "evidence", s_evidence (goal, goal->last, now));
+    ws_err_t err;
+    int64_t id =
+        ws_db_record_hook_alert (self->db, alert, goal_id, hook_id, root, &err);
+    json_decref (alert);
+    if (id < 0)
+        ws_warning ("goal '%s': %s", goal->name, err.text);
+    else if (id > 0)
+        ws_notice ("alert: %s", summary);
+    return id > 0;
 }
 
 void
@@ -811,7 +850,7 @@ ws_coord_goals_alerts (ws_coord_t *self, json_t *args, ws_err_t *err)
         return NULL;
     }
     int64_t count = json_is_integer (limit) ? json_integer_value (limit) : 50;
-    return ws_db_list_alerts (self->db, goal, kind, since, count, err);
+    return ws_db_list_alerts (self->db, 0, goal, kind, since, count, err);
 }
 
 json_t *

@@ -28,19 +28,27 @@ typedef struct s_worker {
                      //  to this worker (PROTOCOL.md 4.3.2)
 } s_worker_t;
 
-typedef enum { S_JOB_COLLECT = 0, S_JOB_ANALYZE, S_JOB_EVALUATE } s_job_kind_t;
+typedef enum {
+    S_JOB_COLLECT = 0,
+    S_JOB_ANALYZE,
+    S_JOB_EVALUATE,
+    S_JOB_DELIVER
+} s_job_kind_t;
 
 typedef struct s_job {
     uint64_t id;
     s_job_kind_t kind;
-    int64_t series_id;  //  analyze: the series
-    int window_days;    //  analyze: the window
-    char *payload;      //  owns; analyze: "series" and "options" as JSON
-                        //  members, read from the database at creation;
-                        //  evaluate: the "goal" object as JSON text
-    int64_t goal_id;    //  evaluate: the goal
-    int64_t source_id;  //  0 once a late result made a queued retry moot
-    int64_t tick;       //  ms, the scheduled collection time
+    int64_t series_id;    //  analyze: the series
+    int window_days;      //  analyze: the window
+    char *payload;        //  owns; analyze: "series" and "options" as JSON
+                          //  members, read from the database at creation;
+                          //  evaluate: the "goal" object as JSON text
+    int64_t goal_id;      //  evaluate: the goal
+    int64_t delivery_id;  //  deliver: the delivery ("payload" holds the
+                          //  request)
+    int64_t timeout_ms;   //  deliver: the hook's timeout
+    int64_t source_id;    //  0 once a late result made a queued retry moot
+    int64_t tick;         //  ms, the scheduled collection time
     int attempt;
     int64_t deadline;    //  wall ms, set at dispatch
     s_worker_t *worker;  //  borrowed; NULL while queued
@@ -80,6 +88,8 @@ typedef struct {
 } s_buffer_t;
 
 #define S_RATE_SLOTS 11
+
+typedef struct _ws_coord_hooks_t ws_coord_hooks_t;
 
 struct _ws_coord_t {
     ws_loop_t *loop;      //  borrowed
@@ -163,6 +173,8 @@ struct _ws_coord_t {
     int64_t goal_interval_ms;
     int64_t last_goal_turn;
     bool goals_stale;  //  reload the goals at the next turn
+    //  Alert delivery (ws_coord_hooks.c).
+    ws_coord_hooks_t *hooks;
 };
 
 //  Goals (ws_coord_goals.c).
@@ -184,6 +196,40 @@ json_t *ws_coord_goals_alerts (ws_coord_t *self, json_t *args, ws_err_t *err);
 //  Request "silence": {"action": "add", "silence": {...}} / {"action":
 //  "list", "all"?} / {"action": "expire", "id"}.
 json_t *ws_coord_silence (ws_coord_t *self, json_t *args, ws_err_t *err);
+//  A repeat of a goal's slip for one hook (repeat_interval): recorded
+//  when the goal is still at_risk or off_track; number counts the
+//  repeats of root. Returns true if an alert was recorded.
+bool ws_coord_goals_repeat (ws_coord_t *self, int64_t goal_id, int64_t hook_id,
+                            int64_t root, int number, int64_t now);
+
+//  Alert delivery (ws_coord_hooks.c).
+void ws_coord_hooks_init (ws_coord_t *self);
+void ws_coord_hooks_destroy (ws_coord_t *self);
+//  From the cron: reload hooks after an apply, route new alerts, attempt
+//  the deliveries that are due, repeat slips. Does the work at once
+//  after a kick, else once a second.
+void ws_coord_hooks_turn (ws_coord_t *self);
+//  An alert was recorded: route it at the next turn.
+void ws_coord_hooks_kick (ws_coord_t *self);
+//  Hooks were applied: load them again.
+void ws_coord_hooks_stale (ws_coord_t *self);
+//  A RESULT of kind deliver.
+void ws_coord_hooks_on_result (ws_coord_t *self, json_t *result);
+//  A deliver job whose worker went away or whose deadline passed.
+void ws_coord_hooks_job_lost (ws_coord_t *self, int64_t delivery_id,
+                              const char *why);
+//  Request "hook" ({"action": "test", "name"}): answered with
+//  ws_coord_reply once the test alert's delivery has an outcome.
+void ws_coord_hooks_request (ws_coord_t *self, const uint8_t *peer,
+                             size_t peer_len, json_int_t request_id,
+                             json_t *args);
+//  Counters for 'status' (caller owns).
+json_t *ws_coord_hooks_counters (ws_coord_t *self);
+
+//  Answer a client's REQUEST: result (taken), or the error in err.
+void ws_coord_reply (ws_coord_t *self, const uint8_t *peer, size_t peer_len,
+                     json_int_t id, json_t *result, ws_err_t *err);
+
 //  Queue a job (ws_coord.c).
 void ws_coord_queue_job (ws_coord_t *self, s_job_t *job);
 

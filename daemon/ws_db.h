@@ -217,14 +217,18 @@ int ws_db_store_goal_progress (ws_db_t *self, int64_t goal_id,
 int ws_db_record_goal_alert (ws_db_t *self, json_t *alert, int64_t goal_id,
                              int *recorded, ws_err_t *err);
 
-//  For 'watershed alerts': the newest alerts first, at most limit, of
-//  one goal and one kind when given, created since since (ms; 0: any):
-//  [{"id", "created_at", "kind", "severity", "goal" (or null), "series"
-//  ({"metric", "labels"} or null), "from", "to", "summary", "evidence",
-//  "deliveries" [{"hook", "state", "attempts", "last_error",
-//  "last_status", "delivered_at"}]}].
-json_t *ws_db_list_alerts (ws_db_t *self, const char *goal, const char *kind,
-                           int64_t since, int64_t limit, ws_err_t *err);
+//  For 'watershed alerts': the newest alerts first, at most limit, the
+//  one of id when not 0, of one goal and one kind when given, created
+//  since since (ms; 0: any): [{"id", "created_at", "kind", "severity",
+//  "goal" (or null), "series" ({"metric", "labels"} or null), "from",
+//  "to", "summary", "evidence", "deliveries" [{"hook", "state",
+//  "attempts", "last_error", "last_status", "response",
+//  "idempotency_key", "created_at", "last_attempt_at", "next_attempt_at"
+//  (while it is to be attempted), "delivered_at"}], "silenced_by" (a
+//  silence's id or null), "repeat_of" (an alert id or null), "routed"}].
+json_t *ws_db_list_alerts (ws_db_t *self, int64_t id, const char *goal,
+                           const char *kind, int64_t since, int64_t limit,
+                           ws_err_t *err);
 
 //  Silences (ws_hook_silence_check's form, borrowed): add one (its id,
 //  -1 with *err); list the active ones, or all: [{"id", "goal",
@@ -248,5 +252,73 @@ json_t *ws_db_progress (ws_db_t *self, int64_t as_of, const char *campaign,
 //  JSON null when there is no such goal; NULL with *err.
 json_t *ws_db_goal_detail (ws_db_t *self, const char *name, int64_t as_of,
                            ws_err_t *err);
+
+//  ---------------------------------------------------------------------
+//  Hooks and deliveries (ws_db_hooks.c)
+
+//  Every hook: [{"id", "name", "def" (ws_hook's normalised form)}].
+json_t *ws_db_load_hooks (ws_db_t *self, ws_err_t *err);
+
+//  Up to limit alerts not routed yet, oldest first, in the form
+//  ws_alert_payload reads plus what routing needs: {"id", "fingerprint",
+//  "kind", "severity", "from", "to", "summary", "evidence", "goal",
+//  "campaign", "series", "created_at", "labels" (the goal's or the
+//  series' labels), "hook_id" (0: any hook; else for that hook only),
+//  "goal_id"}.
+json_t *ws_db_unrouted_alerts (ws_db_t *self, int limit, ws_err_t *err);
+
+//  Route alerts[0..count-1] in one transaction: create the deliveries
+//  (pair_alerts[i], pair_hooks[i]) (a pair already there, or of a hook
+//  deleted meanwhile, is skipped) and mark each alert routed, with the
+//  silence that held it back (silenced_by[i], 0 for none). *created (may
+//  be NULL) gets the deliveries made.
+int ws_db_route_alerts (ws_db_t *self, const int64_t *alerts,
+                        const int64_t *silenced_by, size_t count,
+                        const int64_t *pair_alerts, const int64_t *pair_hooks,
+                        size_t pairs, int64_t *created, ws_err_t *err);
+
+//  Take up to limit deliveries that are due (pending, failed, or sending
+//  with their lease run out), oldest due first: each is marked sending,
+//  its attempts counted, and leased for lease_ms (when it is due again
+//  if no outcome is recorded: a crash). Returns [{"id", "key"
+//  (idempotency key), "attempts" (this attempt's number), "hook_id",
+//  "created_at", "last_error", "last_status", "alert" (as
+//  ws_db_unrouted_alerts)}].
+json_t *ws_db_take_deliveries (ws_db_t *self, int limit, int64_t lease_ms,
+                               ws_err_t *err);
+
+//  The outcome of one attempt of a delivery.
+typedef struct {
+    int64_t id;            //  the delivery
+    int attempt;           //  the attempt answered
+    const char *state;     //  delivered, failed or given_up
+    int64_t retry_in_ms;   //  failed: when to try again
+    int http_status;       //  0: none
+    const char *error;     //  NULL on success
+    const char *response;  //  the receiver's answer or the command's
+                           //  output, may be NULL
+} ws_db_outcome_t;
+
+//  Record an outcome: a success whatever the attempt, a failure only for
+//  the newest attempt, nothing over a delivered row. Returns 1 if the
+//  row changed, 0 if not, -1 with *err.
+int ws_db_delivery_outcome (ws_db_t *self, const ws_db_outcome_t *outcome,
+                            ws_err_t *err);
+
+//  Per goal and hook whose newest delivery was a slip: [{"goal_id",
+//  "hook_id", "root" (the slip's alert), "last" (ms of the newest
+//  delivery or repeat), "repeats"}].
+json_t *ws_db_repeat_candidates (ws_db_t *self, ws_err_t *err);
+
+//  Record an alert for one hook only (a repeat of root repeat_of, or a
+//  test when repeat_of is 0; goal_id 0 for none), left to be routed.
+//  Returns its id, 0 if its fingerprint was there already, -1 with *err.
+int64_t ws_db_record_hook_alert (ws_db_t *self, json_t *alert, int64_t goal_id,
+                                 int64_t hook_id, int64_t repeat_of,
+                                 ws_err_t *err);
+
+//  One delivery: {"state", "attempts", "last_status", "last_error",
+//  "response", "key", "hook"}; JSON null if there is none.
+json_t *ws_db_delivery (ws_db_t *self, int64_t id, ws_err_t *err);
 
 #endif

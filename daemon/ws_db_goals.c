@@ -365,13 +365,16 @@ ws_db_record_goal_alert (ws_db_t *self, json_t *alert, int64_t goal_id,
 }
 
 json_t *
-ws_db_list_alerts (ws_db_t *self, const char *goal, const char *kind,
-                   int64_t since, int64_t limit, ws_err_t *err)
+ws_db_list_alerts (ws_db_t *self, int64_t id, const char *goal,
+                   const char *kind, int64_t since, int64_t limit,
+                   ws_err_t *err)
 {
-    char since_text[24], limit_text[24];
+    char since_text[24], limit_text[24], id_text[24];
     snprintf (since_text, sizeof since_text, "%" PRId64, since);
     snprintf (limit_text, sizeof limit_text, "%" PRId64, limit);
-    const char *params[] = {goal, kind, since ? since_text : NULL, limit_text};
+    snprintf (id_text, sizeof id_text, "%" PRId64, id);
+    const char *params[] = {goal, kind, since ? since_text : NULL, limit_text,
+                            id ? id_text : NULL};
     PGresult *result = ws_db_exec (
         self,
         "SELECT a.id, (extract(epoch FROM a.created_at) * 1000)::bigint,"
@@ -379,15 +382,23 @@ ws_db_list_alerts (ws_db_t *self, const char *goal, const char *kind,
         " a.to_state, a.summary, a.evidence::text, (SELECT"
         " coalesce(json_agg(json_build_object('hook', h.name, 'state',"
         " d.state, 'attempts', d.attempts, 'last_error', d.last_error,"
-        " 'last_status', d.last_status, 'delivered_at', d.delivered_at) ORDER"
-        " BY h.name), '[]')::text FROM deliveries d JOIN hooks h ON h.id ="
-        " d.hook_id WHERE d.alert_id = a.id) FROM alerts a LEFT JOIN goals g"
-        " ON g.id = a.goal_id LEFT JOIN series s ON s.id = a.series_id WHERE"
-        " ($1::text IS NULL OR g.name = $1) AND ($2::text IS NULL OR a.kind ="
-        " $2) AND ($3::bigint IS NULL OR a.created_at >= timestamptz 'epoch'"
-        " + $3::bigint * interval '1 millisecond') ORDER BY a.id DESC LIMIT"
-        " $4::bigint",
-        4, params, PGRES_TUPLES_OK, "listing alerts", err);
+        " 'last_status', d.last_status, 'response', d.response,"
+        " 'idempotency_key', d.idempotency_key, 'created_at', (extract(epoch"
+        " FROM d.created_at) * 1000)::bigint, 'last_attempt_at',"
+        " (extract(epoch FROM d.last_attempt_at) * 1000)::bigint,"
+        " 'next_attempt_at', CASE WHEN d.state IN ('pending', 'failed',"
+        " 'sending') THEN (extract(epoch FROM d.next_attempt_at) *"
+        " 1000)::bigint END, 'delivered_at', (extract(epoch FROM"
+        " d.delivered_at) * 1000)::bigint) ORDER BY h.name), '[]')::text FROM"
+        " deliveries d JOIN hooks h ON h.id = d.hook_id WHERE d.alert_id ="
+        " a.id), a.silenced_by, a.repeat_of, a.routed_at IS NOT NULL FROM"
+        " alerts a LEFT JOIN goals g ON g.id = a.goal_id LEFT JOIN series s"
+        " ON s.id = a.series_id WHERE ($1::text IS NULL OR g.name = $1) AND"
+        " ($2::text IS NULL OR a.kind = $2) AND ($3::bigint IS NULL OR"
+        " a.created_at >= timestamptz 'epoch' + $3::bigint * interval '1"
+        " millisecond') AND ($5::bigint IS NULL OR a.id = $5::bigint) ORDER"
+        " BY a.id DESC LIMIT $4::bigint",
+        5, params, PGRES_TUPLES_OK, "listing alerts", err);
     if (!result)
         return NULL;
     json_t *array = json_array ();
@@ -400,7 +411,7 @@ ws_db_list_alerts (ws_db_t *self, const char *goal, const char *kind,
         json_array_append_new (
             array,
             json_pack ("{s:I, s:I, s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:o,"
-                       " s:o}",
+                       " s:o, s:o, s:o, s:b}",
                        "id", (json_int_t) ws_db_int (result, row, 0),
                        "created_at", (json_int_t) ws_db_int (result, row, 1),
                        "kind", PQgetvalue (result, row, 2), "severity",
@@ -410,7 +421,10 @@ ws_db_list_alerts (ws_db_t *self, const char *goal, const char *kind,
                        ws_db_text (result, row, 8), "summary",
                        PQgetvalue (result, row, 9), "evidence",
                        ws_db_json (result, row, 10), "deliveries",
-                       ws_db_json (result, row, 11)));
+                       ws_db_json (result, row, 11), "silenced_by",
+                       s_ms_or_null (result, row, 12), "repeat_of",
+                       s_ms_or_null (result, row, 13), "routed",
+                       PQgetvalue (result, row, 14)[0] == 't'));
     }
     PQclear (result);
     return array;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ws_buf.h"
 #include "ws_json.h"
 #include "ws_time.h"
 
@@ -33,7 +34,7 @@ struct _ws_hook_t {
     json_t *headers;     //  owned, NULL if none
     json_t *argv;        //  owned, command only
     json_t *env;         //  owned, NULL if none
-    int64_t timeout;     //  command only, 0 for a webhook
+    int64_t timeout;     //  of one attempt (a POST, a command run)
     json_t *match;       //  owned, normalised, NULL if it takes anything
     int64_t repeat_interval, max_age;
     bool send_resolved;
@@ -289,7 +290,9 @@ s_parse_webhook (ws_hook_t *self, json_t *def, ws_err_t *err)
         if (!(self->secret_env = strdup (json_string_value (secret))))
             return ws_err_set (err, WS_ERR_SYSTEM, "out of memory");
     }
-    return s_get_map (def, "headers", true, &self->headers, err);
+    return s_get_map (def, "headers", true, &self->headers, err)
+           || s_duration (def, "timeout", 10000, 100, 3600000, false,
+                          &self->timeout, err);
 }
 
 static int
@@ -442,8 +445,8 @@ s_parse_match (ws_hook_t *self, json_t *def, ws_err_t *err)
 static const char *s_common_keys[] = {
     "name",          "type",    "match", "repeat_interval",
     "send_resolved", "max_age", NULL};
-static const char *s_webhook_keys[] = {"url", "format", "secret_env", "headers",
-                                       NULL};
+static const char *s_webhook_keys[] = {"url",     "format",  "secret_env",
+                                       "headers", "timeout", NULL};
 static const char *s_command_keys[] = {"argv", "env", "timeout", NULL};
 
 //  Unknown keys, and keys of the other type, refused.
@@ -468,7 +471,7 @@ s_check_keys (json_t *def, ws_hook_type_t type, ws_err_t *err)
                        "unknown key, expected one of name, type, %s, match, "
                        "repeat_interval, send_resolved, max_age",
                        type == WS_HOOK_WEBHOOK
-                           ? "url, format, secret_env, headers"
+                           ? "url, format, secret_env, headers, timeout"
                            : "argv, env, timeout");
     }
     return 0;
@@ -569,6 +572,7 @@ ws_hook_to_json (const ws_hook_t *self)
         if (self->headers)
             json_object_set_new (json, "headers",
                                  json_deep_copy (self->headers));
+        s_set_duration (json, "timeout", self->timeout);
     }
     else {
         json_object_set_new (json, "argv", json_deep_copy (self->argv));
@@ -799,6 +803,12 @@ fail:
     return NULL;
 }
 
+static json_t *
+s_non_null (json_t *value)
+{
+    return json_is_null (value) ? NULL : value;
+}
+
 json_t *
 ws_hook_silenced (json_t *silences, json_t *alert, int64_t now)
 {
@@ -810,9 +820,11 @@ ws_hook_silenced (json_t *silences, json_t *alert, int64_t now)
         json_t *until = json_object_get (silence, "until");
         if (!json_is_integer (until) || json_integer_value (until) <= now)
             continue;
-        json_t *goal = json_object_get (silence, "goal");
-        json_t *campaign = json_object_get (silence, "campaign");
-        json_t *labels = json_object_get (silence, "labels");
+        //  A target given as null is absent (the stored form lists all
+        //  three).
+        json_t *goal = s_non_null (json_object_get (silence, "goal"));
+        json_t *campaign = s_non_null (json_object_get (silence, "campaign"));
+        json_t *labels = s_non_null (json_object_get (silence, "labels"));
         //  Exactly one target, as ws_hook_silence_check wants.
         if ((goal != NULL) + (campaign != NULL) + (labels != NULL) != 1)
             continue;
@@ -827,4 +839,52 @@ ws_hook_silenced (json_t *silences, json_t *alert, int64_t now)
             return silence;
     }
     return NULL;
+}
+
+char *
+ws_hook_expand (const char *template_text, const char **missing,
+                size_t *missing_len)
+{
+    *missing = NULL;
+    *missing_len = 0;
+    ws_buf_t out;
+    ws_buf_init (&out, 1024 * 1024);
+    const char *p = template_text;
+    int rc = 0;
+    while (*p && !rc) {
+        const char *dollar = strchr (p, '$');
+        if (!dollar) {
+            rc = ws_buf_append (&out, p, strlen (p));
+            break;
+        }
+        rc = ws_buf_append (&out, p, (size_t) (dollar - p));
+        if (dollar[1] == '$') {
+            rc = rc || ws_buf_append (&out, "$", 1);
+            p = dollar + 2;
+            continue;
+        }
+        const char *close = dollar[1] == '{' ? strchr (dollar + 2, '}') : NULL;
+        size_t len = close ? (size_t) (close - dollar - 2) : 0;
+        if (!close || !s_valid_var (dollar + 2, len)) {
+            ws_buf_free (&out);
+            return NULL;
+        }
+        char name[S_VAR_MAX + 1];
+        memcpy (name, dollar + 2, len);
+        name[len] = '\0';
+        const char *value = getenv (name);
+        if (!value) {
+            *missing = dollar + 2;
+            *missing_len = len;
+            ws_buf_free (&out);
+            return NULL;
+        }
+        rc = rc || ws_buf_append (&out, value, strlen (value));
+        p = close + 1;
+    }
+    if (rc || ws_buf_append (&out, "", 1)) {
+        ws_buf_free (&out);
+        return NULL;
+    }
+    return ws_buf_steal (&out);
 }

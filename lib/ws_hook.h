@@ -16,7 +16,10 @@
 //                                      holding the HMAC key (its value is
 //                                      never in a definition)
 //    "headers": {"X-Team": "${TEAM}"}, optional; values may name
-//                                      variables as ${NAME}
+//                                      variables as ${NAME}, expanded
+//                                      from the environment of the
+//                                      worker that POSTs
+//    "timeout": "5s",                  one POST, 100ms..1h, default 10s
 //    -- command:
 //    "argv": ["/usr/bin/notify", "-q"], absolute path then arguments; run
 //                                      with execve, no shell
@@ -102,5 +105,13 @@ json_t *ws_hook_silence_check (json_t *def, ws_err_t *err);
 //  Returns the element (borrowed from silences), or NULL. Elements that
 //  are not valid silences never apply.
 json_t *ws_hook_silenced (json_t *silences, json_t *alert, int64_t now);
+
+//  Expand a template of the hook's form: "$$" is a "$", "${NAME}" the
+//  value of the environment variable NAME. Returns the text (caller
+//  frees), or NULL with *missing pointing at the NAME that is not set
+//  (within template, of *missing_len bytes) or, for a malformed
+//  template, *missing NULL.
+char *ws_hook_expand (const char *template_text, const char **missing,
+                      size_t *missing_len);
 
 #endif

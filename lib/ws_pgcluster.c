@@ -7,6 +7,7 @@
 
 #include "ws_pgcluster.h"
 
+#include "ws_command.h"
 #include "ws_log.h"
 
 #include <assert.h>
@@ -198,19 +199,6 @@ s_find_in_path (const char *name)
     return NULL;
 }
 
-//  Move FD to 3 or above, close-on-exec, so a child's dup2 onto 0, 1 and
-//  2 never overwrites it: a daemon may run with its standard streams
-//  closed, and then open() returns 0, 1 or 2.
-static int
-s_above_stdio (int fd)
-{
-    if (fd < 0 || fd > 2)
-        return fd;
-    int moved = fcntl (fd, F_DUPFD_CLOEXEC, 3);
-    close (fd);
-    return moved;
-}
-
 //  After fork: only async-signal-safe calls until execve, because the
 //  parent may have threads (ZeroMQ's I/O threads) and a child of a
 //  threaded process may hold copies of their locks. Never returns.
@@ -220,29 +208,12 @@ s_child_exec (const char *const argv[], char *const envp[], int in_fd,
               uid_t uid, gid_t gid)
 {
     s_child_failure_t failure = {0, 0};
-    int report = report_fd;
-    if (dup2 (in_fd, 0) < 0 || dup2 (out_fd, 1) < 0 || dup2 (out_fd, 2) < 0
-        || (report_fd != 3 && dup2 (report_fd, 3) < 0)
-        || fcntl (3, F_SETFD, FD_CLOEXEC) < 0)
-        goto failed;
     //  The postmaster must not inherit our descriptors (ZeroMQ sockets, a
-    //  listening port): it would hold them after we exit.
-    report = 3;
-    closefrom (4);
-
-    //  Signals ignored or blocked here (ws_loop ignores SIGPIPE) stay so
-    //  across execve; PostgreSQL expects the defaults.
-    sigset_t none;
-    sigemptyset (&none);
-    sigprocmask (SIG_SETMASK, &none, NULL);
-    static const int reset[] = {SIGPIPE, SIGCHLD, SIGINT,  SIGTERM, SIGHUP,
-                                SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM};
-    struct sigaction action;
-    memset (&action, 0, sizeof action);
-    action.sa_handler = SIG_DFL;
-    sigemptyset (&action.sa_mask);
-    for (size_t i = 0; i < sizeof reset / sizeof reset[0]; i++)
-        sigaction (reset[i], &action, NULL);
+    //  listening port): it would hold them after we exit. PostgreSQL
+    //  expects the default signals (ws_loop ignores SIGPIPE).
+    int report = report_fd;
+    if (ws_command_child_setup (in_fd, out_fd, &report))
+        goto failed;
 
     //  PostgreSQL refuses to run as root: drop to the cluster user, the
     //  supplementary groups first, while we still may.
@@ -345,7 +316,7 @@ static int
 s_run (ws_pgcluster_t *self, const char *what, const char *const argv[],
        off_t *log_start, ws_err_t *err)
 {
-    int log_fd = s_above_stdio (
+    int log_fd = ws_command_fd_above_stdio (
         open (self->logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
     if (log_fd < 0)
         return ws_err_set (err, WS_ERR_SYSTEM,
@@ -372,7 +343,8 @@ s_run (ws_pgcluster_t *self, const char *what, const char *const argv[],
         dprintf (log_fd, " %s", argv[i]);
     dprintf (log_fd, "\n");
 
-    int null_fd = s_above_stdio (open ("/dev/null", O_RDONLY | O_CLOEXEC));
+    int null_fd =
+        ws_command_fd_above_stdio (open ("/dev/null", O_RDONLY | O_CLOEXEC));
     int report[2] = {-1, -1};
     if (null_fd < 0 || pipe (report)) {
         int code = errno;
@@ -383,11 +355,8 @@ s_run (ws_pgcluster_t *self, const char *what, const char *const argv[],
                            "PostgreSQL cluster '%s': cannot run %s: %s",
                            self->dir, what, strerror (code));
     }
-    for (int i = 0; i < 2; i++) {
-        report[i] = s_above_stdio (report[i]);
-        if (report[i] >= 0)
-            fcntl (report[i], F_SETFD, FD_CLOEXEC);
-    }
+    for (int i = 0; i < 2; i++)
+        report[i] = ws_command_fd_above_stdio (report[i]);
     if (report[0] < 0 || report[1] < 0) {
         int code = errno;
         for (int i = 0; i < 2; i++)
@@ -481,18 +450,16 @@ s_pg_config_bindir (void)
     if (!pg_config)
         return NULL;
     int out[2];
-    int null_fd = s_above_stdio (open ("/dev/null", O_RDWR | O_CLOEXEC));
+    int null_fd =
+        ws_command_fd_above_stdio (open ("/dev/null", O_RDWR | O_CLOEXEC));
     if (null_fd < 0 || pipe (out)) {
         if (null_fd >= 0)
             close (null_fd);
         free (pg_config);
         return NULL;
     }
-    for (int i = 0; i < 2; i++) {
-        out[i] = s_above_stdio (out[i]);
-        if (out[i] >= 0)
-            fcntl (out[i], F_SETFD, FD_CLOEXEC);
-    }
+    for (int i = 0; i < 2; i++)
+        out[i] = ws_command_fd_above_stdio (out[i]);
     pid_t pid = out[0] >= 0 && out[1] >= 0 ? fork () : -1;
     if (pid == 0) {
         if (dup2 (null_fd, 0) < 0 || dup2 (out[1], 1) < 0

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <zmq.h>
 
 #define S_SIGNATURE_LEN 5
@@ -176,7 +177,8 @@ typedef enum {
     S_OPEN,    //  an object whose content another module checks
     S_ANY,     //  any JSON value
     S_ARRAY,   //  min..max items, each checked by item
-    S_LABELS   //  object of at most max members, all strings
+    S_LABELS,  //  object of at most max members, all strings
+    S_HEADERS  //  as S_LABELS, for HTTP header fields
 } s_kind_t;
 
 typedef struct s_schema s_schema_t;
@@ -195,7 +197,7 @@ struct s_field {
     const s_field_t *item;       //  S_ARRAY
 };
 
-#define S_MAX_FIELDS 20
+#define S_MAX_FIELDS 24
 
 struct s_schema {
     const s_field_t *fields;
@@ -219,7 +221,8 @@ struct s_check {
     ws_err_t *err;
 };
 
-static const char *const s_kinds[] = {"collect", "analyze", "evaluate", NULL};
+static const char *const s_kinds[] = {"collect", "analyze", "evaluate",
+                                      "deliver", NULL};
 static const char *const s_error_kinds[] = {"net",     "http",   "timeout",
                                             "extract", "input",  "size",
                                             "system",  "resend", NULL};
@@ -241,7 +244,8 @@ static const s_field_t s_heartbeat[] = {
     {"running", S_INT, true, false, 0, S_INT_MAX, NULL, NULL, NULL}};
 
 //  JOB: "collect" jobs carry source_id and source or version (or both),
-//  "analyze" jobs series_id, window_days, series and options
+//  "analyze" jobs series_id, window_days, series and options, "evaluate"
+//  jobs goal_id and goal, "deliver" jobs delivery_id and request
 //  (s_job_rules).
 enum {
     S_JOB_KIND = 2,
@@ -253,8 +257,23 @@ enum {
     S_JOB_OPTIONS,
     S_JOB_VERSION,
     S_JOB_GOAL_ID,
-    S_JOB_GOAL
+    S_JOB_GOAL,
+    S_JOB_DELIVERY_ID,
+    S_JOB_REQUEST
 };
+//  The POST of a "deliver" job (PROTOCOL.md 4.3.4). The body is at most
+//  1 MiB: an alert payload, not a bulk transfer.
+enum { S_DELIVERY_URL = 0, S_DELIVERY_HEADERS = 2 };
+static const s_field_t s_delivery_request[] = {
+    {"url", S_STRING, false, false, 1, 2048, NULL, NULL, NULL},
+    {"body", S_STRING, false, false, 0, 1048576, NULL, NULL, NULL},
+    {"headers", S_HEADERS, true, false, 0, 64, NULL, NULL, NULL},
+    {"timeout_ms", S_INT, false, false, 100, 3600000, NULL, NULL, NULL}};
+static int s_delivery_request_rules (s_check_t *check, json_t *const *values,
+                                     const s_path_t *path);
+static const s_schema_t s_delivery_request_schema = {
+    S_FIELDS (s_delivery_request), s_delivery_request_rules};
+
 static const s_field_t s_job[] = {
     {"id", S_INT, false, false, 1, S_INT_MAX, NULL, NULL, NULL},
     {"attempt", S_INT, false, false, 1, S_INT_MAX, NULL, NULL, NULL},
@@ -269,7 +288,10 @@ static const s_field_t s_job[] = {
     {"options", S_OPEN, true, false, 0, 0, NULL, NULL, NULL},
     {"version", S_INT, true, false, 1, S_INT_MAX, NULL, NULL, NULL},
     {"goal_id", S_INT, true, false, 1, S_INT_MAX, NULL, NULL, NULL},
-    {"goal", S_OPEN, true, false, 0, 0, NULL, NULL, NULL}};
+    {"goal", S_OPEN, true, false, 0, 0, NULL, NULL, NULL},
+    {"delivery_id", S_INT, true, false, 1, S_INT_MAX, NULL, NULL, NULL},
+    {"request", S_OBJECT, true, false, 0, 0, NULL, &s_delivery_request_schema,
+     NULL}};
 static int s_job_rules (s_check_t *check, json_t *const *values,
                         const s_path_t *path);
 static const s_schema_t s_job_schema = {S_FIELDS (s_job), s_job_rules};
@@ -290,7 +312,10 @@ static const s_field_t s_sample_item = {
 
 //  A "collect" result carries source_id, http_status, duration_ms, bytes
 //  and samples or values (with version); an "analyze" result series_id,
-//  window_days and, when ok, the analysis (s_result_rules).
+//  window_days and, when ok, the analysis; an "evaluate" result goal_id
+//  and, when ok, the evaluation; a "deliver" result delivery_id,
+//  http_status, duration_ms and optionally retry_after_ms and the start
+//  of the response (s_result_rules).
 enum {
     S_RESULT_KIND = 2,
     S_RESULT_SOURCE_ID = 3,
@@ -306,7 +331,10 @@ enum {
     S_RESULT_VERSION,
     S_RESULT_VALUES,
     S_RESULT_GOAL_ID,
-    S_RESULT_EVALUATION
+    S_RESULT_EVALUATION,
+    S_RESULT_DELIVERY_ID,
+    S_RESULT_RETRY_AFTER,
+    S_RESULT_RESPONSE
 };
 //  One value per rule of the source, null where the rule failed.
 static const s_field_t s_value_item = {NULL, S_NUMBER, false, true, 0,
@@ -330,7 +358,10 @@ static const s_field_t s_result[] = {
     {"version", S_INT, true, false, 1, S_INT_MAX, NULL, NULL, NULL},
     {"values", S_ARRAY, true, false, 0, 100000, NULL, NULL, &s_value_item},
     {"goal_id", S_INT, true, false, 1, S_INT_MAX, NULL, NULL, NULL},
-    {"evaluation", S_OPEN, true, true, 0, 0, NULL, NULL, NULL}};
+    {"evaluation", S_OPEN, true, true, 0, 0, NULL, NULL, NULL},
+    {"delivery_id", S_INT, true, false, 1, S_INT_MAX, NULL, NULL, NULL},
+    {"retry_after_ms", S_INT, true, false, 0, S_INT_MAX, NULL, NULL, NULL},
+    {"response", S_STRING, true, false, 0, 4096, NULL, NULL, NULL}};
 static int s_result_rules (s_check_t *check, json_t *const *values,
                            const s_path_t *path);
 static const s_schema_t s_result_schema = {S_FIELDS (s_result), s_result_rules};
@@ -516,6 +547,7 @@ s_expect (const s_field_t *field, char *out, size_t size)
         s_text_puts (&text, part);
         break;
     case S_LABELS:
+    case S_HEADERS:
         snprintf (part, sizeof part,
                   "an object of at most %" JSON_INTEGER_FORMAT
                   " members whose values are strings",
@@ -690,7 +722,8 @@ s_check_value (s_check_t *check, const s_field_t *field, json_t *value,
         }
         return 0;
     }
-    case S_LABELS: {
+    case S_LABELS:
+    case S_HEADERS: {
         if (!json_is_object (value)
             || json_object_size (value) > (size_t) field->max)
             return s_fail_type (check, path, field, value);
@@ -705,8 +738,9 @@ s_check_value (s_check_t *check, const s_field_t *field, json_t *value,
             if (!json_is_string (member)) {
                 char found[96];
                 s_describe (member, found, sizeof found);
-                return s_fail (check, &at,
-                               "expected a string (label value), found %s",
+                return s_fail (check, &at, "expected a string (%s), found %s",
+                               field->kind == S_LABELS ? "label value"
+                                                       : "header value",
                                found);
             }
             if (s_check_string (check, member, &at))
@@ -808,15 +842,36 @@ s_result_rules (s_check_t *check, json_t *const *values, const s_path_t *path)
                                            {-1, NULL}};
     static const s_required_t evaluate[] = {{S_RESULT_GOAL_ID, "goal_id"},
                                             {-1, NULL}};
+    static const s_required_t deliver[] = {
+        {S_RESULT_DELIVERY_ID, "delivery_id"},
+        {S_RESULT_HTTP_STATUS, "http_status"},
+        {S_RESULT_DURATION, "duration_ms"},
+        {-1, NULL}};
     const char *kind = json_string_value (values[S_RESULT_KIND]);
     bool is_collect = strcmp (kind, "collect") == 0;
+    bool is_analyze = strcmp (kind, "analyze") == 0;
+    bool is_deliver = strcmp (kind, "deliver") == 0;
     if (s_require (check, values, path,
-                   is_collect                      ? collect
-                   : strcmp (kind, "analyze") == 0 ? analyze
-                                                   : evaluate,
+                   is_collect   ? collect
+                   : is_analyze ? analyze
+                   : is_deliver ? deliver
+                                : evaluate,
                    kind))
         return -1;
-    if (strcmp (kind, "evaluate") == 0) {
+    if (is_deliver) {
+        //  "ok" means the receiver took the delivery: a 2xx answer.
+        json_int_t status = json_integer_value (values[S_RESULT_HTTP_STATUS]);
+        if (json_is_true (values[S_RESULT_OK])
+            && (status < 200 || status > 299)) {
+            s_path_t at = {path, "http_status", 11, 0};
+            return s_fail (check, &at,
+                           "expected 200..299 when \"ok\" is true, found "
+                           "%" JSON_INTEGER_FORMAT,
+                           status);
+        }
+        return 0;
+    }
+    if (!is_collect && !is_analyze) {
         if (json_is_true (values[S_RESULT_OK])
             && !json_is_object (values[S_RESULT_EVALUATION])) {
             s_path_t at = {path, "evaluation", 10, 0};
@@ -858,11 +913,15 @@ s_job_rules (s_check_t *check, json_t *const *values, const s_path_t *path)
                                            {-1, NULL}};
     static const s_required_t evaluate[] = {
         {S_JOB_GOAL_ID, "goal_id"}, {S_JOB_GOAL, "goal"}, {-1, NULL}};
+    static const s_required_t deliver[] = {{S_JOB_DELIVERY_ID, "delivery_id"},
+                                           {S_JOB_REQUEST, "request"},
+                                           {-1, NULL}};
     const char *kind = json_string_value (values[S_JOB_KIND]);
     bool is_collect = strcmp (kind, "collect") == 0;
     if (s_require (check, values, path,
                    is_collect                      ? collect
                    : strcmp (kind, "analyze") == 0 ? analyze
+                   : strcmp (kind, "deliver") == 0 ? deliver
                                                    : evaluate,
                    kind))
         return -1;
@@ -871,6 +930,57 @@ s_job_rules (s_check_t *check, json_t *const *values, const s_path_t *path)
         s_path_t at = {path, "source", 6, 0};
         return s_fail (check, &at,
                        "missing, required for kind collect without version");
+    }
+    return 0;
+}
+
+//  An HTTP field name is a token (RFC 9110 5.1, 5.6.2).
+static bool
+s_is_token (const char *text, size_t len)
+{
+    if (len == 0)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char) text[i];
+        bool ok = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z')
+                  || (c >= 'a' && c <= 'z') || strchr ("!#$%&'*+-.^_`|~", c);
+        if (!ok || c == '\0')
+            return false;
+    }
+    return true;
+}
+
+//  A deliver job's request: an http(s) URL, and headers that cannot
+//  smuggle a header or a request of their own (no line break in a value,
+//  names that are tokens).
+static int
+s_delivery_request_rules (s_check_t *check, json_t *const *values,
+                          const s_path_t *path)
+{
+    const char *url = json_string_value (values[S_DELIVERY_URL]);
+    if (strncasecmp (url, "http://", 7) != 0
+        && strncasecmp (url, "https://", 8) != 0) {
+        //  Not quoted: a webhook URL may hold its secret (a Slack URL).
+        s_path_t at = {path, "url", 3, 0};
+        return s_fail (check, &at, "expected an http:// or https:// URL");
+    }
+    if (!values[S_DELIVERY_HEADERS])
+        return 0;
+    s_path_t headers = {path, "headers", 7, 0};
+    const char *key;
+    size_t key_len;
+    json_t *member;
+    json_object_keylen_foreach (values[S_DELIVERY_HEADERS], key, key_len,
+                                member)
+    {
+        s_path_t at = {&headers, key, key_len, 0};
+        if (key_len > 256 || !s_is_token (key, key_len))
+            return s_fail (check, &at,
+                           "expected a header name of 1..256 token "
+                           "characters (RFC 9110)");
+        if (strpbrk (json_string_value (member), "\r\n"))
+            return s_fail (check, &at,
+                           "a header value must not contain a line break");
     }
     return 0;
 }

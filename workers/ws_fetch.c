@@ -28,7 +28,13 @@ typedef struct s_transfer_t s_transfer_t;
 struct s_transfer_t {
     ws_fetch_t *fetch;           //  borrowed; the owner
     CURL *easy;                  //  owns while running, else NULL
-    ws_source_t *source;         //  borrowed until the callback ran
+    ws_source_t *source;         //  borrowed until the callback ran; NULL
+                                 //  for a post
+    char *url;                   //  owns; a post's
+    char *post_body;             //  owns; a post's
+    size_t post_len;             //  of post_body
+    int64_t timeout_ms;          //  a post's
+    size_t received;             //  a post's response bytes, kept or not
     struct curl_slist *headers;  //  owns; with ${NAME} expanded
     ws_buf_t body;               //  owns the memory; reused
     ws_fetch_done_fn *fn;
@@ -165,6 +171,16 @@ s_on_write (char *data, size_t size, size_t count, void *arg)
 {
     s_transfer_t *transfer = (s_transfer_t *) arg;
     size_t len = size * count;
+    if (!transfer->source) {
+        //  A post keeps the start of the answer and reads the rest
+        //  away: a receiver's long reply is no failure of the delivery.
+        transfer->received += len;
+        size_t room = transfer->body.limit - transfer->body.len;
+        size_t keep = len < room ? len : room;
+        if (keep && ws_buf_append (&transfer->body, data, keep))
+            return 0;
+        return len;
+    }
     //  The cap is checked here, not only with MAXFILESIZE: a chunked or
     //  compressed body announces no size. Returning short fails the
     //  transfer (CURLE_WRITE_ERROR); a truncated body never becomes a
@@ -229,6 +245,11 @@ s_transfer_put (ws_fetch_t *self, s_transfer_t *transfer)
     transfer->timer = 0;
     curl_slist_free_all (transfer->headers);
     transfer->headers = NULL;
+    free (transfer->url);
+    transfer->url = NULL;
+    free (transfer->post_body);
+    transfer->post_body = NULL;
+    transfer->post_len = 0;
     if (transfer->body.size > S_KEEP_BUFFER)
         ws_buf_free (&transfer->body);
     else
@@ -260,7 +281,7 @@ s_enqueue (ws_fetch_t *self, s_transfer_t *transfer)
 //  Call the callback once and return the transfer to the pool.
 static void
 s_finish (ws_fetch_t *self, s_transfer_t *transfer, const char *kind,
-          long status, const ws_err_t *err)
+          long status, int64_t retry_after_ms, const ws_err_t *err)
 {
     if (transfer->easy) {
         curl_multi_remove_handle (self->multi, transfer->easy);
@@ -273,8 +294,9 @@ s_finish (ws_fetch_t *self, s_transfer_t *transfer, const char *kind,
     result.http_status = status;
     result.body = &transfer->body;
     result.duration_ms = ws_clock_ms () - transfer->started;
-    result.bytes = transfer->body.len;
+    result.bytes = transfer->source ? transfer->body.len : transfer->received;
     result.attempts = transfer->attempt;
+    result.retry_after_ms = retry_after_ms;
     self->running--;
     ws_fetch_done_fn *fn = transfer->fn;
     void *arg = transfer->arg;
@@ -291,7 +313,7 @@ s_on_finish_later (ws_loop_t *loop, void *arg)
     ws_err_t err;
     ws_err_set (&err, WS_ERR_SYSTEM,
                 "cannot set up a transfer (libcurl out of memory)");
-    s_finish (transfer->fetch, transfer, "system", 0, &err);
+    s_finish (transfer->fetch, transfer, "system", 0, -1, &err);
     return 0;
 }
 
@@ -299,16 +321,16 @@ static int
 s_setup (ws_fetch_t *self, s_transfer_t *transfer, CURL *easy)
 {
     ws_source_t *source = transfer->source;
-    int64_t timeout = ws_source_timeout_ms (source);
+    int64_t timeout =
+        source ? ws_source_timeout_ms (source) : transfer->timeout_ms;
     int64_t connect = self->config.connect_timeout_ms;
     if (connect > timeout)
         connect = timeout;
-    const char *body = ws_source_body (source);
     CURLcode rc = CURLE_OK;
 #define S_SET(option, value)                                                   \
     if (rc == CURLE_OK)                                                        \
     rc = curl_easy_setopt (easy, option, value)
-    S_SET (CURLOPT_URL, ws_source_url (source));
+    S_SET (CURLOPT_URL, source ? ws_source_url (source) : transfer->url);
     S_SET (CURLOPT_CONNECTTIMEOUT_MS, (long) connect);
     S_SET (CURLOPT_TIMEOUT_MS, (long) timeout);
     S_SET (CURLOPT_WRITEDATA, transfer);
@@ -316,12 +338,24 @@ s_setup (ws_fetch_t *self, s_transfer_t *transfer, CURL *easy)
     S_SET (CURLOPT_PRIVATE, transfer);
     //  Set even when empty or a GET: the handle may come from the pool.
     S_SET (CURLOPT_HTTPHEADER, transfer->headers);
-    if (strcmp (ws_source_method (source), "POST") == 0) {
+    //  A source follows redirects and has its body capped; a post does
+    //  neither (a 3xx is its answer; s_on_write keeps its start).
+    S_SET (CURLOPT_FOLLOWLOCATION, source ? 1L : 0L);
+    S_SET (CURLOPT_MAXFILESIZE_LARGE,
+           (curl_off_t) (source ? self->config.body_cap : 0));
+    if (!source) {
+        //  Never NULL (that would mean "use the read callback").
+        S_SET (CURLOPT_POSTFIELDS, transfer->post_body);
+        S_SET (CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) transfer->post_len);
+    }
+    else if (strcmp (ws_source_method (source), "POST") == 0) {
+        const char *body = ws_source_body (source);
         S_SET (CURLOPT_POSTFIELDS, body ? body : "");
         S_SET (CURLOPT_POSTFIELDSIZE, (long) (body ? strlen (body) : 0));
     }
-    else
+    else {
         S_SET (CURLOPT_HTTPGET, 1L);
+    }
 #undef S_SET
     return rc == CURLE_OK ? 0 : -1;
 }
@@ -340,12 +374,10 @@ s_easy_new (ws_fetch_t *self)
     rc = curl_easy_setopt (easy, option, value)
     S_SET (CURLOPT_PROTOCOLS_STR, "http,https");
     S_SET (CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    S_SET (CURLOPT_FOLLOWLOCATION, 1L);
     S_SET (CURLOPT_MAXREDIRS, (long) S_MAX_REDIRECTS);
     S_SET (CURLOPT_NOSIGNAL, 1L);
     S_SET (CURLOPT_USERAGENT, WS_FETCH_USER_AGENT);
     S_SET (CURLOPT_ACCEPT_ENCODING, "");
-    S_SET (CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) self->config.body_cap);
     S_SET (CURLOPT_WRITEFUNCTION, s_on_write);
     S_SET (CURLOPT_SHARE, self->share);
     S_SET (CURLOPT_TCP_KEEPALIVE, 1L);
@@ -366,7 +398,11 @@ s_activate (ws_fetch_t *self, s_transfer_t *transfer)
                      : s_easy_new (self);
     transfer->too_big = false;
     transfer->errbuf[0] = '\0';
+    transfer->received = 0;
     ws_buf_reset (&transfer->body);
+    //  A pooled transfer may have served the other kind last.
+    transfer->body.limit =
+        transfer->source ? self->config.body_cap : WS_FETCH_POST_KEEP;
     if (!easy || s_setup (self, transfer, easy)
         || curl_multi_add_handle (self->multi, easy) != CURLM_OK) {
         if (easy)
@@ -406,13 +442,18 @@ s_on_retry (ws_loop_t *loop, void *arg)
 }
 
 //  A short, printable start of an error body for the message: servers
-//  often say why ("rate limit exceeded").
+//  often say why ("rate limit exceeded"). At most max characters; with
+//  first_line, only the first line that is not blank (a webhook
+//  receiver's answer is often a page of HTML or a stack trace).
 static void
-s_snippet (const ws_buf_t *body, char *out, size_t size)
+s_snippet (const ws_buf_t *body, size_t max, bool first_line, char *out,
+           size_t size)
 {
     size_t len = 0;
-    for (size_t i = 0; i < body->len && len + 1 < size && len < 80; i++) {
+    for (size_t i = 0; i < body->len && len + 1 < size && len < max; i++) {
         unsigned char c = (unsigned char) body->data[i];
+        if (first_line && len && (c == '\r' || c == '\n'))
+            break;
         if (c == '\r' || c == '\n' || c == '\t')
             c = ' ';
         if (c < 0x20 || c >= 0x7f)
@@ -426,6 +467,44 @@ s_snippet (const ws_buf_t *body, char *out, size_t size)
     out[len] = '\0';
 }
 
+//  The response's Retry-After (RFC 9110 10.2.3) in ms: delta-seconds or
+//  an HTTP-date, less now and 0 when past. -1 when there is none or it
+//  is neither form. Read with curl's header API rather than
+//  CURLINFO_RETRY_AFTER, which gives 0 both for "Retry-After: 0" and
+//  for no header at all.
+static int64_t
+s_retry_after_ms (CURL *easy)
+{
+    struct curl_header *header = NULL;
+    if (curl_easy_header (easy, "Retry-After", 0, CURLH_HEADER, -1, &header)
+            != CURLHE_OK
+        || !header || !header->value)
+        return -1;
+    const char *value = header->value;
+    while (*value == ' ' || *value == '\t')
+        value++;
+    if (isdigit ((unsigned char) *value)) {
+        int64_t seconds = 0;
+        const char *at = value;
+        //  Past ten years is as good as never: no overflow.
+        for (; isdigit ((unsigned char) *at); at++)
+            if (seconds < 315360000)
+                seconds = seconds * 10 + (*at - '0');
+        while (*at == ' ' || *at == '\t')
+            at++;
+        if (*at)
+            return -1;
+        if (seconds > 315360000)
+            seconds = 315360000;
+        return seconds * 1000;
+    }
+    time_t date = curl_getdate (value, NULL);
+    if (date == (time_t) -1)
+        return -1;
+    int64_t delay = (int64_t) date * 1000 - ws_wall_ms ();
+    return delay > 0 ? delay : 0;
+}
+
 //  Decide the outcome of one attempt: done (ok or failed) or retry.
 static void
 s_on_done (ws_fetch_t *self, s_transfer_t *transfer, CURLcode code)
@@ -433,6 +512,8 @@ s_on_done (ws_fetch_t *self, s_transfer_t *transfer, CURLcode code)
     CURL *easy = transfer->easy;
     long status = 0;
     curl_easy_getinfo (easy, CURLINFO_RESPONSE_CODE, &status);
+    bool post = transfer->source == NULL;
+    int64_t retry_after_ms = status ? s_retry_after_ms (easy) : -1;
     const char *kind = NULL;
     bool transient = false;
     ws_err_t err;
@@ -447,9 +528,21 @@ s_on_done (ws_fetch_t *self, s_transfer_t *transfer, CURLcode code)
         ws_err_set (&err, WS_ERR_INPUT, "body over the %s cap", cap);
     }
     else if (code == CURLE_OK) {
-        if (status >= 400) {
+        if (post && (status < 200 || status > 299)) {
+            //  Not followed: a delivery goes where it was told, or
+            //  fails (its redirect may be a misconfigured receiver).
+            char snippet[208];
+            s_snippet (&transfer->body, 200, true, snippet, sizeof snippet);
+            kind = "http";
+            ws_err_set (&err, WS_ERR_HTTP, "HTTP %ld%s%s%s", status,
+                        status >= 300 && status < 400
+                            ? " (redirects are not followed)"
+                            : "",
+                        *snippet ? ": " : "", snippet);
+        }
+        else if (!post && status >= 400) {
             char snippet[96];
-            s_snippet (&transfer->body, snippet, sizeof snippet);
+            s_snippet (&transfer->body, 80, false, snippet, sizeof snippet);
             kind = "http";
             transient = status == 429 || status >= 500;
             ws_err_set (&err, WS_ERR_HTTP, "HTTP %ld%s%s", status,
@@ -488,10 +581,11 @@ s_on_done (ws_fetch_t *self, s_transfer_t *transfer, CURLcode code)
     }
 
     if (!kind) {
-        s_finish (self, transfer, NULL, status, NULL);
+        s_finish (self, transfer, NULL, status, retry_after_ms, NULL);
         return;
     }
-    if (transient
+    //  A post is tried once: the coordinator retries it, durably.
+    if (transient && !post
         && transfer->attempt <= ws_source_retries (transfer->source)) {
         int64_t delay = self->config.retry_base_ms << (transfer->attempt - 1);
         curl_off_t retry_after = -1;
@@ -526,7 +620,7 @@ s_on_done (ws_fetch_t *self, s_transfer_t *transfer, CURLcode code)
             len = sizeof err.text - 1 - extra;
         memcpy (err.text + len, suffix, extra + 1);
     }
-    s_finish (self, transfer, kind, status, &err);
+    s_finish (self, transfer, kind, status, retry_after_ms, &err);
 }
 
 static void
@@ -605,10 +699,12 @@ s_expand (const char *name, const char *value, ws_buf_t *out, ws_err_t *err)
     return 0;
 }
 
+//  The header lines of headers (an object of strings, or NULL) with
+//  ${NAME} expanded; post: the request has a body.
 static int
-s_build_headers (ws_source_t *source, struct curl_slist **list, ws_err_t *err)
+s_build_headers (json_t *headers, bool post, struct curl_slist **list,
+                 ws_err_t *err)
 {
-    json_t *headers = ws_source_headers (source);
     const char *name;
     json_t *value;
     ws_buf_t line;
@@ -616,11 +712,23 @@ s_build_headers (ws_source_t *source, struct curl_slist **list, ws_err_t *err)
     *list = NULL;
     //  A POST over 1 KiB would wait a second for "100 Continue" that few
     //  APIs send.
-    if (strcmp (ws_source_method (source), "POST") == 0
-        && !(*list = curl_slist_append (*list, "Expect:")))
+    if (post && !(*list = curl_slist_append (*list, "Expect:")))
         goto oom;
     json_object_foreach (headers, name, value) {
-        if (s_expand (name, json_string_value (value), &line, err)) {
+        //  Checked by ws_source and the codec already; a post's caller
+        //  may not have: a line break would smuggle a header.
+        const char *text = json_string_value (value);
+        if (!text || !*name || strpbrk (name, ":\r\n")
+            || strpbrk (text, "\r\n")) {
+            ws_buf_free (&line);
+            curl_slist_free_all (*list);
+            *list = NULL;
+            return ws_err_set (err, WS_ERR_INPUT,
+                               "header '%s': expected a name without ':' and "
+                               "a string value, without line breaks",
+                               name);
+        }
+        if (s_expand (name, text, &line, err)) {
             ws_buf_free (&line);
             curl_slist_free_all (*list);
             *list = NULL;
@@ -721,7 +829,9 @@ ws_fetch_start (ws_fetch_t *self, ws_source_t *source, int64_t deadline,
 {
     assert (self && source && fn);
     struct curl_slist *headers;
-    if (s_build_headers (source, &headers, err))
+    if (s_build_headers (ws_source_headers (source),
+                         strcmp (ws_source_method (source), "POST") == 0,
+                         &headers, err))
         return -1;
     s_transfer_t *transfer = s_transfer_get (self);
     transfer->source = source;
@@ -729,6 +839,45 @@ ws_fetch_start (ws_fetch_t *self, ws_source_t *source, int64_t deadline,
     transfer->fn = fn;
     transfer->arg = arg;
     transfer->deadline = deadline;
+    transfer->started = ws_clock_ms ();
+    transfer->attempt = 1;
+    transfer->timer = 0;
+    self->running++;
+    s_enqueue (self, transfer);
+    s_pump (self);
+    return 0;
+}
+
+int
+ws_fetch_post (ws_fetch_t *self, const ws_fetch_request_t *request,
+               ws_fetch_done_fn *fn, void *arg, ws_err_t *err)
+{
+    assert (self && request && request->url && fn);
+    assert (request->body || !request->len);
+    struct curl_slist *headers;
+    if (s_build_headers (request->headers, true, &headers, err))
+        return -1;
+    char *url = strdup (request->url);
+    char *body = malloc (request->len + 1);
+    if (!url || !body) {
+        free (url);
+        free (body);
+        curl_slist_free_all (headers);
+        return ws_err_set (err, WS_ERR_SYSTEM, "post: out of memory");
+    }
+    if (request->len)
+        memcpy (body, request->body, request->len);
+    body[request->len] = '\0';
+    s_transfer_t *transfer = s_transfer_get (self);
+    transfer->source = NULL;
+    transfer->url = url;
+    transfer->post_body = body;
+    transfer->post_len = request->len;
+    transfer->timeout_ms = request->timeout_ms > 0 ? request->timeout_ms : 1;
+    transfer->headers = headers;
+    transfer->fn = fn;
+    transfer->arg = arg;
+    transfer->deadline = 0;
     transfer->started = ws_clock_ms ();
     transfer->attempt = 1;
     transfer->timer = 0;

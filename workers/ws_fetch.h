@@ -18,9 +18,16 @@
 //  Header values may hold ${NAME}: it is replaced by the worker's
 //  environment variable NAME when the fetch starts, so tokens never pass
 //  through the coordinator or the database. Values are never logged.
+//
+//  A post (ws_fetch_post) is one webhook delivery: exactly one POST, no
+//  retry (the coordinator retries, durably), no redirect followed (a 3xx
+//  is an "http" error), TLS verified as for sources; the response body
+//  is read to its end but only its first WS_FETCH_POST_KEEP bytes are
+//  kept, and a longer one is no error.
 #ifndef WS_FETCH_H
 #define WS_FETCH_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +37,8 @@
 #include "ws_source.h"
 
 #define WS_FETCH_USER_AGENT "watershed/0.1"
+//  Bytes of a post's response body kept for the result.
+#define WS_FETCH_POST_KEEP 4096
 
 typedef struct _ws_fetch_t ws_fetch_t;
 
@@ -52,9 +61,24 @@ typedef struct {
     ws_buf_t *body;       //  the last response's body (decoded); the
                           //  callback may steal its data
     int64_t duration_ms;  //  start to end, waits and retries included
-    size_t bytes;         //  body bytes of the last response
+    size_t bytes;         //  body bytes of the last response (for a
+                          //  post: all it sent, kept or not)
     int attempts;         //  1 + retries made
+    //  The last response's Retry-After in ms (delta-seconds, or an
+    //  HTTP-date less now, 0 when past); -1 when it had none or it was
+    //  not readable.
+    int64_t retry_after_ms;
 } ws_fetch_result_t;
+
+//  One POST (ws_fetch_post). Everything is copied by ws_fetch_post: the
+//  caller may free it when the call returns.
+typedef struct {
+    const char *url;     //  http:// or https://
+    json_t *headers;     //  object of strings with ${NAME}, or NULL
+    const char *body;    //  len bytes, may be NULL when len is 0
+    size_t len;          //  of body
+    int64_t timeout_ms;  //  the whole transfer, connect included (>= 1)
+} ws_fetch_request_t;
 
 //  Called once per ws_fetch_start, from the loop, never from inside
 //  ws_fetch_start. err is NULL on success, else names what failed, e.g.
@@ -78,6 +102,16 @@ void ws_fetch_destroy (ws_fetch_t **self_p);
 //  environment; the callback is then not called).
 int ws_fetch_start (ws_fetch_t *self, ws_source_t *source, int64_t deadline,
                     ws_fetch_done_fn *fn, void *arg, ws_err_t *err);
+
+//  POST request once (see above). The callback is called once, from the
+//  loop, with the response's status, Retry-After and the first
+//  WS_FETCH_POST_KEEP bytes of its body; err is NULL for a 2xx answer,
+//  else "HTTP 503: <first line of the body>", a network error or a
+//  timeout. Returns 0, or -1 with *err (WS_ERR_INPUT: a ${NAME} not set,
+//  naming the header and the variable; WS_ERR_SYSTEM: out of memory);
+//  the callback is then not called.
+int ws_fetch_post (ws_fetch_t *self, const ws_fetch_request_t *request,
+                   ws_fetch_done_fn *fn, void *arg, ws_err_t *err);
 
 //  Fetches started whose callback has not run yet (running, queued or
 //  waiting to retry).

@@ -13,6 +13,7 @@
 #include <zmq.h>
 
 #include "ws_buf.h"
+#include "ws_deliver.h"
 #include "ws_extract_json.h"
 #include "ws_fetch.h"
 #include "ws_goal_job.h"
@@ -103,6 +104,7 @@ struct _ws_worker_t {
     void *context;          //  owns
     void *socket;           //  owns; NULL while waiting to reconnect
     ws_fetch_t *fetch;      //  owns
+    ws_deliver_t *deliver;  //  owns; POSTs of "deliver" jobs over fetch
     ws_results_t *results;  //  owns
     ws_buf_t batch;         //  owns; RESULT body, reused
     char *endpoint;         //  owns
@@ -852,10 +854,25 @@ s_on_evaluate (ws_worker_t *self, json_t *def)
     json_decref (result);
 }
 
+//  A delivery's RESULT item, now or when its POST ends (ws_deliver).
+static void
+s_on_delivered (int64_t id, json_t *result, void *arg)
+{
+    ws_worker_t *self = (ws_worker_t *) arg;
+    s_keep (self, id, result);
+    self->running--;
+}
+
 static void
 s_on_job (ws_worker_t *self, json_t *def)
 {
     const char *kind = json_string_value (json_object_get (def, "kind"));
+    if (strcmp (kind, "deliver") == 0) {
+        //  Counted first: a job answered at once is uncounted inside.
+        self->running++;
+        ws_deliver_start (self->deliver, def);
+        return;
+    }
     if (strcmp (kind, "analyze") == 0) {
         s_on_analyze (self, def);
         return;
@@ -1150,6 +1167,8 @@ ws_worker_new (ws_loop_t *loop, ws_config_t *config, ws_err_t *err)
         (size_t) ws_config_int (config, "body-cap"),
         ws_config_int (config, "connect-timeout"), 0};
     self->fetch = ws_fetch_new (loop, &fetch_config, err);
+    if (self->fetch)
+        self->deliver = ws_deliver_new (self->fetch, s_on_delivered, self);
     self->context = zmq_ctx_new ();
     if (!self->name || !self->endpoint || !self->fetch || !self->context) {
         if (self->fetch && !self->context)
@@ -1176,6 +1195,7 @@ ws_worker_destroy (ws_worker_t **self_p)
     ws_loop_set_before_sleep (self->loop, NULL, NULL);
     //  Stopping the fetcher drops the jobs in flight without callbacks.
     ws_fetch_destroy (&self->fetch);
+    ws_deliver_destroy (&self->deliver);
     s_close (self);
     if (self->context)
         zmq_ctx_term (self->context);

@@ -70,6 +70,26 @@ VALID = {
         "tick": 1700000000000, "ok": True,
         "evaluation": {"status": "on_track", "reported_status": "on_track"}}]},
         router=True),
+    "job-deliver": msg("JOB", {"jobs": [{
+        "id": 4294967301, "attempt": 1, "kind": "deliver",
+        "tick": 1700000000000, "deadline": 1700000040000, "delivery_id": 12,
+        "request": {"url": "https://hooks.example/watershed",
+                    "body": "{\"alert\":{\"goal\":\"g\"}}",
+                    "headers": {"Content-Type": "application/json",
+                                "Idempotency-Key": "delivery-12",
+                                "X-Watershed-Signature": "sha256=00ff",
+                                "Authorization": "Bearer ${HOOK_TOKEN}"},
+                    "timeout_ms": 10000}}]}),
+    "result-deliver": msg("RESULT", {"results": [
+        {"id": 4294967301, "attempt": 1, "kind": "deliver",
+         "tick": 1700000000000, "delivery_id": 12, "ok": True,
+         "error": None, "error_kind": None, "http_status": 202,
+         "duration_ms": 35, "response": "{\"accepted\":true}"},
+        {"id": 4294967302, "attempt": 2, "kind": "deliver",
+         "tick": 1700000000000, "delivery_id": 13, "ok": False,
+         "error": "HTTP 429: slow down", "error_kind": "http",
+         "http_status": 429, "duration_ms": 8, "retry_after_ms": 30000,
+         "response": "slow down"}]}, router=True),
     "result-values": msg("RESULT", {"results": [
         {k: v for k, v in dict(RESULT_OK, version=81985529216486895,
                                values=[12.5, None, 3]).items()
@@ -135,6 +155,16 @@ MALFORMED = {
     "bad-deep": msg("REPLY", '{"id":1,"ok":true,"result":' + "[" * 70 +
                     "]" * 70 + "}"),
     "bad-key-control": msg("DISCONNECT", '{"reason":"x","\\u001b[31m":1}'),
+    "bad-deliver-header": msg("JOB", {"jobs": [{
+        "id": 1, "attempt": 1, "kind": "deliver", "tick": 0, "deadline": 0,
+        "delivery_id": 1,
+        "request": {"url": "http://h/", "body": "",
+                    "headers": {"X-A": "a\r\nX-Evil: 1"},
+                    "timeout_ms": 100}}]}),
+    "bad-deliver-ok-status": msg("RESULT", {"results": [{
+        "id": 1, "attempt": 1, "kind": "deliver", "tick": 0,
+        "delivery_id": 1, "ok": True, "http_status": 302,
+        "duration_ms": 1}]}),
 }
 
 

@@ -151,3 +151,36 @@ check_ticks() {
          "$wrong series off, $dups duplicates"
     [ "$series" -eq $((sources * 3)) ] && [ "$wrong" -eq 0 ] && [ "$dups" -eq 0 ]
 }
+
+# start_hookrecv [OPTIONS]: the webhook receiver (tests/tools/ws_hookrecv)
+# on a free port, logging one JSON line per POST to $HOOKRECV_LOG; sets
+# HOOKRECV_PID, HOOKRECV_PORT and HOOKRECV_URL. Pass --secret-env NAME to
+# verify signatures.
+HOOKRECV=$B/tests/tools/ws_hookrecv
+start_hookrecv() {
+    HOOKRECV_LOG=$T/hookrecv.jsonl
+    rm -f "$T/hookrecv.port"
+    "$HOOKRECV" --port 0 --port-file "$T/hookrecv.port" --log "$HOOKRECV_LOG" \
+        "$@" 2>"$T/hookrecv.log" &
+    HOOKRECV_PID=$!
+    PIDS+=($HOOKRECV_PID)
+    for _ in $(seq 1 100); do [ -s "$T/hookrecv.port" ] && break; sleep 0.05; done
+    [ -s "$T/hookrecv.port" ] || { echo "Bail out! ws_hookrecv did not start"; exit 1; }
+    HOOKRECV_PORT=$(cat "$T/hookrecv.port")
+    HOOKRECV_URL=http://127.0.0.1:$HOOKRECV_PORT
+}
+
+# restart_coordinator [OPTIONS]: start watershedd again on the same
+# database, state directory and worker endpoint as start_coordinator
+# (after it was killed), so that running workers find it again.
+restart_coordinator() {
+    "$WATERSHEDD" --db "$CONNINFO" --state-dir "$T/state" \
+        --workers "tcp://127.0.0.1:$WORKER_PORT" "$@" 2>>"$T/coordinator.log" &
+    COORD_PID=$!
+    PIDS+=($COORD_PID)
+    for _ in $(seq 1 100); do
+        "$WATERSHED" status >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    echo "Bail out! watershedd did not answer after a restart"; exit 1
+}

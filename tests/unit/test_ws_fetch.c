@@ -2,6 +2,9 @@
 //  server (libmicrohttpd in this process, 127.0.0.1, a free port): JSON,
 //  errors and retries, Retry-After, the body cap (plain, chunked and
 //  gzip), timeouts, redirects, ${NAME} headers, POST, 50 in parallel.
+//  And ws_fetch_post, a webhook delivery's one POST: its headers and
+//  body on the wire, no retry, no redirect, Retry-After in both forms,
+//  the start of a long answer kept, the first line of an error's body.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,8 +33,9 @@ static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
 static int s_hits_flaky;  //  requests to /flaky429
 static int s_hits_500;    //  requests to /500
 static int s_hits_404;
-static int s_open;      //  /parallel requests being answered now
-static int s_max_open;  //  most at once
+static int s_hits_hook;  //  POSTs to /hook/...
+static int s_open;       //  /parallel requests being answered now
+static int s_max_open;   //  most at once
 
 //  gzip of {"count": 7, "pad": "x...x"} (200 x): 45 bytes that decode
 //  to 223.
@@ -88,6 +92,74 @@ typedef struct {
     size_t len;
 } s_upload_t;
 
+//  An HTTP-date (RFC 9110 5.6.7) seconds from now.
+static void
+s_http_date (int64_t seconds, char *out, size_t size)
+{
+    time_t when = time (NULL) + (time_t) seconds;
+    struct tm tm;
+    gmtime_r (&when, &tm);
+    strftime (out, size, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+//  The webhook receiver: POST /hook/<what>.
+static enum MHD_Result
+s_hook (struct MHD_Connection *connection, const char *url,
+        const s_upload_t *upload)
+{
+    pthread_mutex_lock (&s_lock);
+    s_hits_hook++;
+    pthread_mutex_unlock (&s_lock);
+    const char *what = url + 6;
+    char date[64];
+    if (strcmp (what, "echo") == 0) {
+        json_t *headers = json_object ();
+        MHD_get_connection_values (connection, MHD_HEADER_KIND, s_add_header,
+                                   headers);
+        json_t *echo = json_pack ("{s:s#, s:o}", "body", upload->data,
+                                  (int) upload->len, "headers", headers);
+        char *text = json_dumps (echo, JSON_COMPACT);
+        enum MHD_Result rc = s_reply (connection, 200, text, NULL, NULL);
+        free (text);
+        json_decref (echo);
+        return rc;
+    }
+    if (strcmp (what, "204") == 0)
+        return s_reply (connection, 204, "", NULL, NULL);
+    if (strcmp (what, "429") == 0)
+        return s_reply (connection, 429, "\n  slow down\nretry later",
+                        "Retry-After", "30");
+    if (strcmp (what, "503-date") == 0) {
+        s_http_date (120, date, sizeof date);
+        return s_reply (connection, 503, "busy", "Retry-After", date);
+    }
+    if (strcmp (what, "503-past") == 0) {
+        s_http_date (-3600, date, sizeof date);
+        return s_reply (connection, 503, "busy", "Retry-After", date);
+    }
+    if (strcmp (what, "503-bad") == 0)
+        return s_reply (connection, 503, "busy", "Retry-After", "soon");
+    if (strcmp (what, "302") == 0)
+        return s_reply (connection, 302, "", "Location", "/hook/echo");
+    if (strcmp (what, "big") == 0) {
+        char big[10001];
+        memset (big, 'y', 10000);
+        big[10000] = '\0';
+        return s_reply (connection, 200, big, NULL, NULL);
+    }
+    if (strcmp (what, "500") == 0) {
+        char body[400];
+        memset (body, 'e', 300);
+        snprintf (body + 300, sizeof body - 300, "\nsecond line");
+        return s_reply (connection, 500, body, NULL, NULL);
+    }
+    if (strcmp (what, "slow") == 0) {
+        s_sleep_ms (1500);
+        return s_reply (connection, 200, "late", NULL, NULL);
+    }
+    return s_reply (connection, 404, "no such hook", NULL, NULL);
+}
+
 static enum MHD_Result
 s_handler (void *cls, struct MHD_Connection *connection, const char *url,
            const char *method, const char *version, const char *upload_data,
@@ -110,12 +182,17 @@ s_handler (void *cls, struct MHD_Connection *connection, const char *url,
             *upload_data_size = 0;
             return MHD_YES;
         }
-        json_t *echo = json_pack ("{s:s, s:s#}", "method", method, "body",
-                                  upload->data, (int) upload->len);
-        char *text = json_dumps (echo, JSON_COMPACT);
-        enum MHD_Result rc = s_reply (connection, 200, text, NULL, NULL);
-        free (text);
-        json_decref (echo);
+        enum MHD_Result rc;
+        if (strncmp (url, "/hook/", 6) == 0)
+            rc = s_hook (connection, url, upload);
+        else {
+            json_t *echo = json_pack ("{s:s, s:s#}", "method", method, "body",
+                                      upload->data, (int) upload->len);
+            char *text = json_dumps (echo, JSON_COMPACT);
+            rc = s_reply (connection, 200, text, NULL, NULL);
+            free (text);
+            json_decref (echo);
+        }
         free (upload);
         *con_cls = NULL;
         return rc;
@@ -244,10 +321,12 @@ typedef struct {
     bool ok;
     char kind[16];
     long status;
-    char body[4096];
+    char body[8192];
+    size_t body_len;  //  bytes kept
     size_t bytes;
     int attempts;
     int64_t duration_ms;
+    int64_t retry_after_ms;
     char error[256];
 } s_outcome_t;
 
@@ -263,8 +342,10 @@ s_on_done (const ws_fetch_result_t *result, const ws_err_t *err, void *arg)
     outcome->status = result->http_status;
     snprintf (outcome->body, sizeof outcome->body, "%s",
               result->body->data ? result->body->data : "");
+    outcome->body_len = result->body->len;
     outcome->bytes = result->bytes;
     outcome->attempts = result->attempts;
+    outcome->retry_after_ms = result->retry_after_ms;
     outcome->duration_ms = result->duration_ms;
     snprintf (outcome->error, sizeof outcome->error, "%s",
               err ? err->text : "");
@@ -676,6 +757,294 @@ test_parallel (void **state)
     ws_loop_destroy (&loop);
 }
 
+//  ---------------------------------------------------------------------
+//  Posts (webhook deliveries)
+
+//  POST body to path with headers (borrowed; NULL for none), to the end.
+static void
+s_post (const char *path, json_t *headers, const char *body, int64_t timeout_ms,
+        s_outcome_t *outcome)
+{
+    memset (outcome, 0, sizeof *outcome);
+    ws_loop_t *loop = ws_loop_new ();
+    ws_err_t err;
+    ws_fetch_t *fetch = ws_fetch_new (loop, &s_fast, &err);
+    assert_non_null (fetch);
+    char url[256];
+    snprintf (url, sizeof url, "http://127.0.0.1:%d%s", s_port, path);
+    ws_fetch_request_t request = {url, headers, body, body ? strlen (body) : 0,
+                                  timeout_ms};
+    outcome->loop = loop;
+    outcome->expected = 1;
+    assert_int_equal (ws_fetch_post (fetch, &request, s_on_done, outcome, &err),
+                      0);
+    assert_int_equal (outcome->done, 0);
+    assert_int_equal (ws_fetch_running (fetch), 1);
+    int guard = ws_loop_timer (loop, 10000, false, s_on_too_long, NULL);
+    ws_loop_run (loop);
+    ws_loop_timer_end (loop, guard);
+    assert_int_equal (outcome->done, 1);
+    assert_int_equal (ws_fetch_running (fetch), 0);
+    ws_fetch_destroy (&fetch);
+    ws_loop_destroy (&loop);
+}
+
+//  The request on the wire: POST, the body as given, the caller's
+//  headers with ${NAME} from the environment, no "Expect: 100-continue"
+//  even for a body over 1 KiB.
+static void
+test_post_request (void **state)
+{
+    (void) state;
+    setenv ("WS_TEST_HOOK_TOKEN", "h00k", 1);
+    json_t *headers = json_pack (
+        "{s:s, s:s, s:s, s:s}", "Content-Type", "application/json",
+        "Idempotency-Key", "delivery-12", "X-Watershed-Signature", "sha256=abc",
+        "Authorization", "Bearer ${WS_TEST_HOOK_TOKEN}");
+    s_outcome_t outcome;
+    s_post ("/hook/echo", headers, "{\"alert\":\"slip\"}", 5000, &outcome);
+    assert_true (outcome.ok);
+    assert_int_equal (outcome.status, 200);
+    assert_int_equal (outcome.attempts, 1);
+    assert_int_equal (outcome.retry_after_ms, -1);
+    json_error_t jerr;
+    json_t *echo = json_loads (outcome.body, 0, &jerr);
+    assert_non_null (echo);
+    assert_string_equal (json_string_value (json_object_get (echo, "body")),
+                         "{\"alert\":\"slip\"}");
+    json_t *seen = json_object_get (echo, "headers");
+    assert_string_equal (
+        json_string_value (json_object_get (seen, "Content-Type")),
+        "application/json");
+    assert_string_equal (
+        json_string_value (json_object_get (seen, "Idempotency-Key")),
+        "delivery-12");
+    assert_string_equal (
+        json_string_value (json_object_get (seen, "X-Watershed-Signature")),
+        "sha256=abc");
+    assert_string_equal (
+        json_string_value (json_object_get (seen, "Authorization")),
+        "Bearer h00k");
+    assert_string_equal (
+        json_string_value (json_object_get (seen, "User-Agent")),
+        "watershed/0.1");
+    assert_null (json_object_get (seen, "Expect"));
+    json_decref (echo);
+
+    //  A body of 2,000 bytes, no headers at all, an empty body.
+    char body[2001];
+    memset (body, 'b', 2000);
+    body[2000] = '\0';
+    s_post ("/hook/echo", NULL, body, 5000, &outcome);
+    assert_true (outcome.ok);
+    echo = json_loads (outcome.body, 0, &jerr);
+    assert_non_null (echo);
+    assert_int_equal (json_string_length (json_object_get (echo, "body")),
+                      2000);
+    assert_null (json_object_get (json_object_get (echo, "headers"), "Expect"));
+    json_decref (echo);
+    s_post ("/hook/echo", NULL, NULL, 5000, &outcome);
+    assert_true (outcome.ok);
+    assert_non_null (strstr (outcome.body, "\"body\":\"\""));
+    s_post ("/hook/204", NULL, "{}", 5000, &outcome);
+    assert_true (outcome.ok);
+    assert_int_equal (outcome.status, 204);
+    assert_int_equal (outcome.bytes, 0);
+
+    //  A ${NAME} missing on this worker: named with its header, nothing
+    //  sent, no callback.
+    unsetenv ("WS_TEST_HOOK_MISSING");
+    json_object_set_new (headers, "X-Key",
+                         json_string ("k=${WS_TEST_HOOK_MISSING}"));
+    ws_loop_t *loop = ws_loop_new ();
+    ws_err_t err;
+    ws_fetch_t *fetch = ws_fetch_new (loop, NULL, &err);
+    char url[256];
+    snprintf (url, sizeof url, "http://127.0.0.1:%d/hook/echo", s_port);
+    ws_fetch_request_t request = {url, headers, "{}", 2, 5000};
+    pthread_mutex_lock (&s_lock);
+    s_hits_hook = 0;
+    pthread_mutex_unlock (&s_lock);
+    memset (&outcome, 0, sizeof outcome);
+    assert_int_equal (
+        ws_fetch_post (fetch, &request, s_on_done, &outcome, &err), -1);
+    assert_int_equal (err.code, WS_ERR_INPUT);
+    assert_string_equal (err.text,
+                         "header 'X-Key': environment variable "
+                         "WS_TEST_HOOK_MISSING is not set on this worker");
+    assert_null (strstr (err.text, "h00k"));
+    assert_int_equal (ws_fetch_running (fetch), 0);
+    //  A header value with a line break is refused as well.
+    json_object_del (headers, "X-Key");
+    json_object_set_new (headers, "X-Evil", json_string ("a\r\nX-B: 1"));
+    assert_int_equal (
+        ws_fetch_post (fetch, &request, s_on_done, &outcome, &err), -1);
+    assert_int_equal (err.code, WS_ERR_INPUT);
+    assert_non_null (strstr (err.text, "header 'X-Evil'"));
+    assert_int_equal (outcome.done, 0);
+    assert_int_equal (s_hits_hook, 0);
+    ws_fetch_destroy (&fetch);
+    ws_loop_destroy (&loop);
+    json_decref (headers);
+}
+
+//  Failures: tried once (the coordinator retries), with the status, the
+//  first line of the body and the Retry-After the receiver gave.
+static void
+test_post_failures (void **state)
+{
+    (void) state;
+    s_outcome_t outcome;
+    pthread_mutex_lock (&s_lock);
+    s_hits_hook = 0;
+    pthread_mutex_unlock (&s_lock);
+    s_post ("/hook/429", NULL, "{}", 5000, &outcome);
+    assert_false (outcome.ok);
+    assert_string_equal (outcome.kind, "http");
+    assert_int_equal (outcome.status, 429);
+    assert_int_equal (outcome.attempts, 1);
+    assert_int_equal (s_hits_hook, 1);
+    assert_int_equal (outcome.retry_after_ms, 30000);
+    assert_string_equal (outcome.error, "HTTP 429: slow down");
+    assert_string_equal (outcome.body, "\n  slow down\nretry later");
+
+    //  Retry-After as an HTTP-date: two minutes ahead, an hour past, or
+    //  neither form.
+    s_post ("/hook/503-date", NULL, "{}", 5000, &outcome);
+    assert_int_equal (outcome.status, 503);
+    assert_int_equal (outcome.attempts, 1);
+    assert_true (outcome.retry_after_ms > 110000
+                 && outcome.retry_after_ms <= 121000);
+    s_post ("/hook/503-past", NULL, "{}", 5000, &outcome);
+    assert_int_equal (outcome.retry_after_ms, 0);
+    s_post ("/hook/503-bad", NULL, "{}", 5000, &outcome);
+    assert_int_equal (outcome.retry_after_ms, -1);
+    assert_string_equal (outcome.error, "HTTP 503: busy");
+
+    //  The first line of the body, at most 200 characters.
+    s_post ("/hook/500", NULL, "{}", 5000, &outcome);
+    assert_false (outcome.ok);
+    assert_string_equal (outcome.kind, "http");
+    assert_int_equal (outcome.attempts, 1);
+    assert_int_equal (strlen (outcome.error), strlen ("HTTP 500: ") + 200);
+    assert_null (strstr (outcome.error, "second"));
+
+    //  A redirect is the answer, not followed.
+    pthread_mutex_lock (&s_lock);
+    s_hits_hook = 0;
+    pthread_mutex_unlock (&s_lock);
+    s_post ("/hook/302", NULL, "{}", 5000, &outcome);
+    assert_false (outcome.ok);
+    assert_string_equal (outcome.kind, "http");
+    assert_int_equal (outcome.status, 302);
+    assert_string_equal (outcome.error,
+                         "HTTP 302 (redirects are not followed)");
+    assert_int_equal (s_hits_hook, 1);
+
+    //  A long answer is no error: its start is kept, all of it counted.
+    s_post ("/hook/big", NULL, "{}", 5000, &outcome);
+    assert_true (outcome.ok);
+    assert_int_equal (outcome.body_len, WS_FETCH_POST_KEEP);
+    assert_int_equal (outcome.bytes, 10000);
+
+    //  The request's timeout, then a port nobody listens on: once each.
+    s_post ("/hook/slow", NULL, "{}", 300, &outcome);
+    assert_false (outcome.ok);
+    assert_string_equal (outcome.kind, "timeout");
+    assert_int_equal (outcome.attempts, 1);
+    assert_int_equal (outcome.status, 0);
+    assert_true (outcome.duration_ms >= 250 && outcome.duration_ms < 1400);
+
+    memset (&outcome, 0, sizeof outcome);
+    ws_loop_t *loop = ws_loop_new ();
+    ws_err_t err;
+    ws_fetch_t *fetch = ws_fetch_new (loop, &s_fast, &err);
+    ws_fetch_request_t request = {"http://127.0.0.1:1/hook", NULL, "{}", 2,
+                                  5000};
+    outcome.loop = loop;
+    outcome.expected = 1;
+    assert_int_equal (
+        ws_fetch_post (fetch, &request, s_on_done, &outcome, &err), 0);
+    ws_loop_run (loop);
+    assert_false (outcome.ok);
+    assert_string_equal (outcome.kind, "net");
+    assert_int_equal (outcome.attempts, 1);
+    assert_int_equal (outcome.status, 0);
+    assert_int_equal (outcome.retry_after_ms, -1);
+    ws_fetch_destroy (&fetch);
+    ws_loop_destroy (&loop);
+}
+
+//  Posts and sources share pooled handles: a source after a post still
+//  follows redirects and keeps its cap; a post after a source does not
+//  follow and keeps only the start of a body bigger than that cap.
+static void
+test_post_handle_reuse (void **state)
+{
+    (void) state;
+    ws_loop_t *loop = ws_loop_new ();
+    ws_err_t err;
+    ws_fetch_config_t config = {1, 1024, 0, 20};
+    ws_fetch_t *fetch = ws_fetch_new (loop, &config, &err);
+    ws_source_t *redirected = s_source ("/redirect/2", NULL);
+    ws_source_t *big = s_source ("/big", NULL);
+    char url[256];
+    for (int round = 0; round < 2; round++) {
+        s_outcome_t outcome;
+        memset (&outcome, 0, sizeof outcome);
+        outcome.loop = loop;
+        outcome.expected = 1;
+        snprintf (url, sizeof url, "http://127.0.0.1:%d/hook/302", s_port);
+        ws_fetch_request_t request = {url, NULL, "{}", 2, 5000};
+        assert_int_equal (
+            ws_fetch_post (fetch, &request, s_on_done, &outcome, &err), 0);
+        ws_loop_run (loop);
+        assert_int_equal (outcome.status, 302);
+
+        memset (&outcome, 0, sizeof outcome);
+        outcome.loop = loop;
+        outcome.expected = 1;
+        assert_int_equal (
+            ws_fetch_start (fetch, redirected, 0, s_on_done, &outcome, &err),
+            0);
+        ws_loop_run (loop);
+        assert_true (outcome.ok);
+        assert_string_equal (outcome.body, "{\"count\": 3}");
+
+        memset (&outcome, 0, sizeof outcome);
+        outcome.loop = loop;
+        outcome.expected = 1;
+        assert_int_equal (
+            ws_fetch_start (fetch, big, 0, s_on_done, &outcome, &err), 0);
+        ws_loop_run (loop);
+        assert_string_equal (outcome.kind, "size");
+
+        memset (&outcome, 0, sizeof outcome);
+        outcome.loop = loop;
+        outcome.expected = 1;
+        snprintf (url, sizeof url, "http://127.0.0.1:%d/hook/big", s_port);
+        request.url = url;
+        assert_int_equal (
+            ws_fetch_post (fetch, &request, s_on_done, &outcome, &err), 0);
+        ws_loop_run (loop);
+        assert_true (outcome.ok);
+        assert_int_equal (outcome.body_len, WS_FETCH_POST_KEEP);
+        assert_int_equal (outcome.bytes, 10000);
+    }
+    //  Destroyed with a post in flight: no callback, no leak.
+    s_outcome_t outcome;
+    memset (&outcome, 0, sizeof outcome);
+    snprintf (url, sizeof url, "http://127.0.0.1:%d/hook/slow", s_port);
+    ws_fetch_request_t request = {url, NULL, "{}", 2, 5000};
+    assert_int_equal (
+        ws_fetch_post (fetch, &request, s_on_done, &outcome, &err), 0);
+    ws_fetch_destroy (&fetch);
+    assert_int_equal (outcome.done, 0);
+    ws_source_destroy (&redirected);
+    ws_source_destroy (&big);
+    ws_loop_destroy (&loop);
+}
+
 int
 main (void)
 {
@@ -693,6 +1062,9 @@ main (void)
         cmocka_unit_test (test_post),
         cmocka_unit_test (test_handle_reuse),
         cmocka_unit_test (test_parallel),
+        cmocka_unit_test (test_post_request),
+        cmocka_unit_test (test_post_failures),
+        cmocka_unit_test (test_post_handle_reuse),
     };
     return cmocka_run_group_tests (tests, s_server_start, s_server_stop);
 }

@@ -81,7 +81,7 @@ test_webhook_valid (void **state)
     json_t *normal = ws_hook_to_json (hook);
     json_t *expected =
         s_json ("{" S_WEBHOOK ", 'format': 'watershed', 'send_resolved': true, "
-                "'max_age': '1d'}");
+                "'max_age': '1d', 'timeout': '10s'}");
     if (!json_equal (normal, expected)) {
         char *text = json_dumps (normal, JSON_SORT_KEYS);
         fail_msg ("normal form %s", text);
@@ -99,8 +99,9 @@ test_webhook_valid (void **state)
         "{'campaigns': ['q1-eu'], 'goals': ['eu-signups', 'eu.trials'], "
         "'labels': {'team': 'growth'}, 'kinds': ['slipped', 'missed'], "
         "'min_severity': 'warning'}, 'repeat_interval': '240m', "
-        "'send_resolved': false, 'max_age': 7200}");
+        "'send_resolved': false, 'max_age': 7200, 'timeout': '2500ms'}");
     assert_string_equal (ws_hook_format (hook), "alertmanager");
+    assert_int_equal (ws_hook_timeout (hook), 2500);
     assert_string_equal (ws_hook_secret_env (hook), "OPS_KEY");
     assert_string_equal (
         json_string_value (json_object_get (ws_hook_headers (hook), "X-Team")),
@@ -472,6 +473,15 @@ test_silences (void **state)
     json_decref (alert);
     alert = s_json ("{'kind': 'trend', 'labels': {'team': 'ops'}}");
     assert_null (ws_hook_silenced (silences, alert, 100));
+    json_decref (alert);
+    //  The stored form ('silence list') names the other targets null.
+    json_t *stored = s_json ("[{'id': 4, 'goal': 'g3', 'campaign': null, "
+                             "'labels': null, 'until': 5000, 'reason': 'r', "
+                             "'active': true}]");
+    alert = s_json ("{'kind': 'slipped', 'goal': 'g3'}");
+    assert_ptr_equal (ws_hook_silenced (stored, alert, 100),
+                      json_array_get (stored, 0));
+    json_decref (stored);
     json_decref (alert);
     alert = s_json ("{'kind': 'trend'}");
     assert_null (ws_hook_silenced (silences, alert, 100));

@@ -16,7 +16,8 @@
 
 #include "ws_msg.h"
 
-//  One valid body per command (two for HEARTBEAT and REPLY).
+//  One valid body per command (two for HEARTBEAT and REPLY), then the
+//  JOB and RESULT of a delivery.
 typedef struct {
     ws_msg_id_t id;
     const char *body;
@@ -51,7 +52,24 @@ static const s_sample_t s_valid[] = {
                      "\"metric\":\"signups\",\"labels\":{},\"limit\":10}}"},
     {WS_MSG_REPLY, "{\"id\":1,\"ok\":true,\"result\":[1,2.5,\"x\",null]}"},
     {WS_MSG_REPLY, "{\"id\":2,\"ok\":false,\"error\":\"no such source\","
-                   "\"code\":\"notfound\",\"where\":\"/name\"}"}};
+                   "\"code\":\"notfound\",\"where\":\"/name\"}"},
+    {WS_MSG_JOB,
+     "{\"jobs\":[{\"id\":4294967301,\"attempt\":1,\"kind\":\"deliver\","
+     "\"tick\":1700000000000,\"deadline\":1700000040000,\"delivery_id\":12,"
+     "\"request\":{\"url\":\"https://hooks.example/a\","
+     "\"body\":\"{\\\"alert\\\":1}\",\"headers\":{\"Content-Type\":"
+     "\"application/json\",\"Idempotency-Key\":\"delivery-12\","
+     "\"X-Watershed-Signature\":\"sha256=ab\"},\"timeout_ms\":10000}}]}"},
+    {WS_MSG_RESULT,
+     "{\"results\":[{\"id\":4294967301,\"attempt\":1,\"kind\":\"deliver\","
+     "\"tick\":1700000000000,\"delivery_id\":12,\"ok\":true,\"error\":null,"
+     "\"error_kind\":null,\"http_status\":202,\"duration_ms\":35,"
+     "\"response\":\"{\\\"accepted\\\":true}\"},"
+     "{\"id\":4294967302,\"attempt\":2,\"kind\":\"deliver\","
+     "\"tick\":1700000000000,\"delivery_id\":13,\"ok\":false,"
+     "\"error\":\"HTTP 429 (slow down)\",\"error_kind\":\"http\","
+     "\"http_status\":429,\"duration_ms\":8,\"retry_after_ms\":30000,"
+     "\"response\":\"slow down\"}]}"}};
 #define S_VALID_COUNT (sizeof s_valid / sizeof s_valid[0])
 
 static json_t *
@@ -605,6 +623,13 @@ s_optional (ws_msg_id_t id, const char *key, json_t *object)
     if (id == WS_MSG_REPLY
         && (strcmp (key, "code") == 0 || strcmp (key, "where") == 0))
         return true;
+    //  A delivery's headers; the Retry-After and response it may not have.
+    if (id == WS_MSG_JOB && strcmp (key, "headers") == 0)
+        return true;
+    if (id == WS_MSG_RESULT
+        && (strcmp (key, "retry_after_ms") == 0
+            || strcmp (key, "response") == 0))
+        return true;
     //  A result's error may be left out when there is none.
     if (id == WS_MSG_RESULT
         && (strcmp (key, "error_kind") == 0
@@ -699,12 +724,15 @@ s_mutate_object (ws_msg_id_t id, json_t *body, json_t *object,
 
 //  Walk every object in the body; "source", "args", "result" and
 //  "labels" are open (or of their own shape) and only get the unknown
-//  key test (accepted).
+//  key test (accepted). A delivery's "headers" take any key that is an
+//  HTTP token: their rows are in s_rows.
 static void
 s_mutate_all (ws_msg_id_t id, json_t *body, json_t *value, const char *pointer,
               const char *key)
 {
     char where[512];
+    if (key && strcmp (key, "headers") == 0)
+        return;
     if (json_is_object (value)) {
         bool open =
             key
@@ -765,6 +793,8 @@ typedef struct {
 #define REQUEST_ 8
 #define REPLY_OK 9
 #define REPLY_FAIL 10
+#define DELIVER_JOB 11
+#define DELIVER_RESULT 12
 
 static const s_row_t s_rows[] = {
     {READY_, "/credit", "0", "/credit",
@@ -806,8 +836,93 @@ static const s_row_t s_rows[] = {
     {JOB_, "/jobs/0/id", "0", "/jobs/0/id", NULL},
     {JOB_, "/jobs/0/id", "9223372036854775807", NULL, NULL},
     {JOB_, "/jobs/0/kind", "\"fetch\"", "/jobs/0/kind",
-     "expected one of \"collect\", \"analyze\", \"evaluate\", found "
-     "\"fetch\""},
+     "expected one of \"collect\", \"analyze\", \"evaluate\", \"deliver\", "
+     "found \"fetch\""},
+    {JOB_, "/jobs/0/kind", "\"deliver\"", "/jobs/0/delivery_id",
+     "missing, required for kind deliver"},
+    {RESULT_, "/results/0/kind", "\"deliver\"", "/results/0/delivery_id",
+     "missing, required for kind deliver"},
+    {DELIVER_JOB, "/jobs/0/request", "[]", "/jobs/0/request",
+     "JOB: /jobs/0/request: expected an object, found an array of 0 items"},
+    {DELIVER_JOB, "/jobs/0/delivery_id", "0", "/jobs/0/delivery_id",
+     "expected an integer >= 1, found 0"},
+    {DELIVER_JOB, "/jobs/0/request/url", "\"ftp://hooks.example/a\"",
+     "/jobs/0/request/url",
+     "JOB: /jobs/0/request/url: expected an http:// or https:// URL"},
+    {DELIVER_JOB, "/jobs/0/request/url", "\"hooks.example\"",
+     "/jobs/0/request/url", "expected an http:// or https:// URL"},
+    {DELIVER_JOB, "/jobs/0/request/url", "\"HTTP://hooks.example/a\"", NULL,
+     NULL},
+    {DELIVER_JOB, "/jobs/0/request/url", "\"http://127.0.0.1:8080/\"", NULL,
+     NULL},
+    {DELIVER_JOB, "/jobs/0/request/url", "\"\"", "/jobs/0/request/url",
+     "expected a string of 1..2048 bytes, found \"\""},
+    {DELIVER_JOB, "/jobs/0/request/url", "@S2049", "/jobs/0/request/url",
+     "expected a string of 1..2048 bytes"},
+    {DELIVER_JOB, "/jobs/0/request/body", "\"\"", NULL, NULL},
+    {DELIVER_JOB, "/jobs/0/request/body", "@S1048576", NULL, NULL},
+    {DELIVER_JOB, "/jobs/0/request/body", "@S1048577", "/jobs/0/request/body",
+     "expected a string of at most 1048576 bytes"},
+    {DELIVER_JOB, "/jobs/0/request/timeout_ms", "99",
+     "/jobs/0/request/timeout_ms",
+     "expected an integer in 100..3600000, found 99"},
+    {DELIVER_JOB, "/jobs/0/request/timeout_ms", "100", NULL, NULL},
+    {DELIVER_JOB, "/jobs/0/request/timeout_ms", "3600000", NULL, NULL},
+    {DELIVER_JOB, "/jobs/0/request/timeout_ms", "3600001",
+     "/jobs/0/request/timeout_ms", "found 3600001"},
+    {DELIVER_JOB, "/jobs/0/request/headers", "{}", NULL, NULL},
+    {DELIVER_JOB, "/jobs/0/request/headers", "@L64", NULL, NULL},
+    {DELIVER_JOB, "/jobs/0/request/headers", "@L65", "/jobs/0/request/headers",
+     "expected an object of at most 64 members whose values are strings, "
+     "found an object of 65 members"},
+    {DELIVER_JOB, "/jobs/0/request/headers", "\"x\"", "/jobs/0/request/headers",
+     NULL},
+    {DELIVER_JOB, "/jobs/0/request/headers",
+     "{\"Authorization\":\"Bearer ${HOOK_TOKEN}\",\"X-Empty\":\"\"}", NULL,
+     NULL},
+    {DELIVER_JOB, "/jobs/0/request/headers", "{\"X-A\":1}",
+     "/jobs/0/request/headers/X-A",
+     "JOB: /jobs/0/request/headers/X-A: expected a string (header value), "
+     "found 1"},
+    {DELIVER_JOB, "/jobs/0/request/headers", "{\"Bad Name\":\"v\"}",
+     "/jobs/0/request/headers/Bad Name",
+     "expected a header name of 1..256 token characters"},
+    {DELIVER_JOB, "/jobs/0/request/headers", "{\"X-A:\":\"v\"}",
+     "/jobs/0/request/headers/X-A:", "expected a header name"},
+    {DELIVER_JOB, "/jobs/0/request/headers", "{\"\":\"v\"}",
+     "/jobs/0/request/headers/", "expected a header name"},
+    {DELIVER_JOB, "/jobs/0/request/headers", "{\"X-A\":\"a\\r\\nX-Evil: 1\"}",
+     "/jobs/0/request/headers/X-A",
+     "a header value must not contain a line break"},
+    {DELIVER_JOB, "/jobs/0/request/headers", "{\"X-A\":\"a\\nb\"}",
+     "/jobs/0/request/headers/X-A", "line break"},
+    {DELIVER_RESULT, "/results/0/http_status", "302", "/results/0/http_status",
+     "RESULT: /results/0/http_status: expected 200..299 when \"ok\" is "
+     "true, found 302"},
+    {DELIVER_RESULT, "/results/0/http_status", "0", "/results/0/http_status",
+     "found 0"},
+    {DELIVER_RESULT, "/results/0/http_status", "200", NULL, NULL},
+    {DELIVER_RESULT, "/results/0/http_status", "299", NULL, NULL},
+    {DELIVER_RESULT, "/results/1/http_status", "0", NULL, NULL},
+    {DELIVER_RESULT, "/results/1/http_status", "200", NULL, NULL},
+    {DELIVER_RESULT, "/results/0/delivery_id", "0", "/results/0/delivery_id",
+     "expected an integer >= 1, found 0"},
+    {DELIVER_RESULT, "/results/1/retry_after_ms", "0", NULL, NULL},
+    {DELIVER_RESULT, "/results/1/retry_after_ms", "-1",
+     "/results/1/retry_after_ms", "expected an integer >= 0, found -1"},
+    {DELIVER_RESULT, "/results/1/retry_after_ms", "1.5",
+     "/results/1/retry_after_ms", "found 1.5"},
+    {DELIVER_RESULT, "/results/1/response", "\"\"", NULL, NULL},
+    {DELIVER_RESULT, "/results/1/response", "@S4096", NULL, NULL},
+    {DELIVER_RESULT, "/results/1/response", "@S4097", "/results/1/response",
+     "expected a string of at most 4096 bytes"},
+    {DELIVER_RESULT, "/results/1/response", "null", "/results/1/response",
+     NULL},
+    {DELIVER_RESULT, "/results/1/error_kind", "\"net\"", NULL, NULL},
+    {DELIVER_RESULT, "/results/1/error_kind", "\"input\"", NULL, NULL},
+    {DELIVER_RESULT, "/results/1/error_kind", "\"timeout\"", NULL, NULL},
+    {DELIVER_RESULT, "/results/1/error", "null", "/results/1/error",
+     "expected a string when \"ok\" is false"},
     {JOB_, "/jobs/0/kind", "\"evaluate\"", "/jobs/0/goal_id",
      "missing, required for kind evaluate"},
     {RESULT_, "/results/0/kind", "\"evaluate\"", "/results/0/goal_id",

@@ -4,8 +4,10 @@
 //  READY, a JOB yields a RESULT with samples and errors, no ACK -> the
 //  result comes again after a reconnect, ACK stops it, HEARTBEATs flow,
 //  ERROR unknown-peer -> READY again, SIGTERM drains: the running job
-//  finishes, its result is ACKed, DISCONNECT, exit 0. Also the store of
-//  unACKed results (ws_results) in-process.
+//  finishes, its result is ACKed, DISCONNECT, exit 0. Deliver jobs: one
+//  POST each, answered with the receiver's status, Retry-After and
+//  answer. Also the store of unACKed results (ws_results) and the text
+//  of a receiver's answer (ws_deliver_text) in-process.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,6 +28,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "ws_deliver.h"
 #include "ws_loop.h"
 #include "ws_msg.h"
 #include "ws_results.h"
@@ -46,16 +49,94 @@ static pid_t s_child;
 //  The web
 
 static enum MHD_Result
+s_add_header (void *cls, enum MHD_ValueKind kind, const char *key,
+              const char *value)
+{
+    (void) kind;
+    json_object_set_new ((json_t *) cls, key, json_string (value ? value : ""));
+    return MHD_YES;
+}
+
+//  A webhook receiver: POST /hook/echo answers the headers and body it
+//  got, /hook/busy 503 with Retry-After: 7, /hook/odd 202 with bytes
+//  that are not UTF-8, /hook/slow after a second.
+static enum MHD_Result
+s_hook (struct MHD_Connection *connection, const char *url, const char *body,
+        size_t len)
+{
+    unsigned int status = 404;
+    char *text = NULL;
+    const char *header = NULL, *value = NULL;
+    if (strcmp (url, "/hook/echo") == 0) {
+        json_t *headers = json_object ();
+        MHD_get_connection_values (connection, MHD_HEADER_KIND, s_add_header,
+                                   headers);
+        json_t *echo = json_pack ("{s:s#, s:o}", "body", body, (int) len,
+                                  "headers", headers);
+        text = json_dumps (echo, JSON_COMPACT | JSON_SORT_KEYS);
+        json_decref (echo);
+        status = 200;
+    }
+    else if (strcmp (url, "/hook/busy") == 0) {
+        text = strdup ("busy\ntry later");
+        header = "Retry-After";
+        value = "7";
+        status = 503;
+    }
+    else if (strcmp (url, "/hook/odd") == 0) {
+        text = strdup ("acc\xff\xc3(epted \xc3\xa9");
+        status = 202;
+    }
+    else if (strcmp (url, "/hook/slow") == 0) {
+        struct timespec ts = {1, 0};
+        nanosleep (&ts, NULL);
+        text = strdup ("late");
+        status = 200;
+    }
+    else
+        text = strdup ("no such hook");
+    struct MHD_Response *response = MHD_create_response_from_buffer (
+        strlen (text), text, MHD_RESPMEM_MUST_FREE);
+    if (header)
+        MHD_add_response_header (response, header, value);
+    enum MHD_Result rc = MHD_queue_response (connection, status, response);
+    MHD_destroy_response (response);
+    return rc;
+}
+
+typedef struct {
+    char data[4096];
+    size_t len;
+} s_upload_t;
+
+static enum MHD_Result
 s_handler (void *cls, struct MHD_Connection *connection, const char *url,
            const char *method, const char *version, const char *upload_data,
            size_t *upload_data_size, void **con_cls)
 {
     (void) cls;
-    (void) method;
     (void) version;
-    (void) upload_data;
-    (void) upload_data_size;
-    (void) con_cls;
+    if (strcmp (method, "POST") == 0) {
+        s_upload_t *upload = *con_cls;
+        if (!upload) {
+            *con_cls = calloc (1, sizeof (s_upload_t));
+            return MHD_YES;
+        }
+        if (*upload_data_size) {
+            size_t len = *upload_data_size;
+            if (len > sizeof upload->data - 1 - upload->len)
+                len = sizeof upload->data - 1 - upload->len;
+            memcpy (upload->data + upload->len, upload_data, len);
+            upload->len += len;
+            *upload_data_size = 0;
+            return MHD_YES;
+        }
+        enum MHD_Result rc =
+            s_hook (connection, url, upload->data, upload->len);
+        free (upload);
+        *con_cls = NULL;
+        return rc;
+    }
     const char *body = "{\"error\": \"no such path\"}";
     unsigned int status = 404;
     if (strcmp (url, "/json") == 0 || strcmp (url, "/slow") == 0) {
@@ -510,6 +591,27 @@ test_protocol (void **state)
     s_stop_worker ();
 }
 
+//  A deliver job to path with the given extra request members.
+static json_t *
+s_deliver_job (int64_t id, const char *path, const char *headers,
+               int64_t timeout_ms, int64_t deadline)
+{
+    char text[2048];
+    snprintf (text, sizeof text,
+              "{\"id\": %lld, \"attempt\": 2, \"kind\": \"deliver\", "
+              "\"tick\": 1700000000000, \"deadline\": %lld, "
+              "\"delivery_id\": %lld, \"request\": {\"url\": "
+              "\"http://127.0.0.1:%d%s\", \"body\": \"{\\\"alert\\\": %lld}\", "
+              "\"headers\": {%s}, \"timeout_ms\": %lld}}",
+              (long long) id, (long long) deadline, (long long) id + 100,
+              s_port, path, (long long) id, headers, (long long) timeout_ms);
+    json_error_t jerr;
+    json_t *job = json_loads (text, 0, &jerr);
+    if (!job)
+        fail_msg ("%s: %s", text, jerr.text);
+    return job;
+}
+
 //  A coordinator that never ACKs: the drain ends at drain-timeout with
 //  DISCONNECT and exit 0.
 static void
@@ -541,6 +643,10 @@ test_drain_timeout (void **state)
     json_t *late = s_job (12, "/json", "");
     json_object_set_new (late, "deadline", json_integer (1000));
     json_array_append_new (jobs, late);
+    //  A POST still in flight when the drain time runs out: dropped, and
+    //  freed (the sanitizer build's leak check sees to it: exit 0).
+    json_array_append_new (
+        jobs, s_deliver_job (13, "/hook/slow", "", 5000, ws_wall_ms () + 5000));
     s_send_to (ready, WS_MSG_JOB, json_pack ("{s:o}", "jobs", jobs));
     json_t *by_id = s_collect_results (2, 3000);
     json_t *result = json_object_get (by_id, "12");
@@ -579,6 +685,215 @@ test_drain_timeout (void **state)
     assert_int_equal (WEXITSTATUS (status), 0);
     s_child = 0;
     s_stop_worker ();
+}
+
+//  Deliver jobs: one POST each (${NAME} from the worker's environment),
+//  answered with what the receiver said; a job too late or whose header
+//  names an unset variable is answered without a POST. The worker
+//  counts POSTs in flight as running jobs.
+static void
+test_deliver (void **state)
+{
+    (void) state;
+    s_bind ();
+    s_start_worker ("5s");
+    ws_msg_t *ready = s_expect (WS_MSG_READY, 5000, NULL);
+    int64_t deadline = ws_wall_ms () + 5000;
+    json_t *jobs = json_array ();
+    json_array_append_new (
+        jobs, s_deliver_job (61, "/hook/echo",
+                             "\"Authorization\": \"Bearer ${WS_TEST_TOKEN}\", "
+                             "\"Idempotency-Key\": \"delivery-161\", "
+                             "\"Content-Type\": \"application/json\"",
+                             5000, deadline));
+    json_array_append_new (
+        jobs, s_deliver_job (62, "/hook/busy", "", 5000, deadline));
+    json_array_append_new (jobs,
+                           s_deliver_job (63, "/hook/echo", "", 5000, 1000));
+    json_array_append_new (jobs,
+                           s_deliver_job (64, "/hook/echo",
+                                          "\"X-Key\": \"${WS_TEST_NOT_SET}\"",
+                                          5000, deadline));
+    json_array_append_new (jobs,
+                           s_deliver_job (65, "/hook/odd", "", 5000, deadline));
+    json_array_append_new (jobs,
+                           s_deliver_job (66, "/hook/slow", "", 600, deadline));
+    s_send_to (ready, WS_MSG_JOB, json_pack ("{s:o}", "jobs", jobs));
+
+    //  Collect the six results, keeping the worker's coordinator alive,
+    //  and note how many jobs its heartbeats say are running.
+    json_t *by_id = json_object ();
+    json_int_t most_running = 0, last_running = -1;
+    int64_t until = ws_clock_ms () + 5000;
+    while (json_object_size (by_id) < 6 && ws_clock_ms () < until) {
+        s_send_to (ready, WS_MSG_HEARTBEAT, json_object ());
+        ws_msg_t *msg = s_recv (100);
+        if (!msg)
+            continue;
+        json_t *body = ws_msg_body (msg);
+        if (ws_msg_id (msg) == WS_MSG_HEARTBEAT) {
+            last_running =
+                json_integer_value (json_object_get (body, "running"));
+            if (last_running > most_running)
+                most_running = last_running;
+        }
+        else {
+            assert_int_equal (ws_msg_id (msg), WS_MSG_RESULT);
+            size_t index;
+            json_t *result;
+            json_array_foreach (json_object_get (body, "results"), index,
+                                result) {
+                char key[32];
+                snprintf (key, sizeof key, "%lld",
+                          (long long) json_integer_value (
+                              json_object_get (result, "id")));
+                json_object_set (by_id, key, result);
+            }
+        }
+        ws_msg_destroy (&msg);
+    }
+    assert_int_equal (json_object_size (by_id), 6);
+    //  The slow POST was in flight over several heartbeats.
+    assert_true (most_running >= 1);
+
+    json_t *echo = json_object_get (by_id, "61");
+    assert_string_equal (json_string_value (json_object_get (echo, "kind")),
+                         "deliver");
+    assert_int_equal (json_integer_value (json_object_get (echo, "attempt")),
+                      2);
+    assert_int_equal (json_integer_value (json_object_get (echo, "tick")),
+                      1700000000000LL);
+    assert_int_equal (
+        json_integer_value (json_object_get (echo, "delivery_id")), 161);
+    assert_true (json_is_true (json_object_get (echo, "ok")));
+    assert_true (json_is_null (json_object_get (echo, "error")));
+    assert_int_equal (
+        json_integer_value (json_object_get (echo, "http_status")), 200);
+    assert_true (json_integer_value (json_object_get (echo, "duration_ms"))
+                 >= 0);
+    assert_null (json_object_get (echo, "retry_after_ms"));
+    json_error_t jerr;
+    json_t *seen = json_loads (
+        json_string_value (json_object_get (echo, "response")), 0, &jerr);
+    assert_non_null (seen);
+    assert_string_equal (json_string_value (json_object_get (seen, "body")),
+                         "{\"alert\": 61}");
+    json_t *headers = json_object_get (seen, "headers");
+    assert_string_equal (
+        json_string_value (json_object_get (headers, "Authorization")),
+        "Bearer tok");
+    assert_string_equal (
+        json_string_value (json_object_get (headers, "Idempotency-Key")),
+        "delivery-161");
+    assert_string_equal (
+        json_string_value (json_object_get (headers, "Content-Type")),
+        "application/json");
+    json_decref (seen);
+
+    json_t *busy = json_object_get (by_id, "62");
+    assert_true (json_is_false (json_object_get (busy, "ok")));
+    assert_string_equal (
+        json_string_value (json_object_get (busy, "error_kind")), "http");
+    assert_string_equal (json_string_value (json_object_get (busy, "error")),
+                         "HTTP 503: busy");
+    assert_int_equal (
+        json_integer_value (json_object_get (busy, "http_status")), 503);
+    assert_int_equal (
+        json_integer_value (json_object_get (busy, "retry_after_ms")), 7000);
+    assert_string_equal (json_string_value (json_object_get (busy, "response")),
+                         "busy\ntry later");
+
+    json_t *late = json_object_get (by_id, "63");
+    assert_true (json_is_false (json_object_get (late, "ok")));
+    assert_string_equal (
+        json_string_value (json_object_get (late, "error_kind")), "timeout");
+    assert_string_equal (json_string_value (json_object_get (late, "error")),
+                         "the job's deadline passed before it was sent");
+    assert_int_equal (
+        json_integer_value (json_object_get (late, "http_status")), 0);
+    assert_null (json_object_get (late, "response"));
+
+    json_t *unset = json_object_get (by_id, "64");
+    assert_string_equal (
+        json_string_value (json_object_get (unset, "error_kind")), "input");
+    assert_string_equal (json_string_value (json_object_get (unset, "error")),
+                         "header 'X-Key': environment variable "
+                         "WS_TEST_NOT_SET is not set on this worker");
+
+    json_t *odd = json_object_get (by_id, "65");
+    assert_true (json_is_true (json_object_get (odd, "ok")));
+    assert_int_equal (json_integer_value (json_object_get (odd, "http_status")),
+                      202);
+    assert_string_equal (json_string_value (json_object_get (odd, "response")),
+                         "acc?"
+                         "?(epted \xc3\xa9");
+
+    json_t *slow = json_object_get (by_id, "66");
+    assert_string_equal (
+        json_string_value (json_object_get (slow, "error_kind")), "timeout");
+    assert_int_equal (
+        json_integer_value (json_object_get (slow, "http_status")), 0);
+    assert_true (json_integer_value (json_object_get (slow, "duration_ms"))
+                 >= 500);
+    json_decref (by_id);
+
+    //  All answered: nothing runs any more.
+    until = ws_clock_ms () + 1000;
+    last_running = -1;
+    while (last_running != 0 && ws_clock_ms () < until) {
+        s_send_to (ready, WS_MSG_HEARTBEAT, json_object ());
+        ws_msg_t *msg = s_recv (100);
+        if (msg && ws_msg_id (msg) == WS_MSG_HEARTBEAT)
+            last_running = json_integer_value (
+                json_object_get (ws_msg_body (msg), "running"));
+        ws_msg_destroy (&msg);
+    }
+    assert_int_equal (last_running, 0);
+    ws_msg_destroy (&ready);
+    s_stop_worker ();
+}
+
+//  A receiver's answer as a JSON string: valid UTF-8 kept, anything else
+//  (overlong forms, surrogates, past U+10FFFF, a character cut at the
+//  limit, NUL) a '?' per byte.
+static void
+test_deliver_text (void **state)
+{
+    (void) state;
+    static const struct {
+        const char *in;
+        size_t len;
+        size_t max;
+        const char *out;
+    } cases[] = {
+        {"plain", 5, 4096, "plain"},
+        {"\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14, 4096,
+         "\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"},
+        {"a\xff"
+         "b",
+         3, 4096, "a?b"},
+        {"\xc0\xaf", 2, 4096, "??"},
+        {"\xe0\x80\xaf", 3, 4096, "???"},
+        {"\xed\xa0\x80", 3, 4096, "???"},
+        {"\xf4\x90\x80\x80", 4, 4096, "????"},
+        {"\xf8\x88\x80\x80\x80", 5, 4096, "?????"},
+        {"\xc3(", 2, 4096, "?("},
+        {"ab\xc3\xa9", 4, 3, "ab?"},
+        {"ab\xe2\x82\xac", 5, 4, "ab??"},
+        {"a\0b", 3, 4096, "a?b"},
+        {"", 0, 4096, ""},
+        {"abcdef", 6, 0, ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *text =
+            ws_deliver_text (cases[i].in, cases[i].len, cases[i].max);
+        if (!text)
+            fail_msg ("case %zu: not a JSON string", i);
+        if (strcmp (json_string_value (text), cases[i].out) != 0)
+            fail_msg ("case %zu: got '%s', expected '%s'", i,
+                      json_string_value (text), cases[i].out);
+        json_decref (text);
+    }
 }
 
 static int
@@ -738,6 +1053,8 @@ main (void)
         cmocka_unit_test_teardown (test_protocol, s_cleanup),
         cmocka_unit_test_teardown (test_analyze, s_cleanup),
         cmocka_unit_test_teardown (test_drain_timeout, s_cleanup),
+        cmocka_unit_test_teardown (test_deliver, s_cleanup),
+        cmocka_unit_test (test_deliver_text),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
