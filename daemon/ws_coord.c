@@ -701,15 +701,17 @@ s_on_values (ws_coord_t *self, ws_sched_source_t *source, json_t *result,
     free (have);
 }
 
-//  A goal's evaluation: stored at once, ACKed with the next batch.
+//  A goal's evaluation: kept with the others of its message (evaluated,
+//  stored at the end of the message), ACKed with the next batch.
 static void
-s_on_evaluation (ws_coord_t *self, s_worker_t *worker, json_t *result)
+s_on_evaluation (ws_coord_t *self, s_worker_t *worker, json_t *result,
+                 json_t *evaluations)
 {
     uint64_t job_id =
         (uint64_t) json_integer_value (json_object_get (result, "id"));
     int64_t goal_id = json_integer_value (json_object_get (result, "goal_id"));
     s_job_done (self, job_id, S_JOB_EVALUATE, goal_id);
-    ws_coord_goals_on_result (self, result);
+    json_array_append (evaluations, result);
     s_ack_later (self, worker, job_id);
     if (!self->buffer.first_at)
         self->buffer.first_at = ws_clock_ms ();
@@ -731,7 +733,8 @@ s_on_delivery (ws_coord_t *self, s_worker_t *worker, json_t *result)
 }
 
 static void
-s_on_result (ws_coord_t *self, s_worker_t *worker, json_t *result, int64_t now)
+s_on_result (ws_coord_t *self, s_worker_t *worker, json_t *result, int64_t now,
+             json_t *evaluations)
 {
     const char *kind = json_string_value (json_object_get (result, "kind"));
     if (strcmp (kind, "deliver") == 0) {
@@ -743,7 +746,7 @@ s_on_result (ws_coord_t *self, s_worker_t *worker, json_t *result, int64_t now)
         return;
     }
     if (strcmp (kind, "evaluate") == 0) {
-        s_on_evaluation (self, worker, result);
+        s_on_evaluation (self, worker, result, evaluations);
         return;
     }
     uint64_t job_id =
@@ -1294,8 +1297,13 @@ s_on_worker_message (ws_coord_t *self, ws_msg_t *msg)
         size_t index;
         json_t *result;
         int64_t now = ws_wall_ms ();
+        json_t *evaluations = json_array ();
         json_array_foreach (results, index, result)
-            s_on_result (self, worker, result, now);
+            s_on_result (self, worker, result, now, evaluations);
+        if (json_array_size (evaluations))
+            ws_coord_goals_on_results (self, evaluations);
+        json_decref (evaluations);
+        ws_coord_hooks_flush (self);
     }
     else if (id == WS_MSG_DISCONNECT) {
         const char *reason =

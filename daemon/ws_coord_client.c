@@ -604,6 +604,9 @@ s_cmd_import (ws_coord_t *self, json_t *args, ws_err_t *err)
                     ws_map_delete_int (self->analysed, (uint64_t) id);
                     ws_map_put_int (self->dirty, (uint64_t) id, (void *) 1);
                 }
+                //  And the goals that read it, past their debounce.
+                int64_t series = id;
+                ws_coord_goals_touch (self, &series, 1);
             }
         }
         json_decref (labels);

@@ -23,8 +23,9 @@
 #include "ws_time.h"
 
 #define S_STEP_MS 86400000LL
-//  Most evaluations queued per turn (a second): each reads the database.
-#define S_PER_TURN 20
+//  Most evaluations queued per turn: their data is read ahead in three
+//  statements, then each job is built (about 0.1 ms a goal).
+#define S_PER_TURN 1000
 
 typedef struct {
     int64_t id;
@@ -123,6 +124,180 @@ s_points_json (s_points_t *self)
     return json_pack ("{s:o, s:o}", "t", t, "x", x);
 }
 
+//  ---------------------------------------------------------------------
+//  Data read ahead for one turn's goals, so that a turn costs three
+//  statements (ws_db_*_many) rather than three or more per goal. Valid
+//  only inside ws_coord_goals_turn (single-threaded); elsewhere (the
+//  'goal' request) every lookup misses and reads the database itself.
+
+typedef struct {
+    int64_t id, from;
+} s_pair_t;
+
+static struct {
+    bool active;
+    json_t *series;     //  "metric\x1ffilter" -> series rows
+    ws_map_t *rollups;  //  s_pair_t -> ws_db_rollup_t
+    ws_map_t *newest;   //  series id -> newest sample ms (as a pointer)
+} s_ahead;
+
+static void
+s_rollup_free (void *value)
+{
+    ws_db_rollup_t *rollup = value;
+    if (rollup) {
+        free (rollup->t);
+        free (rollup->x);
+    }
+    free (rollup);
+}
+
+//  The key of a (metric, filter) pair (caller frees).
+static char *
+s_series_key (const char *metric, json_t *filter)
+{
+    char *labels = json_is_object (filter)
+                       ? json_dumps (filter, JSON_COMPACT | JSON_SORT_KEYS)
+                       : strdup ("{}");
+    size_t size = strlen (metric) + strlen (labels) + 2;
+    char *key = malloc (size);
+    if (!labels || !key)
+        abort ();
+    snprintf (key, size, "%s\x1f%s", metric, labels);
+    free (labels);
+    return key;
+}
+
+static void
+s_ahead_clear (void)
+{
+    json_decref (s_ahead.series);
+    ws_map_destroy (&s_ahead.rollups);
+    ws_map_destroy (&s_ahead.newest);
+    s_ahead.series = NULL;
+    s_ahead.active = false;
+}
+
+static int64_t s_data_from (const ws_goal_t *goal);
+
+//  Read the data of goals[0..count-1] ahead. On an error nothing is
+//  kept and each goal reads its own.
+static void
+s_ahead_read (ws_coord_t *self, s_goal_t **goals, int count, int64_t now)
+{
+    size_t entries = 0;
+    const char **metrics = calloc ((size_t) count * 2 + 1, sizeof (char *));
+    json_t **filters = calloc ((size_t) count * 2 + 1, sizeof (json_t *));
+    int64_t *froms = calloc ((size_t) count * 2 + 1, sizeof (int64_t));
+    if (!metrics || !filters || !froms)
+        abort ();
+    for (int i = 0; i < count; i++) {
+        const ws_goal_t *goal = goals[i]->goal;
+        const char *numerator = ws_goal_numerator (goal);
+        const char *denominator = ws_goal_denominator (goal);
+        json_t *filter = json_object_get (goals[i]->def, "labels");
+        metrics[entries] = numerator ? numerator : ws_goal_metric (goal);
+        filters[entries] = filter;
+        froms[entries++] = s_data_from (goal);
+        if (denominator) {
+            metrics[entries] = denominator;
+            filters[entries] = filter;
+            froms[entries++] = s_data_from (goal);
+        }
+    }
+    ws_err_t err;
+    json_t *lists =
+        ws_db_goal_series_many (self->db, metrics, filters, entries, &err);
+    s_pair_t *pairs = NULL;
+    int64_t *ids = NULL;
+    size_t pair_count = 0, id_count = 0;
+    if (!lists)
+        goto failed;
+    s_ahead.series = json_object ();
+    s_ahead.rollups = ws_map_new (s_rollup_free);
+    s_ahead.newest = ws_map_new (NULL);
+    ws_map_t *seen_pairs = ws_map_new (NULL), *seen_ids = ws_map_new (NULL);
+    size_t total = 0;
+    for (size_t e = 0; e < entries; e++)
+        total += json_array_size (json_array_get (lists, e));
+    pairs = calloc (total + 1, sizeof *pairs);
+    ids = calloc (total + 1, sizeof *ids);
+    if (!pairs || !ids)
+        abort ();
+    for (size_t e = 0; e < entries; e++) {
+        json_t *rows = json_array_get (lists, e);
+        char *key = s_series_key (metrics[e], filters[e]);
+        json_object_set (s_ahead.series, key, rows);
+        free (key);
+        size_t index;
+        json_t *row;
+        json_array_foreach (rows, index, row) {
+            s_pair_t pair = {json_integer_value (json_object_get (row, "id")),
+                             froms[e]};
+            if (!ws_map_get (seen_pairs, &pair, sizeof pair)) {
+                ws_map_put (seen_pairs, &pair, sizeof pair, (void *) 1);
+                pairs[pair_count++] = pair;
+            }
+            if (!ws_map_get_int (seen_ids, (uint64_t) pair.id)) {
+                ws_map_put_int (seen_ids, (uint64_t) pair.id, (void *) 1);
+                ids[id_count++] = pair.id;
+            }
+        }
+    }
+    ws_map_destroy (&seen_pairs);
+    ws_map_destroy (&seen_ids);
+    json_decref (lists);
+    if (pair_count) {
+        int64_t *pair_ids = calloc (pair_count, sizeof (int64_t));
+        int64_t *pair_froms = calloc (pair_count, sizeof (int64_t));
+        ws_db_rollup_t *rollups = calloc (pair_count, sizeof *rollups);
+        int64_t *newest = calloc (id_count + 1, sizeof (int64_t));
+        if (!pair_ids || !pair_froms || !rollups || !newest)
+            abort ();
+        for (size_t i = 0; i < pair_count; i++) {
+            pair_ids[i] = pairs[i].id;
+            pair_froms[i] = pairs[i].from;
+        }
+        int rc = ws_db_rollup_many (self->db, pair_ids, pair_froms, pair_count,
+                                    S_STEP_MS, rollups, &err);
+        if (rc == 0)
+            for (size_t i = 0; i < pair_count; i++) {
+                ws_db_rollup_t *copy = malloc (sizeof *copy);
+                if (!copy)
+                    abort ();
+                *copy = rollups[i];
+                ws_map_put (s_ahead.rollups, &pairs[i], sizeof pairs[i], copy);
+            }
+        if (rc == 0)
+            rc = ws_db_newest_many (self->db, ids, id_count, now, newest, &err);
+        if (rc == 0)
+            for (size_t i = 0; i < id_count; i++)
+                ws_map_put_int (s_ahead.newest, (uint64_t) ids[i],
+                                (void *) (intptr_t) newest[i]);
+        free (pair_ids);
+        free (pair_froms);
+        free (rollups);
+        free (newest);
+        if (rc)
+            goto failed;
+    }
+    s_ahead.active = true;
+    free (pairs);
+    free (ids);
+    free (metrics);
+    free (filters);
+    free (froms);
+    return;
+failed:
+    ws_warning ("goals: reading ahead: %s", err.text);
+    s_ahead_clear ();
+    free (pairs);
+    free (ids);
+    free (metrics);
+    free (filters);
+    free (froms);
+}
+
 //  Add one series, rolled up per day from from to to (ms), to points: a
 //  counter's increase per day, others their last value of the day.
 static int
@@ -132,7 +307,24 @@ s_add_series (ws_coord_t *self, int64_t id, int64_t from, int64_t to,
     int64_t *t = NULL;
     double *x = NULL;
     const char *type;
-    long n = ws_db_rollup (self->db, id, from, S_STEP_MS, &t, &x, &type, err);
+    long n;
+    s_pair_t pair = {id, from};
+    ws_db_rollup_t *ahead =
+        s_ahead.active ? ws_map_get (s_ahead.rollups, &pair, sizeof pair)
+                       : NULL;
+    if (ahead) {
+        //  A copy: a counter's steps are changed in place below.
+        n = ahead->n;
+        type = ahead->type;
+        t = malloc ((size_t) n * sizeof (int64_t) + 1);
+        x = malloc ((size_t) n * sizeof (double) + 1);
+        if (!t || !x)
+            abort ();
+        memcpy (t, ahead->t, (size_t) n * sizeof (int64_t));
+        memcpy (x, ahead->x, (size_t) n * sizeof (double));
+    }
+    else
+        n = ws_db_rollup (self->db, id, from, S_STEP_MS, &t, &x, &type, err);
     if (n < 0)
         return -1;
     long first = 0;
@@ -157,8 +349,13 @@ s_metric_data (ws_coord_t *self, const char *metric, json_t *filter,
                int64_t from, int64_t to, json_t **data, json_t **rows,
                ws_err_t *err)
 {
-    json_t *list = ws_db_goal_series (self->db, metric, filter, err);
-    if (!list)
+    json_t *list = NULL;
+    if (s_ahead.active) {
+        char *key = s_series_key (metric, filter);
+        list = json_incref (json_object_get (s_ahead.series, key));
+        free (key);
+    }
+    if (!list && !(list = ws_db_goal_series (self->db, metric, filter, err)))
         return -1;
     s_points_t points = {NULL, 0, 0};
     size_t index;
@@ -419,8 +616,16 @@ s_evaluate (ws_coord_t *self, s_goal_t *goal, int64_t now)
         ws_map_put_int (self->goal_series, (uint64_t) goal->series[i],
                         (void *) 1);
     }
-    int64_t newest = ws_db_newest_sample (self->db, goal->series,
-                                          goal->series_count, now, &err);
+    int64_t newest = 0;
+    if (s_ahead.active)
+        for (size_t i = 0; i < goal->series_count; i++) {
+            int64_t ms = (int64_t) (intptr_t) ws_map_get_int (
+                s_ahead.newest, (uint64_t) goal->series[i]);
+            newest = ms > newest ? ms : newest;
+        }
+    else
+        newest = ws_db_newest_sample (self->db, goal->series,
+                                      goal->series_count, now, &err);
     if (newest < 0)
         ws_warning ("goal '%s': %s", goal->name, err.text);
     json_object_set_new (input, "newest",
@@ -453,6 +658,7 @@ typedef struct {
     int64_t now;
     s_goal_t *due[S_PER_TURN];
     int count;
+    bool waiting;  //  a dirty goal waits for its debounce
 } s_turn_t;
 
 static int
@@ -475,6 +681,8 @@ s_pick (const void *key, size_t len, void *value, void *arg)
     if (!goal->evaluated || since >= self->goal_interval_ms
         || (goal->dirty && since >= self->goal_debounce_ms))
         turn->due[turn->count++] = goal;
+    else if (goal->dirty)
+        turn->waiting = true;  //  its debounce is not over yet
     return 0;
 }
 
@@ -484,17 +692,32 @@ ws_coord_goals_turn (ws_coord_t *self)
     if (self->draining || self->db_failing || !ws_db_connected (self->db))
         return;
     int64_t clock = ws_clock_ms ();
-    if (clock - self->last_goal_turn < 1000)
+    //  Once a second; every 100 ms while goals wait (new samples, or a
+    //  full turn left some due).
+    int64_t every =
+        ws_map_size (self->goal_dirty) || self->goals_backlog ? 100 : 1000;
+    if (clock - self->last_goal_turn < every)
         return;
     self->last_goal_turn = clock;
     if (self->goals_stale && s_load (self))
         return;
-    s_turn_t turn = {self, ws_wall_ms (), {NULL}, 0};
-    ws_map_each (self->goals, s_pick, &turn);
+    s_turn_t *turn = calloc (1, sizeof *turn);
+    if (!turn)
+        abort ();
+    turn->coord = self;
+    turn->now = ws_wall_ms ();
+    ws_map_each (self->goals, s_pick, turn);
+    //  Dirty series whose goals still wait for their debounce stay
+    //  dirty in the goals themselves (s_pick marked them).
     ws_map_destroy (&self->goal_dirty);
     self->goal_dirty = ws_map_new (NULL);
-    for (int i = 0; i < turn.count; i++)
-        s_evaluate (self, turn.due[i], turn.now);
+    self->goals_backlog = turn->count == S_PER_TURN || turn->waiting;
+    if (turn->count > 1)
+        s_ahead_read (self, turn->due, turn->count, turn->now);
+    for (int i = 0; i < turn->count; i++)
+        s_evaluate (self, turn->due[i], turn->now);
+    s_ahead_clear ();
+    free (turn);
 }
 
 void
@@ -567,16 +790,16 @@ s_evidence (s_goal_t *goal, json_t *evaluation, int64_t as_of)
 //  rung), recovered (a better one), achieved or missed. Moves to and
 //  from stale or too_early raise none: no verdict on missing data; the
 //  rung before them is what a later status is compared with.
-static void
-s_goal_alert (ws_coord_t *self, s_goal_t *goal, json_t *previous,
-              json_t *evaluation, int64_t as_of)
+static json_t *
+s_goal_alert (s_goal_t *goal, json_t *previous, json_t *evaluation,
+              int64_t as_of)
 {
     const char *before =
         json_string_value (json_object_get (previous, "reported_status"));
     const char *after =
         json_string_value (json_object_get (evaluation, "reported_status"));
     if (!after)
-        return;
+        return NULL;
     const char *kind = NULL, *severity = "info", *from = before;
     if (strcmp (after, "achieved") == 0 || strcmp (after, "missed") == 0) {
         if (!before || strcmp (before, after) != 0) {
@@ -596,7 +819,7 @@ s_goal_alert (ws_coord_t *self, s_goal_t *goal, json_t *previous,
             kind = "recovered";
     }
     if (!kind)
-        return;
+        return NULL;
     char fingerprint[160], summary[600];
     snprintf (fingerprint, sizeof fingerprint,
               "goal/%" PRId64 "/%" PRId64 "/%s", goal->id, as_of, kind);
@@ -605,20 +828,11 @@ s_goal_alert (ws_coord_t *self, s_goal_t *goal, json_t *previous,
     snprintf (summary, sizeof summary, "goal '%s' %s: %s -> %s%s%s", goal->name,
               kind, from ? from : "(new)", after, text ? ": " : "",
               text ? text : "");
-    json_t *alert = json_pack (
-        "{s:s, s:s, s:s?, s:s, s:s, s:s, s:o}", "fingerprint", fingerprint,
-        "kind", kind, "from", from, "to", after, "severity", severity,
-        "summary", summary, "evidence", s_evidence (goal, evaluation, as_of));
-    ws_err_t err;
-    int recorded = 0;
-    if (ws_db_record_goal_alert (self->db, alert, goal->id, &recorded, &err))
-        ws_warning ("goal '%s': %s", goal->name, err.text);
-    else if (recorded) {
-        self->stats.alerts_recorded++;
-        ws_coord_hooks_kick (self);
-        ws_notice ("alert: %s", summary);
-    }
-    json_decref (alert);
+    return json_pack ("{s:s, s:s, s:s?, s:s, s:s, s:s, s:o, s:I}",
+                      "fingerprint", fingerprint, "kind", kind, "from", from,
+                      "to", after, "severity", severity, "summary", summary,
+                      "evidence", s_evidence (goal, evaluation, as_of),
+                      "goal_id", (json_int_t) goal->id);
 }
 
 bool
@@ -656,50 +870,98 @@ ws_coord_goals_repeat (ws_coord_t *self, int64_t goal_id, int64_t hook_id,
 }
 
 void
-ws_coord_goals_on_result (ws_coord_t *self, json_t *result)
+ws_coord_goals_on_results (ws_coord_t *self, json_t *results)
 {
-    int64_t goal_id = json_integer_value (json_object_get (result, "goal_id"));
-    int64_t tick = json_integer_value (json_object_get (result, "tick"));
-    s_goal_t *goal = ws_map_get_int (self->goals, (uint64_t) goal_id);
-    json_t *evaluation = json_object_get (result, "evaluation");
-    if (!json_is_true (json_object_get (result, "ok"))
-        || !json_is_object (evaluation)) {
-        self->stats.goal_evaluations_failed++;
-        ws_warning ("goal '%s': evaluation failed: %s", goal ? goal->name : "?",
-                    json_string_value (json_object_get (result, "error")));
-        return;
+    //  The good ones, keyed by their job's tick: a result sent again
+    //  (after a reconnect) is stored, and alerts, once. All in one
+    //  statement, and their alerts in another.
+    json_t *rows = json_array ();
+    size_t index;
+    json_t *result;
+    json_array_foreach (results, index, result) {
+        int64_t goal_id =
+            json_integer_value (json_object_get (result, "goal_id"));
+        json_t *evaluation = json_object_get (result, "evaluation");
+        if (!json_is_true (json_object_get (result, "ok"))
+            || !json_is_object (evaluation)) {
+            s_goal_t *goal = ws_map_get_int (self->goals, (uint64_t) goal_id);
+            self->stats.goal_evaluations_failed++;
+            ws_warning ("goal '%s': evaluation failed: %s",
+                        goal ? goal->name : "?",
+                        json_string_value (json_object_get (result, "error")));
+            continue;
+        }
+        json_t *tick = json_object_get (result, "tick");
+        json_array_append_new (
+            rows, json_pack ("{s:I, s:O, s:O, s:O}", "goal_id",
+                             (json_int_t) goal_id, "evaluated_at", tick,
+                             "as_of", tick, "evaluation", evaluation));
     }
+    size_t count = json_array_size (rows);
+    bool *stored = calloc (count + 1, sizeof (bool));
+    if (!stored)
+        abort ();
     ws_err_t err;
-    int stored = 0;
-    //  Keyed by the job's tick: a result sent again (after a reconnect)
-    //  is stored, and alerts, once.
-    if (ws_db_store_goal_progress (self->db, goal_id, tick, tick, evaluation,
-                                   &stored, &err)) {
-        //  Not stored: the next turn evaluates it again.
-        ws_warning ("goal %" PRId64 ": %s", goal_id, err.text);
-        if (goal)
-            goal->evaluated = 0;
+    if (ws_db_store_goal_progress_many (self->db, rows, stored, &err)) {
+        //  Not stored: the next turn evaluates them again.
+        ws_warning ("goals: %s", err.text);
+        json_array_foreach (rows, index, result) {
+            s_goal_t *goal = ws_map_get_int (
+                self->goals, (uint64_t) json_integer_value (
+                                 json_object_get (result, "goal_id")));
+            if (goal)
+                goal->evaluated = 0;
+        }
+        free (stored);
+        json_decref (rows);
         return;
     }
-    self->stats.goal_evaluations++;
-    if (!goal || !stored)
-        return;
-    const char *before =
-        json_string_value (json_object_get (goal->last, "reported_status"));
-    const char *after =
-        json_string_value (json_object_get (evaluation, "reported_status"));
-    if (after && (!before || strcmp (before, after) != 0))
-        ws_notice (
-            "goal '%s': %s -> %s%s%s", goal->name, before ? before : "(new)",
-            after,
-            json_is_string (json_object_get (evaluation, "summary")) ? ": "
-                                                                     : "",
-            json_is_string (json_object_get (evaluation, "summary"))
-                ? json_string_value (json_object_get (evaluation, "summary"))
-                : "");
-    s_goal_alert (self, goal, goal->last, evaluation, tick);
-    json_decref (goal->last);
-    goal->last = json_incref (evaluation);
+    self->stats.goal_evaluations += (int64_t) count;
+    json_t *alerts = json_array ();
+    json_array_foreach (rows, index, result) {
+        s_goal_t *goal = ws_map_get_int (
+            self->goals, (uint64_t) json_integer_value (
+                             json_object_get (result, "goal_id")));
+        if (!goal || !stored[index])
+            continue;
+        json_t *evaluation = json_object_get (result, "evaluation");
+        const char *before =
+            json_string_value (json_object_get (goal->last, "reported_status"));
+        const char *after =
+            json_string_value (json_object_get (evaluation, "reported_status"));
+        const char *summary =
+            json_string_value (json_object_get (evaluation, "summary"));
+        if (after && (!before || strcmp (before, after) != 0))
+            ws_notice ("goal '%s': %s -> %s%s%s", goal->name,
+                       before ? before : "(new)", after, summary ? ": " : "",
+                       summary ? summary : "");
+        json_t *alert = s_goal_alert (
+            goal, goal->last, evaluation,
+            json_integer_value (json_object_get (result, "as_of")));
+        if (alert)
+            json_array_append_new (alerts, alert);
+        json_decref (goal->last);
+        goal->last = json_incref (evaluation);
+    }
+    size_t alert_count = json_array_size (alerts);
+    bool *recorded = calloc (alert_count + 1, sizeof (bool));
+    if (!recorded)
+        abort ();
+    if (ws_db_record_goal_alerts (self->db, alerts, recorded, &err))
+        ws_warning ("goals: %s", err.text);
+    else
+        json_array_foreach (alerts, index, result) {
+            if (!recorded[index])
+                continue;
+            self->stats.alerts_recorded++;
+            ws_coord_hooks_kick (self);
+            ws_notice ("alert: %s",
+                       json_string_value (json_object_get (result, "summary")));
+        }
+    free (recorded);
+    free (stored);
+    json_decref (alerts);
+    json_decref (rows);
 }
 
 //  ---------------------------------------------------------------------

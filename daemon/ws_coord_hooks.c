@@ -44,6 +44,18 @@ typedef struct {
     ws_hook_t *hook;  //  owns
 } s_hook_t;
 
+//  The outcome of one attempt, as ws_db_delivery_outcomes records it.
+typedef struct {
+    int64_t id;            //  the delivery
+    int attempt;           //  the attempt answered
+    const char *state;     //  delivered, failed or given_up
+    int64_t retry_in_ms;   //  failed: when to try again
+    int http_status;       //  0: none
+    const char *error;     //  NULL on success
+    const char *response;  //  the receiver's answer or the command's
+                           //  output, may be NULL
+} s_outcome_t;
+
 //  A delivery being attempted (webhook job in flight or command running).
 typedef struct {
     ws_coord_t *coord;
@@ -76,6 +88,7 @@ struct _ws_coord_hooks_t {
     int64_t backoff_ms, backoff_max_ms;
     int max_in_flight;
     s_test_t *tests;
+    json_t *outcomes;  //  to record at the next flush
     uint64_t rng;
     struct {
         int64_t routed, silenced, attempts, delivered, failed, given_up;
@@ -111,6 +124,7 @@ ws_coord_hooks_init (ws_coord_t *self)
     hooks->stale = true;
     hooks->kicked = true;  //  alerts of a previous run may wait
     hooks->in_flight = ws_map_new (s_attempt_free);
+    hooks->outcomes = json_array ();
     hooks->commander = ws_commander_new (self->loop);
     hooks->backoff_ms = ws_config_int (self->config, "hook-backoff");
     hooks->backoff_max_ms = ws_config_int (self->config, "hook-backoff-max");
@@ -125,10 +139,13 @@ ws_coord_hooks_destroy (ws_coord_t *self)
     ws_coord_hooks_t *hooks = self->hooks;
     if (!hooks)
         return;
-    //  Commands still running are killed; their deliveries stay
-    //  'sending' and are attempted again when the lease runs out.
+    //  Outcomes not written yet are written now. Commands still running
+    //  are killed; their deliveries stay 'sending' and are attempted
+    //  again when the lease runs out.
+    ws_coord_hooks_flush (self);
     ws_commander_destroy (&hooks->commander);
     ws_map_destroy (&hooks->in_flight);
+    json_decref (hooks->outcomes);
     s_hooks_clear (hooks);
     while (hooks->tests) {
         s_test_t *next = hooks->tests->next;
@@ -309,6 +326,46 @@ s_backoff (ws_coord_hooks_t *hooks, int attempt)
 
 static void s_test_answer (ws_coord_t *self, int64_t alert_id);
 
+//  Keep an outcome for the next flush; alert_id for a waiting test.
+static void
+s_record (ws_coord_t *self, const s_outcome_t *outcome, int64_t alert_id)
+{
+    json_t *row = json_pack (
+        "{s:I, s:i, s:s, s:I, s:I}", "id", (json_int_t) outcome->id, "attempt",
+        outcome->attempt, "state", outcome->state, "retry_in_ms",
+        (json_int_t) outcome->retry_in_ms, "alert_id", (json_int_t) alert_id);
+    if (outcome->http_status)
+        json_object_set_new (row, "http_status",
+                             json_integer (outcome->http_status));
+    if (outcome->error)
+        json_object_set_new (row, "error", json_string (outcome->error));
+    if (outcome->response)
+        json_object_set_new (row, "response", json_string (outcome->response));
+    json_array_append_new (self->hooks->outcomes, row);
+}
+
+void
+ws_coord_hooks_flush (ws_coord_t *self)
+{
+    ws_coord_hooks_t *hooks = self->hooks;
+    if (json_array_size (hooks->outcomes) == 0)
+        return;
+    json_t *outcomes = hooks->outcomes;
+    hooks->outcomes = json_array ();
+    ws_err_t err;
+    if (ws_db_delivery_outcomes (self->db, outcomes, &err) < 0)
+        //  The rows stay sending; their leases run out and they are
+        //  attempted again with the same keys.
+        ws_warning ("hooks: %s", err.text);
+    size_t index;
+    json_t *row;
+    json_array_foreach (outcomes, index, row)
+        if (json_integer_value (json_object_get (row, "alert_id")))
+            s_test_answer (
+                self, json_integer_value (json_object_get (row, "alert_id")));
+    json_decref (outcomes);
+}
+
 //  Record an attempt's outcome and forget the attempt. retryable: the
 //  failure may pass (a timeout, 5xx, 429, a lost worker); retry_after:
 //  the receiver's wish in ms, or -1.
@@ -320,11 +377,11 @@ s_finish (ws_coord_t *self, s_attempt_t *attempt, bool ok, bool retryable,
     ws_coord_hooks_t *hooks = self->hooks;
     int64_t now = ws_wall_ms ();
     char reason[600];
-    ws_db_outcome_t outcome = {.id = attempt->id,
-                               .attempt = attempt->attempt,
-                               .http_status = http_status,
-                               .error = error,
-                               .response = response};
+    s_outcome_t outcome = {.id = attempt->id,
+                           .attempt = attempt->attempt,
+                           .http_status = http_status,
+                           .error = error,
+                           .response = response};
     if (ok) {
         outcome.state = "delivered";
         hooks->stats.delivered++;
@@ -364,14 +421,9 @@ s_finish (ws_coord_t *self, s_attempt_t *attempt, bool ok, bool retryable,
                      error);
         }
     }
-    ws_err_t err;
-    if (ws_db_delivery_outcome (self->db, &outcome, &err) < 0)
-        //  The row stays sending; its lease runs out and it is attempted
-        //  again with the same key.
-        ws_warning ("hook '%s': %s", attempt->hook_name, err.text);
-    int64_t alert_id = attempt->alert_id;
-    ws_map_delete_int (hooks->in_flight, (uint64_t) attempt->id);
-    s_test_answer (self, alert_id);
+    s_record (self, &outcome, attempt->test ? attempt->alert_id : 0);
+    if (attempt->coord)  //  not a late result's stand-in
+        ws_map_delete_int (hooks->in_flight, (uint64_t) attempt->id);
 }
 
 //  Give up on a delivery without an attempt (no hook any more, past
@@ -379,11 +431,9 @@ s_finish (ws_coord_t *self, s_attempt_t *attempt, bool ok, bool retryable,
 static void
 s_drop (ws_coord_t *self, int64_t id, int attempt, const char *why)
 {
-    ws_db_outcome_t outcome = {
+    s_outcome_t outcome = {
         .id = id, .attempt = attempt, .state = "given_up", .error = why};
-    ws_err_t err;
-    if (ws_db_delivery_outcome (self->db, &outcome, &err) < 0)
-        ws_warning ("hooks: %s", err.text);
+    s_record (self, &outcome, 0);
     self->hooks->stats.given_up++;
     ws_notice ("delivery %" PRId64 " given up: %s", id, why);
 }
@@ -412,15 +462,12 @@ ws_coord_hooks_on_result (ws_coord_t *self, json_t *result)
           && status != 408 && status != 425 && status != 429);
     if (attempt == &late) {
         if (ok) {
-            ws_db_outcome_t outcome = {
-                .id = id,
-                .state = "delivered",
-                .http_status = status,
-                .response =
-                    json_string_value (json_object_get (result, "response"))};
-            ws_err_t err;
-            if (ws_db_delivery_outcome (self->db, &outcome, &err) < 0)
-                ws_warning ("hooks: %s", err.text);
+            s_outcome_t outcome = {.id = id,
+                                   .state = "delivered",
+                                   .http_status = status,
+                                   .response = json_string_value (
+                                       json_object_get (result, "response"))};
+            s_record (self, &outcome, 0);
         }
         return;
     }
@@ -440,6 +487,7 @@ ws_coord_hooks_job_lost (ws_coord_t *self, int64_t delivery_id, const char *why)
     char error[300];
     snprintf (error, sizeof error, "no answer from the worker: %s", why);
     s_finish (self, attempt, false, true, -1, 0, error, NULL);
+    ws_coord_hooks_flush (self);
 }
 
 //  ---------------------------------------------------------------------
@@ -467,6 +515,7 @@ s_on_command (const ws_command_result_t *result, const ws_err_t *err, void *arg)
         ok = true;
     s_finish (self, attempt, ok, true, -1, 0, ok ? NULL : error,
               result ? result->output : NULL);
+    ws_coord_hooks_flush (self);
 }
 
 //  Set name=value in env (an object); value copied.
@@ -598,14 +647,12 @@ s_attempt (ws_coord_t *self, json_t *row, json_t **silences, int64_t now)
     if (!entry) {
         //  Created by an apply this process has not loaded yet.
         hooks->stale = true;
-        ws_db_outcome_t outcome = {.id = id,
-                                   .attempt = number,
-                                   .state = "failed",
-                                   .retry_in_ms = 1000,
-                                   .error = "hook not loaded yet"};
-        ws_err_t err;
-        if (ws_db_delivery_outcome (self->db, &outcome, &err) < 0)
-            ws_warning ("hooks: %s", err.text);
+        s_outcome_t outcome = {.id = id,
+                               .attempt = number,
+                               .state = "failed",
+                               .retry_in_ms = 1000,
+                               .error = "hook not loaded yet"};
+        s_record (self, &outcome, 0);
         return;
     }
     ws_hook_t *hook = entry->hook;
@@ -737,6 +784,7 @@ s_dispatch (ws_coord_t *self, int64_t now)
     json_array_foreach (taken, i, row)
         s_attempt (self, row, &silences, now);
     json_decref (silences);
+    ws_coord_hooks_flush (self);  //  attempts that ended at once
     //  A full batch: more may be due at once.
     if (json_array_size (taken) == (size_t) room)
         hooks->kicked = true;

@@ -172,7 +172,8 @@ struct _ws_coord_t {
     int64_t goal_debounce_ms;
     int64_t goal_interval_ms;
     int64_t last_goal_turn;
-    bool goals_stale;  //  reload the goals at the next turn
+    bool goals_stale;    //  reload the goals at the next turn
+    bool goals_backlog;  //  goals wait: turn every 100 ms
     //  Alert delivery (ws_coord_hooks.c).
     ws_coord_hooks_t *hooks;
 };
@@ -186,8 +187,9 @@ void ws_coord_goals_turn (ws_coord_t *self);
 //  Series with newly committed samples.
 void ws_coord_goals_touch (ws_coord_t *self, const int64_t *series,
                            size_t count);
-//  A RESULT of kind evaluate. Returns the job id to ACK.
-void ws_coord_goals_on_result (ws_coord_t *self, json_t *result);
+//  The RESULTs of kind evaluate of one message (borrowed), stored in
+//  one statement, their alerts in another.
+void ws_coord_goals_on_results (ws_coord_t *self, json_t *results);
 //  Requests "progress" and "goal" (ws_coord_client.c's table).
 json_t *ws_coord_goals_progress (ws_coord_t *self, json_t *args, ws_err_t *err);
 json_t *ws_coord_goals_detail (ws_coord_t *self, json_t *args, ws_err_t *err);
@@ -213,8 +215,11 @@ void ws_coord_hooks_turn (ws_coord_t *self);
 void ws_coord_hooks_kick (ws_coord_t *self);
 //  Hooks were applied: load them again.
 void ws_coord_hooks_stale (ws_coord_t *self);
-//  A RESULT of kind deliver.
+//  A RESULT of kind deliver: its outcome is kept for the flush.
 void ws_coord_hooks_on_result (ws_coord_t *self, json_t *result);
+//  Record the outcomes kept (one statement), then answer the 'hook
+//  test' requests they end. After each RESULT message.
+void ws_coord_hooks_flush (ws_coord_t *self);
 //  A deliver job whose worker went away or whose deadline passed.
 void ws_coord_hooks_job_lost (ws_coord_t *self, int64_t delivery_id,
                               const char *why);

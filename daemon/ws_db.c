@@ -202,6 +202,23 @@ ws_db_int (PGresult *result, int row, int col)
     return s_ms (result, row, col);
 }
 
+char *
+ws_db_id_array (const int64_t *values, size_t count)
+{
+    ws_buf_t buf;
+    ws_buf_init (&buf, 64 + count * 22);  //  "-9223372036854775808,"
+    int rc = ws_buf_append (&buf, "{", 1);
+    for (size_t i = 0; i < count && !rc; i++) {
+        if (values[i])
+            rc = ws_buf_printf (&buf, "%s%" PRId64, i ? "," : "", values[i]);
+        else
+            rc = ws_buf_printf (&buf, "%sNULL", i ? "," : "");
+    }
+    if (rc || ws_buf_append (&buf, "}", 2))
+        abort ();
+    return ws_buf_steal (&buf);
+}
+
 json_t *
 ws_db_json (PGresult *result, int row, int col)
 {

@@ -199,23 +199,46 @@ json_t *ws_db_load_goals (ws_db_t *self, ws_err_t *err);
 json_t *ws_db_goal_series (ws_db_t *self, const char *metric, json_t *filter,
                            ws_err_t *err);
 
+//  ws_db_goal_series for count (metric, filter) pairs in one statement:
+//  an array of count arrays of series rows (caller owns).
+json_t *ws_db_goal_series_many (ws_db_t *self, const char *const *metrics,
+                                json_t *const *filters, size_t count,
+                                ws_err_t *err);
+
+//  ws_db_rollup for count (series, from) pairs in one statement; out[i]
+//  gets pair i's steps (t and x caller frees; type static).
+typedef struct {
+    int64_t *t;
+    double *x;
+    long n;
+    const char *type;
+} ws_db_rollup_t;
+int ws_db_rollup_many (ws_db_t *self, const int64_t *ids, const int64_t *froms,
+                       size_t count, int64_t step_ms, ws_db_rollup_t *out,
+                       ws_err_t *err);
+
+//  The newest sample time (ms, 0 for none) at or before before_ms of
+//  each of ids[0..count-1], into newest[0..count-1].
+int ws_db_newest_many (ws_db_t *self, const int64_t *ids, size_t count,
+                       int64_t before_ms, int64_t *newest, ws_err_t *err);
+
 //  The newest sample time (ms) at or before before_ms among the series
 //  ids[0..count-1]; 0 if none, -1 with *err.
 int64_t ws_db_newest_sample (ws_db_t *self, const int64_t *ids, size_t count,
                              int64_t before_ms, ws_err_t *err);
 
-//  Store one evaluation (borrowed) of a goal in goal_progress; nothing
-//  when the goal was deleted meanwhile. *stored (may be NULL) gets 1 or
-//  0.
-int ws_db_store_goal_progress (ws_db_t *self, int64_t goal_id,
-                               int64_t evaluated_at, int64_t as_of,
-                               json_t *evaluation, int *stored, ws_err_t *err);
+//  Store many evaluations in one statement: rows (borrowed) [{"goal_id",
+//  "evaluated_at", "as_of", "evaluation"}]; stored[i] (count of rows)
+//  says whether row i was new.
+int ws_db_store_goal_progress_many (ws_db_t *self, json_t *rows, bool *stored,
+                                    ws_err_t *err);
 
-//  Record a goal's alert (borrowed: {"fingerprint", "kind", "from",
-//  "to", "severity", "summary", "evidence"}) once per fingerprint;
-//  *recorded gets 1, or 0 when it was there already or the goal is gone.
-int ws_db_record_goal_alert (ws_db_t *self, json_t *alert, int64_t goal_id,
-                             int *recorded, ws_err_t *err);
+//  Record many goals' alerts in one statement, each once per
+//  fingerprint: alerts (borrowed) [{"fingerprint", "kind", "from", "to",
+//  "severity", "summary", "evidence", "goal_id"}]; recorded[i] says
+//  whether alert i was new (not there already, its goal not gone).
+int ws_db_record_goal_alerts (ws_db_t *self, json_t *alerts, bool *recorded,
+                              ws_err_t *err);
 
 //  For 'watershed alerts': the newest alerts first, at most limit, the
 //  one of id when not 0, of one goal and one kind when given, created
@@ -287,23 +310,13 @@ int ws_db_route_alerts (ws_db_t *self, const int64_t *alerts,
 json_t *ws_db_take_deliveries (ws_db_t *self, int limit, int64_t lease_ms,
                                ws_err_t *err);
 
-//  The outcome of one attempt of a delivery.
-typedef struct {
-    int64_t id;            //  the delivery
-    int attempt;           //  the attempt answered
-    const char *state;     //  delivered, failed or given_up
-    int64_t retry_in_ms;   //  failed: when to try again
-    int http_status;       //  0: none
-    const char *error;     //  NULL on success
-    const char *response;  //  the receiver's answer or the command's
-                           //  output, may be NULL
-} ws_db_outcome_t;
-
-//  Record an outcome: a success whatever the attempt, a failure only for
-//  the newest attempt, nothing over a delivered row. Returns 1 if the
-//  row changed, 0 if not, -1 with *err.
-int ws_db_delivery_outcome (ws_db_t *self, const ws_db_outcome_t *outcome,
-                            ws_err_t *err);
+//  Record the outcomes of attempts: outcomes (borrowed) [{"id" (the
+//  delivery), "attempt" (the attempt answered), "state" (delivered,
+//  failed or given_up), "retry_in_ms" (failed: when to try again),
+//  "http_status"?, "error"?, "response"?}]. A success is recorded
+//  whatever the attempt, a failure only for the newest attempt, nothing
+//  over a delivered row. Returns the rows changed, or -1 with *err.
+int ws_db_delivery_outcomes (ws_db_t *self, json_t *outcomes, ws_err_t *err);
 
 //  Per goal and hook whose newest delivery was a slip: [{"goal_id",
 //  "hook_id", "root" (the slip's alert), "last" (ms of the newest

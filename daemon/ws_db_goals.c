@@ -79,30 +79,13 @@ ws_db_goal_series (ws_db_t *self, const char *metric, json_t *filter,
     return array;
 }
 
-//  '{1,2,3}' for an int8[] parameter.
-static char *
-s_id_array (const int64_t *ids, size_t count)
-{
-    size_t size = 3 + count * 21;
-    char *text = malloc (size);
-    if (!text)
-        abort ();
-    size_t len = 0;
-    text[len++] = '{';
-    for (size_t i = 0; i < count; i++)
-        len += (size_t) snprintf (text + len, size - len, "%s%" PRId64,
-                                  i ? "," : "", ids[i]);
-    snprintf (text + len, size - len, "}");
-    return text;
-}
-
 int64_t
 ws_db_newest_sample (ws_db_t *self, const int64_t *ids, size_t count,
                      int64_t before_ms, ws_err_t *err)
 {
     if (count == 0)
         return 0;
-    char *array = s_id_array (ids, count);
+    char *array = ws_db_id_array (ids, count);
     char before[24];
     snprintf (before, sizeof before, "%" PRId64, before_ms);
     const char *params[] = {array, before};
@@ -122,41 +105,57 @@ ws_db_newest_sample (ws_db_t *self, const int64_t *ids, size_t count,
 }
 
 int
-ws_db_store_goal_progress (ws_db_t *self, int64_t goal_id, int64_t evaluated_at,
-                           int64_t as_of, json_t *evaluation, int *stored,
-                           ws_err_t *err)
+ws_db_store_goal_progress_many (ws_db_t *self, json_t *rows, bool *stored,
+                                ws_err_t *err)
 {
-    char id[24], at[24], of[24];
-    snprintf (id, sizeof id, "%" PRId64, goal_id);
-    snprintf (at, sizeof at, "%" PRId64, evaluated_at);
-    snprintf (of, sizeof of, "%" PRId64, as_of);
-    char *text = json_dumps (evaluation, JSON_COMPACT);
+    size_t count = json_array_size (rows);
+    memset (stored, 0, count * sizeof *stored);
+    if (count == 0)
+        return 0;
+    char *text = json_dumps (rows, JSON_COMPACT);
     if (!text)
         abort ();
-    const char *params[] = {id, at, of, text};
+    const char *params[] = {text};
     //  The columns repeat the evaluation's fields for queries; a goal
-    //  deleted by an apply meanwhile stores nothing.
+    //  deleted by an apply meanwhile stores nothing. One statement for
+    //  a RESULT's evaluations: a round trip each was most of the time
+    //  from a slip to its alert when many goals slip at once.
     PGresult *result = ws_db_exec (
         self,
         "INSERT INTO goal_progress (goal_id, evaluated_at, as_of, status,"
         " reported_status, current, progress, expected_progress, projected,"
         " projected_low, projected_high, required_rate, actual_rate, n,"
-        " evaluation) SELECT $1::bigint, timestamptz 'epoch' + $2::bigint *"
-        " interval '1 millisecond', timestamptz 'epoch' + $3::bigint *"
-        " interval '1 millisecond', e->>'status', coalesce"
-        " (e->>'reported_status', e->>'status'), (e->>'current')::float8,"
-        " (e->>'progress')::float8, (e->>'expected_progress')::float8,"
-        " (e->>'projected')::float8, (e->>'projected_low')::float8,"
-        " (e->>'projected_high')::float8, (e->>'required_rate')::float8,"
-        " (e->>'actual_rate')::float8, coalesce ((e->>'n')::int, 0), e FROM"
-        " (SELECT $4::jsonb AS e) x WHERE EXISTS (SELECT 1 FROM goals WHERE"
-        " id = $1::bigint) ON CONFLICT (goal_id, evaluated_at) DO NOTHING",
-        4, params, PGRES_COMMAND_OK, "storing a goal's progress", err);
+        " evaluation) SELECT (r->>'goal_id')::bigint, timestamptz 'epoch' +"
+        " (r->>'evaluated_at')::bigint * interval '1 millisecond',"
+        " timestamptz 'epoch' + (r->>'as_of')::bigint * interval '1"
+        " millisecond', e->>'status', coalesce (e->>'reported_status',"
+        " e->>'status'), (e->>'current')::float8, (e->>'progress')::float8,"
+        " (e->>'expected_progress')::float8, (e->>'projected')::float8,"
+        " (e->>'projected_low')::float8, (e->>'projected_high')::float8,"
+        " (e->>'required_rate')::float8, (e->>'actual_rate')::float8,"
+        " coalesce ((e->>'n')::int, 0), e FROM (SELECT r, r->'evaluation' AS"
+        " e FROM jsonb_array_elements($1::jsonb) AS x (r)) y WHERE EXISTS"
+        " (SELECT 1 FROM goals WHERE id = (r->>'goal_id')::bigint) ON"
+        " CONFLICT (goal_id, evaluated_at) DO NOTHING RETURNING goal_id,"
+        " (extract(epoch FROM evaluated_at) * 1000)::bigint",
+        1, params, PGRES_TUPLES_OK, "storing goals' progress", err);
     free (text);
     if (!result)
         return -1;
-    if (stored)
-        *stored = atoi (PQcmdTuples (result));
+    for (int row = 0; row < PQntuples (result); row++) {
+        int64_t goal = ws_db_int (result, row, 0);
+        int64_t at = ws_db_int (result, row, 1);
+        for (size_t i = 0; i < count; i++) {
+            json_t *r = json_array_get (rows, i);
+            if (!stored[i]
+                && json_integer_value (json_object_get (r, "goal_id")) == goal
+                && json_integer_value (json_object_get (r, "evaluated_at"))
+                       == at) {
+                stored[i] = true;
+                break;
+            }
+        }
+    }
     PQclear (result);
     return 0;
 }
@@ -331,35 +330,40 @@ ws_db_goal_detail (ws_db_t *self, const char *name, int64_t as_of,
 }
 
 int
-ws_db_record_goal_alert (ws_db_t *self, json_t *alert, int64_t goal_id,
-                         int *recorded, ws_err_t *err)
+ws_db_record_goal_alerts (ws_db_t *self, json_t *alerts, bool *recorded,
+                          ws_err_t *err)
 {
-    char id[24];
-    snprintf (id, sizeof id, "%" PRId64, goal_id);
-    char *evidence =
-        json_dumps (json_object_get (alert, "evidence"), JSON_COMPACT);
-    if (!evidence)
+    size_t count = json_array_size (alerts);
+    memset (recorded, 0, count * sizeof *recorded);
+    if (count == 0)
+        return 0;
+    char *text = json_dumps (alerts, JSON_COMPACT);
+    if (!text)
         abort ();
-    const char *params[] = {
-        json_string_value (json_object_get (alert, "fingerprint")),
-        json_string_value (json_object_get (alert, "kind")),
-        id,
-        json_string_value (json_object_get (alert, "from")),
-        json_string_value (json_object_get (alert, "to")),
-        json_string_value (json_object_get (alert, "severity")),
-        json_string_value (json_object_get (alert, "summary")),
-        evidence};
+    const char *params[] = {text};
     PGresult *result = ws_db_exec (
         self,
         "INSERT INTO alerts (fingerprint, kind, goal_id, from_state,"
-        " to_state, severity, summary, evidence) SELECT $1, $2, $3::bigint,"
-        " $4, $5, $6, $7, $8::jsonb WHERE EXISTS (SELECT 1 FROM goals WHERE"
-        " id = $3::bigint) ON CONFLICT (fingerprint) DO NOTHING",
-        8, params, PGRES_COMMAND_OK, "recording a goal's alert", err);
-    free (evidence);
+        " to_state, severity, summary, evidence) SELECT a->>'fingerprint',"
+        " a->>'kind', (a->>'goal_id')::bigint, a->>'from', a->>'to',"
+        " a->>'severity', a->>'summary', a->'evidence' FROM"
+        " jsonb_array_elements($1::jsonb) AS x (a) WHERE EXISTS (SELECT 1"
+        " FROM goals WHERE id = (a->>'goal_id')::bigint) ON CONFLICT"
+        " (fingerprint) DO NOTHING RETURNING fingerprint",
+        1, params, PGRES_TUPLES_OK, "recording goals' alerts", err);
+    free (text);
     if (!result)
         return -1;
-    *recorded = atoi (PQcmdTuples (result));
+    for (int row = 0; row < PQntuples (result); row++)
+        for (size_t i = 0; i < count; i++)
+            if (!recorded[i]
+                && strcmp (json_string_value (json_object_get (
+                               json_array_get (alerts, i), "fingerprint")),
+                           PQgetvalue (result, row, 0))
+                       == 0) {
+                recorded[i] = true;
+                break;
+            }
     PQclear (result);
     return 0;
 }
@@ -501,4 +505,136 @@ ws_db_silence_expire (ws_db_t *self, int64_t id, ws_err_t *err)
     int found = atoi (PQcmdTuples (result));
     PQclear (result);
     return found;
+}
+
+json_t *
+ws_db_goal_series_many (ws_db_t *self, const char *const *metrics,
+                        json_t *const *filters, size_t count, ws_err_t *err)
+{
+    //  Two text[] parameters, built by jansson: a JSON array of strings
+    //  is not a PostgreSQL array literal, so pass them as one jsonb.
+    json_t *pairs = json_array ();
+    for (size_t i = 0; i < count; i++)
+        json_array_append_new (pairs, json_pack ("[s, O]", metrics[i],
+                                                 json_is_object (filters[i])
+                                                     ? filters[i]
+                                                     : json_object ()));
+    char *text = json_dumps (pairs, JSON_COMPACT);
+    json_decref (pairs);
+    if (!text)
+        abort ();
+    const char *params[] = {text};
+    PGresult *result = ws_db_exec (
+        self,
+        "SELECT p.i - 1, s.id, s.type, s.source_id, s.labels::text FROM"
+        " jsonb_array_elements($1::jsonb) WITH ORDINALITY AS p (e, i) JOIN"
+        " series s ON s.metric = p.e->>0 AND s.labels @> (p.e->1) ORDER BY"
+        " p.i, s.id",
+        1, params, PGRES_TUPLES_OK, "finding goals' series", err);
+    free (text);
+    if (!result)
+        return NULL;
+    json_t *lists = json_array ();
+    for (size_t i = 0; i < count; i++)
+        json_array_append_new (lists, json_array ());
+    for (int row = 0; row < PQntuples (result); row++)
+        json_array_append_new (
+            json_array_get (lists, (size_t) ws_db_int (result, row, 0)),
+            json_pack ("{s:I, s:s, s:I, s:o}", "id",
+                       (json_int_t) ws_db_int (result, row, 1), "type",
+                       PQgetvalue (result, row, 2), "source_id",
+                       (json_int_t) ws_db_int (result, row, 3), "labels",
+                       ws_db_json (result, row, 4)));
+    PQclear (result);
+    return lists;
+}
+
+int
+ws_db_rollup_many (ws_db_t *self, const int64_t *ids, const int64_t *froms,
+                   size_t count, int64_t step_ms, ws_db_rollup_t *out,
+                   ws_err_t *err)
+{
+    char *id_text = ws_db_id_array (ids, count);
+    //  (ws_db_id_array writes 0 as NULL: a from of the epoch itself
+    //  becomes 1 ms after it, the same day.)
+    int64_t *nonzero = calloc (count + 1, sizeof (int64_t));
+    if (!nonzero)
+        abort ();
+    for (size_t i = 0; i < count; i++)
+        nonzero[i] = froms[i] ? froms[i] : 1;
+    char *from_text = ws_db_id_array (nonzero, count);
+    free (nonzero);
+    char step[24];
+    snprintf (step, sizeof step, "%" PRId64, step_ms);
+    const char *params[] = {id_text, from_text, step};
+    //  ws_db_rollup's statement for each (series, from) pair at once.
+    PGresult *result = ws_db_exec (
+        self,
+        "SELECT r.i - 1, s.type, (extract(epoch FROM q.b) * 1000)::bigint,"
+        " q.v FROM unnest($1::bigint[], $2::bigint[]) WITH ORDINALITY AS r"
+        " (id, from_ms, i) JOIN series s ON s.id = r.id LEFT JOIN LATERAL"
+        " (SELECT date_bin($3::bigint * interval '1 millisecond', ts,"
+        " timestamptz 'epoch') AS b, (array_agg(value ORDER BY ts DESC))[1]"
+        " AS v FROM samples WHERE series_id = r.id AND ts >= timestamptz"
+        " 'epoch' + r.from_ms * interval '1 ms' GROUP BY 1) q ON true ORDER"
+        " BY r.i, q.b",
+        3, params, PGRES_TUPLES_OK, "rolling up goals' series", err);
+    free (id_text);
+    free (from_text);
+    if (!result)
+        return -1;
+    int rows = PQntuples (result);
+    memset (out, 0, count * sizeof *out);
+    for (size_t i = 0; i < count; i++)
+        out[i].type = "gauge";
+    //  Rows come grouped by pair: count first, then fill.
+    for (int row = 0; row < rows; row++)
+        if (!PQgetisnull (result, row, 2))
+            out[ws_db_int (result, row, 0)].n++;
+    for (size_t i = 0; i < count; i++) {
+        out[i].t = calloc ((size_t) out[i].n + 1, sizeof (int64_t));
+        out[i].x = calloc ((size_t) out[i].n + 1, sizeof (double));
+        if (!out[i].t || !out[i].x)
+            abort ();
+        out[i].n = 0;
+    }
+    for (int row = 0; row < rows; row++) {
+        ws_db_rollup_t *rollup = &out[ws_db_int (result, row, 0)];
+        const char *type = PQgetvalue (result, row, 1);
+        rollup->type = strcmp (type, "counter") == 0      ? "counter"
+                       : strcmp (type, "per_period") == 0 ? "per_period"
+                                                          : "gauge";
+        if (PQgetisnull (result, row, 2))
+            continue;
+        rollup->t[rollup->n] = ws_db_int (result, row, 2);
+        rollup->x[rollup->n] = strtod (PQgetvalue (result, row, 3), NULL);
+        rollup->n++;
+    }
+    PQclear (result);
+    return 0;
+}
+
+int
+ws_db_newest_many (ws_db_t *self, const int64_t *ids, size_t count,
+                   int64_t before_ms, int64_t *newest, ws_err_t *err)
+{
+    char *array = ws_db_id_array (ids, count);
+    char before[24];
+    snprintf (before, sizeof before, "%" PRId64, before_ms);
+    const char *params[] = {array, before};
+    PGresult *result = ws_db_exec (
+        self,
+        "SELECT r.i - 1, (extract(epoch FROM (SELECT max(ts) FROM samples"
+        " WHERE series_id = r.id AND ts <= timestamptz 'epoch' + $2::bigint"
+        " * interval '1 millisecond')) * 1000)::bigint FROM"
+        " unnest($1::bigint[]) WITH ORDINALITY AS r (id, i)",
+        2, params, PGRES_TUPLES_OK, "finding goals' newest samples", err);
+    free (array);
+    if (!result)
+        return -1;
+    memset (newest, 0, count * sizeof *newest);
+    for (int row = 0; row < PQntuples (result); row++)
+        newest[ws_db_int (result, row, 0)] = ws_db_int (result, row, 1);
+    PQclear (result);
+    return 0;
 }

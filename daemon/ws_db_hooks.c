@@ -63,25 +63,6 @@ s_alert (PGresult *result, int row, int col)
     return alert;
 }
 
-//  "{1,2,3}" for a bigint[] parameter; 0 is written as NULL. Caller
-//  frees.
-static char *
-s_array (const int64_t *values, size_t count)
-{
-    ws_buf_t buf;
-    ws_buf_init (&buf, 64 + count * 12);
-    int rc = ws_buf_append (&buf, "{", 1);
-    for (size_t i = 0; i < count && !rc; i++) {
-        if (values[i])
-            rc = ws_buf_printf (&buf, "%s%" PRId64, i ? "," : "", values[i]);
-        else
-            rc = ws_buf_printf (&buf, "%sNULL", i ? "," : "");
-    }
-    if (rc || ws_buf_append (&buf, "}", 2))
-        abort ();
-    return ws_buf_steal (&buf);
-}
-
 json_t *
 ws_db_load_hooks (ws_db_t *self, ws_err_t *err)
 {
@@ -127,8 +108,9 @@ ws_db_route_alerts (ws_db_t *self, const int64_t *alerts,
                     const int64_t *pair_alerts, const int64_t *pair_hooks,
                     size_t pairs, int64_t *created, ws_err_t *err)
 {
-    char *texts[] = {s_array (pair_alerts, pairs), s_array (pair_hooks, pairs),
-                     s_array (alerts, count), s_array (silenced_by, count)};
+    char *texts[] = {
+        ws_db_id_array (pair_alerts, pairs), ws_db_id_array (pair_hooks, pairs),
+        ws_db_id_array (alerts, count), ws_db_id_array (silenced_by, count)};
     const char *params[] = {texts[0], texts[1], texts[2], texts[3]};
     //  One statement: the deliveries and the mark go in together.
     PGresult *result = ws_db_exec (
@@ -198,34 +180,31 @@ ws_db_take_deliveries (ws_db_t *self, int limit, int64_t lease_ms,
 }
 
 int
-ws_db_delivery_outcome (ws_db_t *self, const ws_db_outcome_t *outcome,
-                        ws_err_t *err)
+ws_db_delivery_outcomes (ws_db_t *self, json_t *outcomes, ws_err_t *err)
 {
-    char id[24], attempt[16], retry[24], status[16];
-    snprintf (id, sizeof id, "%" PRId64, outcome->id);
-    snprintf (attempt, sizeof attempt, "%d", outcome->attempt);
-    snprintf (retry, sizeof retry, "%" PRId64, outcome->retry_in_ms);
-    snprintf (status, sizeof status, "%d", outcome->http_status);
-    const char *params[] = {id,
-                            attempt,
-                            outcome->state,
-                            retry,
-                            outcome->http_status ? status : NULL,
-                            outcome->error,
-                            outcome->response};
+    if (json_array_size (outcomes) == 0)
+        return 0;
+    char *text = json_dumps (outcomes, JSON_COMPACT);
+    if (!text)
+        abort ();
+    const char *params[] = {text};
     //  A success is recorded whatever attempt it answers (the receiver
     //  has it); a failure only for the newest attempt, so a late answer
     //  to an attempt given up on never overwrites a newer one. Nothing
-    //  changes a delivered row.
+    //  changes a delivered row. One statement for all the outcomes of a
+    //  RESULT message.
     PGresult *result = ws_db_exec (
         self,
-        "UPDATE deliveries SET state = $3, next_attempt_at = now() +"
-        " $4::bigint * interval '1 millisecond', last_status = $5::int,"
-        " last_error = $6, response = $7, updated_at = now(), delivered_at ="
-        " CASE WHEN $3 = 'delivered' THEN now() END WHERE id = $1::bigint AND"
-        " state <> 'delivered' AND ($3 = 'delivered' OR attempts ="
-        " $2::int)",
-        7, params, PGRES_COMMAND_OK, "recording a delivery", err);
+        "UPDATE deliveries d SET state = o->>'state', next_attempt_at = now()"
+        " + coalesce ((o->>'retry_in_ms')::bigint, 0) * interval '1"
+        " millisecond', last_status = (o->>'http_status')::int, last_error ="
+        " o->>'error', response = o->>'response', updated_at = now(),"
+        " delivered_at = CASE WHEN o->>'state' = 'delivered' THEN now() END"
+        " FROM jsonb_array_elements($1::jsonb) AS x (o) WHERE d.id ="
+        " (o->>'id')::bigint AND d.state <> 'delivered' AND (o->>'state' ="
+        " 'delivered' OR d.attempts = (o->>'attempt')::int)",
+        1, params, PGRES_COMMAND_OK, "recording deliveries", err);
+    free (text);
     if (!result)
         return -1;
     int changed = atoi (PQcmdTuples (result));

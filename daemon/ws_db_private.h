@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ws_db.h"
@@ -19,6 +20,10 @@ PGresult *ws_db_exec (ws_db_t *self, const char *sql, int count,
 //  when null or not JSON; caller owns).
 int64_t ws_db_int (PGresult *result, int row, int col);
 json_t *ws_db_json (PGresult *result, int row, int col);
+//  "{1,2,3}" for a bigint[] parameter, 0 written as NULL (caller
+//  frees).
+char *ws_db_id_array (const int64_t *ids, size_t count);
+
 //  A column as a JSON string, JSON null when null (caller owns).
 json_t *ws_db_text (PGresult *result, int row, int col);
 

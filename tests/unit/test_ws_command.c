@@ -1,4 +1,4 @@
-//  test_command - ws_command: programs run through execve with their
+//  test_ws_command - ws_command: programs run through execve with their
 //  arguments verbatim, exactly the given environment, their input, exit
 //  codes, signals, timeouts (process group included), the output cap,
 //  execve failures, and no descriptor or child left behind.
