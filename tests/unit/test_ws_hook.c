@@ -532,6 +532,36 @@ test_check_set (void **state)
     }
 }
 
+//  ${NAME} from the environment, $$ a dollar; an unset name is pointed
+//  at, a malformed template refused; values are copied as they are.
+static void
+test_expand (void **state)
+{
+    (void) state;
+    setenv ("WS_TEST_TOKEN", "s3cr$t;$(id)\n", 1);
+    unsetenv ("WS_TEST_UNSET");
+    const char *missing;
+    size_t len;
+    char *text =
+        ws_hook_expand ("Bearer ${WS_TEST_TOKEN} costs $$5", &missing, &len);
+    assert_non_null (text);
+    assert_string_equal (text, "Bearer s3cr$t;$(id)\n costs $5");
+    free (text);
+    text = ws_hook_expand ("", &missing, &len);
+    assert_string_equal (text, "");
+    free (text);
+    assert_null (ws_hook_expand ("a ${WS_TEST_UNSET} b", &missing, &len));
+    assert_non_null (missing);
+    assert_int_equal (len, 13);
+    assert_memory_equal (missing, "WS_TEST_UNSET", 13);
+    static const char *const bad[] = {"$",  "${",     "${}",     "${1X}",
+                                      "$X", "${A-B}", "x ${OPEN"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_null (ws_hook_expand (bad[i], &missing, &len));
+        assert_null (missing);
+    }
+}
+
 int
 main (void)
 {
@@ -542,6 +572,7 @@ main (void)
         cmocka_unit_test (test_matches),
         cmocka_unit_test (test_silences),
         cmocka_unit_test (test_check_set),
+        cmocka_unit_test (test_expand),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
