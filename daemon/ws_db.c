@@ -1240,45 +1240,14 @@ ws_db_rollup (ws_db_t *self, int64_t series_id, int64_t from_ms,
               int64_t step_ms, int64_t **t, double **x, const char **type,
               ws_err_t *err)
 {
-    char id_text[24], from_text[24], step_text[24];
-    snprintf (id_text, sizeof id_text, "%" PRId64, series_id);
-    snprintf (from_text, sizeof from_text, "%" PRId64, from_ms);
-    snprintf (step_text, sizeof step_text, "%" PRId64, step_ms);
-    const char *params[] = {id_text, from_text, step_text};
-    //  The last value seen in a step stands for the step: a gauge's
-    //  level, a counter's reading, a per-period amount so far.
-    PGresult *result =
-        s_exec (self,
-                "SELECT s.type, (extract(epoch FROM q.b) * 1000)::bigint, q.v"
-                " FROM series s LEFT JOIN LATERAL (   SELECT"
-                " date_bin($3::bigint * interval '1 millisecond', ts,    "
-                " timestamptz 'epoch') AS b,     (array_agg(value ORDER BY ts"
-                " DESC))[1] AS v   FROM samples WHERE series_id = s.id   AND ts"
-                " >= timestamptz 'epoch' + $2::bigint * interval '1 ms'   GROUP"
-                " BY 1) q ON true WHERE s.id = $1::bigint ORDER BY q.b",
-                3, params, PGRES_TUPLES_OK, "rolling up a series", err);
-    if (!result)
+    ws_db_rollup_t rollup;
+    if (ws_db_rollup_many (self, &series_id, &from_ms, 1, step_ms, &rollup,
+                           err))
         return -1;
-    long rows = PQntuples (result);
-    *t = calloc ((size_t) rows + 1, sizeof (int64_t));
-    *x = calloc ((size_t) rows + 1, sizeof (double));
-    if (!*t || !*x)
-        abort ();
-    long count = 0;
-    *type = "gauge";
-    for (long row = 0; row < rows; row++) {
-        const char *name = PQgetvalue (result, (int) row, 0);
-        *type = strcmp (name, "counter") == 0      ? "counter"
-                : strcmp (name, "per_period") == 0 ? "per_period"
-                                                   : "gauge";
-        if (PQgetisnull (result, (int) row, 1))
-            continue;
-        (*t)[count] = s_ms (result, (int) row, 1);
-        (*x)[count] = strtod (PQgetvalue (result, (int) row, 2), NULL);
-        count++;
-    }
-    PQclear (result);
-    return count;
+    *t = rollup.t;
+    *x = rollup.x;
+    *type = rollup.type;
+    return rollup.n;
 }
 
 long

@@ -53,30 +53,10 @@ json_t *
 ws_db_goal_series (ws_db_t *self, const char *metric, json_t *filter,
                    ws_err_t *err)
 {
-    char *labels = filter && json_is_object (filter)
-                       ? json_dumps (filter, JSON_COMPACT)
-                       : strdup ("{}");
-    if (!labels)
-        abort ();
-    const char *params[] = {metric, labels};
-    PGresult *result = ws_db_exec (
-        self,
-        "SELECT id, type, source_id, labels::text FROM series WHERE metric ="
-        " $1 AND labels @> $2::jsonb ORDER BY id",
-        2, params, PGRES_TUPLES_OK, "finding a goal's series", err);
-    free (labels);
-    if (!result)
-        return NULL;
-    json_t *array = json_array ();
-    for (int row = 0; row < PQntuples (result); row++)
-        json_array_append_new (
-            array, json_pack ("{s:I, s:s, s:I, s:o}", "id",
-                              (json_int_t) ws_db_int (result, row, 0), "type",
-                              PQgetvalue (result, row, 1), "source_id",
-                              (json_int_t) ws_db_int (result, row, 2), "labels",
-                              ws_db_json (result, row, 3)));
-    PQclear (result);
-    return array;
+    json_t *lists = ws_db_goal_series_many (self, &metric, &filter, 1, err);
+    json_t *list = json_incref (json_array_get (lists, 0));
+    json_decref (lists);
+    return list;
 }
 
 int64_t

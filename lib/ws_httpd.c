@@ -377,3 +377,51 @@ ws_httpd_reply_json (struct MHD_Connection *connection, const char *url,
     free (body);
     return rc;
 }
+
+typedef struct {
+    json_t *headers;
+    bool lowercase;
+} s_headers_t;
+
+static enum MHD_Result
+s_add_header (void *cls, enum MHD_ValueKind kind, const char *key,
+              const char *value)
+{
+    (void) kind;
+    s_headers_t *self = cls;
+    char name[256];
+    snprintf (name, sizeof name, "%s", key);
+    for (char *c = name; self->lowercase && *c; c++)
+        if (*c >= 'A' && *c <= 'Z')
+            *c = (char) (*c + 32);
+    json_t *text = json_string (value ? value : "");
+    if (!text)
+        text = json_string ("(not UTF-8)");
+    //  A repeated header joins as HTTP allows: "a, b".
+    json_t *before = json_object_get (self->headers, name);
+    if (before && text) {
+        size_t len = strlen (json_string_value (before))
+                     + strlen (json_string_value (text)) + 3;
+        char *joined = malloc (len);
+        if (joined) {
+            snprintf (joined, len, "%s, %s", json_string_value (before),
+                      json_string_value (text));
+            json_decref (text);
+            text = json_string (joined);
+            free (joined);
+        }
+    }
+    if (text)
+        json_object_set_new (self->headers, name, text);
+    return MHD_YES;
+}
+
+json_t *
+ws_httpd_request_headers (struct MHD_Connection *connection, bool lowercase)
+{
+    s_headers_t self = {json_object (), lowercase};
+    if (self.headers)
+        MHD_get_connection_values (connection, MHD_HEADER_KIND, s_add_header,
+                                   &self);
+    return self.headers;
+}

@@ -108,6 +108,12 @@ enum MHD_Result ws_httpd_reply_error (struct MHD_Connection *connection,
                                       const char *url, unsigned status,
                                       const char *text);
 
+//  The request's headers as a JSON object (caller owns; NULL if out of
+//  memory): names as sent, or lowercased; a repeated header joined as
+//  HTTP allows ("a, b"); a value that is not UTF-8 as "(not UTF-8)".
+json_t *ws_httpd_request_headers (struct MHD_Connection *connection,
+                                  bool lowercase);
+
 //  Reply with a JSON value (steals doc; NULL is a 500 out of memory).
 enum MHD_Result ws_httpd_reply_json (struct MHD_Connection *connection,
                                      const char *url, unsigned status,

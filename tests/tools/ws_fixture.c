@@ -261,44 +261,6 @@ s_serve_status (struct MHD_Connection *connection, const char *url,
 }
 
 static enum MHD_Result
-s_add_header (void *cls, enum MHD_ValueKind kind, const char *key,
-              const char *value)
-{
-    (void) kind;
-    json_t *headers = cls;
-    json_t *text = json_string (value ? value : "");
-    if (!text)
-        text = json_string ("(not UTF-8)");
-    //  A repeated header joins as HTTP allows: "a, b".
-    json_t *before = json_object_get (headers, key);
-    if (before && text) {
-        size_t len = strlen (json_string_value (before))
-                     + strlen (json_string_value (text)) + 3;
-        char *joined = malloc (len);
-        if (joined) {
-            snprintf (joined, len, "%s, %s", json_string_value (before),
-                      json_string_value (text));
-            json_decref (text);
-            text = json_string (joined);
-            free (joined);
-        }
-    }
-    if (text)
-        json_object_set_new (headers, key, text);
-    return MHD_YES;
-}
-
-static json_t *
-s_request_headers (struct MHD_Connection *connection)
-{
-    json_t *headers = json_object ();
-    if (headers)
-        MHD_get_connection_values (connection, MHD_HEADER_KIND, s_add_header,
-                                   headers);
-    return headers;
-}
-
-static enum MHD_Result
 s_serve_echo (struct MHD_Connection *connection, const char *url,
               const char *method, req_t *req)
 {
@@ -309,9 +271,9 @@ s_serve_echo (struct MHD_Connection *connection, const char *url,
         if (!body)
             body = json_string ("(not UTF-8)");
     }
-    json_t *doc =
-        json_pack ("{s:s, s:s, s:o?, s:o?}", "method", method, "path", url,
-                   "headers", s_request_headers (connection), "body", body);
+    json_t *doc = json_pack (
+        "{s:s, s:s, s:o?, s:o?}", "method", method, "path", url, "headers",
+        ws_httpd_request_headers (connection, false), "body", body);
     return ws_httpd_reply_json (connection, url, 200, doc);
 }
 
@@ -431,8 +393,8 @@ s_dispatch (fixture_t *self, struct MHD_Connection *connection, const char *url,
     case FAMILY_BAD_SLOW: return s_serve_slow (self, connection, url, con_cls);
     case FAMILY_STATUS: return s_serve_status (connection, url, url + 8);
     case FAMILY_ECHO_HEADERS:
-        return ws_httpd_reply_json (connection, url, 200,
-                                    s_request_headers (connection));
+        return ws_httpd_reply_json (
+            connection, url, 200, ws_httpd_request_headers (connection, false));
     case FAMILY_ECHO: return s_serve_echo (connection, url, method, *con_cls);
     case FAMILY_STATS: return s_serve_stats (self, connection, url);
     default: {

@@ -325,42 +325,6 @@ s_behave (const route_t *route, entry_t *path, answer_t *answer)
     }
 }
 
-static enum MHD_Result
-s_add_header (void *cls, enum MHD_ValueKind kind, const char *key,
-              const char *value)
-{
-    (void) kind;
-    json_t *headers = cls;
-    char name[256];
-    size_t len = strlen (key);
-    if (len >= sizeof name)
-        len = sizeof name - 1;
-    for (size_t i = 0; i < len; i++)
-        name[i] =
-            (key[i] >= 'A' && key[i] <= 'Z') ? (char) (key[i] + 32) : key[i];
-    name[len] = '\0';
-    json_t *text = json_string (value ? value : "");
-    if (!text)
-        text = json_string ("(not UTF-8)");
-    //  A repeated header joins as HTTP allows: "a, b".
-    json_t *before = json_object_get (headers, name);
-    if (before && text) {
-        size_t size = strlen (json_string_value (before))
-                      + strlen (json_string_value (text)) + 3;
-        char *joined = malloc (size);
-        if (joined) {
-            snprintf (joined, size, "%s, %s", json_string_value (before),
-                      json_string_value (text));
-            json_decref (text);
-            text = json_string (joined);
-            free (joined);
-        }
-    }
-    if (text)
-        json_object_set_new (headers, name, text);
-    return MHD_YES;
-}
-
 //  Append one JSON line to the log and flush it, so a test reads it the
 //  moment the sender has its answer (or, for a hold, before).
 static void
@@ -373,10 +337,7 @@ s_log_post (hookrecv_t *self, struct MHD_Connection *connection,
         json_decref (verified);
         return;
     }
-    json_t *headers = json_object ();
-    if (headers)
-        MHD_get_connection_values (connection, MHD_HEADER_KIND, s_add_header,
-                                   headers);
+    json_t *headers = ws_httpd_request_headers (connection, true);
     json_t *line = json_object ();
     if (line) {
         //  Set in this order: jansson keeps it, so the lines read alike.
