@@ -56,6 +56,15 @@ s_print (json_t *status)
             (long long) S_INT (counters, "analyses_stored"),
             (long long) S_INT (counters, "analyses_failed"),
             (long long) S_INT (counters, "alerts_recorded"));
+    printf ("hooks        %lld: %lld delivered, %lld attempts failed, %lld "
+            "given up, %lld in flight; %lld alerts silenced, %lld reminders\n",
+            (long long) S_INT (counters, "hooks"),
+            (long long) S_INT (counters, "deliveries_delivered"),
+            (long long) S_INT (counters, "delivery_failures"),
+            (long long) S_INT (counters, "deliveries_given_up"),
+            (long long) S_INT (counters, "deliveries_in_flight"),
+            (long long) S_INT (counters, "alerts_silenced"),
+            (long long) S_INT (counters, "repeats"));
     json_t *workers = S_GET (status, "workers");
     printf ("workers      %zu\n", json_array_size (workers));
     size_t index;

@@ -585,6 +585,29 @@ s_command_env (ws_hook_t *hook, json_t *alert, const char *key, int attempt,
     return env;
 }
 
+//  A hook's header template in the form the worker expands (as source
+//  headers): "${NAME}" stays for the worker's environment, "$$" (the
+//  hook's literal "$") becomes "$". The worker's form has no way to say
+//  a literal "${", so "$${" reaches it as "${" and names a variable.
+static json_t *
+s_worker_template (const char *text)
+{
+    size_t len = strlen (text);
+    char *out = malloc (len + 1);
+    if (!out)
+        abort ();
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        out[n++] = text[i];
+        if (text[i] == '$' && text[i + 1] == '$')
+            i++;
+    }
+    out[n] = '\0';
+    json_t *value = json_string (out);
+    free (out);
+    return value;
+}
+
 //  The JSON text of a deliver job's "request", or NULL with *error.
 static char *
 s_webhook_request (ws_hook_t *hook, const char *body, const char *content_type,
@@ -594,7 +617,8 @@ s_webhook_request (ws_hook_t *hook, const char *body, const char *content_type,
     const char *name;
     json_t *value;
     json_object_foreach (ws_hook_headers (hook), name, value)
-        json_object_set (headers, name, value);
+        json_object_set_new (headers, name,
+                             s_worker_template (json_string_value (value)));
     json_object_set_new (headers, "Content-Type", json_string (content_type));
     json_object_set_new (headers, WS_ALERT_IDEMPOTENCY_HEADER,
                          json_string (key));

@@ -10,8 +10,9 @@
 # real path; a goal still off track is repeated after repeat_interval.
 # ctest: slow (about 90 s: the 30 s outage, then a minute to the repeat)
 . "$(dirname "$0")/lib.sh"
-echo "1..21"
+echo "1..23"
 export HOOK_KEY=e2e-secret-$$
+export HOOK_TEAM=growth-ops   # for the workers: a header says ${HOOK_TEAM}
 start_pg
 start_hookrecv --secret-env HOOK_KEY
 start_coordinator --goal-debounce 200ms --goal-interval 1s \
@@ -72,7 +73,8 @@ doc = {"campaigns": [{"name": "q", "objective": "sign-ups",
                       "channel": "email", "start": start, "end": deadline}],
        "goals": [goal("eu-signups", "eu", hostile), goal("us-signups", "us")],
        "hooks": [
-           webhook("to-watershed", "/ok/watershed", "watershed", ["eu-signups"]),
+           webhook("to-watershed", "/ok/watershed", "watershed", ["eu-signups"],
+                   headers={"X-Team": "${HOOK_TEAM} pays $$5"}),
            webhook("to-alertmanager", "/ok/am", "alertmanager", ["eu-signups"]),
            webhook("to-slack", "/ok/slack", "slack", ["eu-signups"]),
            webhook("flaky", "/fail-for/30/flaky", "watershed", ["eu-signups"]),
@@ -157,6 +159,7 @@ if w:
                               "actual_rate", "projected", "projected_low",
                               "projected_high", "newest_sample", "sources"))))
     out.append("key %s" % (b["delivery_id"] == w[0]["key"]))
+    out.append("header %s" % w[0]["headers"].get("x-team"))
 if a:
     b = json.loads(a[0]["body"])
     out.append("alertmanager %s %s %s %s" % (
@@ -173,6 +176,8 @@ ok "each format hook got exactly one request, signed and verified" \
 ok "the watershed payload: version 1, kind slipped, the goal and its evidence" \
     grep -qx "watershed 1 slipped eu-signups on_track>off_track True" "$T/formats"
 ok "the idempotency key is the payload's delivery_id" grep -qx "key True" "$T/formats"
+ok "a header's \${NAME} comes from the worker's environment, \$\$ is a dollar" \
+    grep -qx 'header growth-ops pays $5' "$T/formats"
 ok "the Alertmanager payload: version 4, firing, receiver and goal label" \
     grep -qx "alertmanager 4 firing to-alertmanager eu-signups" "$T/formats"
 ok "the Slack payload has text and blocks" grep -qx "slack True" "$T/formats"
@@ -263,4 +268,8 @@ PY
 diag "reminder: $(cat "$T/reminder.txt")"
 ok "repeat_interval: one reminder after a minute, its own key; other hooks not repeated" \
     test "$(cat "$T/reminder.txt")" = "2 1 2 True slipped True"
+"$WATERSHED" status >"$T/status.txt"
+diag "$(grep '^hooks' "$T/status.txt")"
+ok "status counts the hooks' deliveries" \
+    test -n "$(grep -E '^hooks +8: ([7-9]|[1-9][0-9]) delivered, [0-9]+ attempts failed, [1-9][0-9]* given up' "$T/status.txt")"
 exit $tap_failed
