@@ -973,6 +973,72 @@ s_write_committed (ws_coord_t *self, int64_t inserted)
     self->db_backoff_ms = 0;
 }
 
+typedef struct {
+    int64_t series;
+    ws_sched_source_t *found;
+} s_owner_t;
+
+static void
+s_find_owner (ws_sched_source_t *source, void *arg)
+{
+    s_owner_t *owner = arg;
+    size_t rules = ws_source_rule_count (source->source);
+    for (size_t r = 0; r < rules && !owner->found; r++)
+        if (source->rule_series[r] == owner->series)
+            owner->found = source;
+}
+
+//  One sample the database refused: counted, logged, and recorded as an
+//  error of the source whose rule made it (found by its series).
+static void
+s_row_refused (ws_coord_t *self, size_t row, const ws_err_t *err)
+{
+    s_buffer_t *batch = &self->writing;
+    s_owner_t owner = {batch->series[row], NULL};
+    ws_sched_each (self->sched, s_find_owner, &owner);
+    char tick[40], why[600];
+    ws_iso8601_format (batch->ts[row], tick, sizeof tick);
+    snprintf (why, sizeof why,
+              "sample of series %" PRId64 " at %s (%.17g) refused by the "
+              "database: %s",
+              batch->series[row], tick, batch->values[row], err->text);
+    self->stats.samples_refused++;
+    ws_warning ("source '%s': %s", owner.found ? owner.found->name : "?", why);
+    if (owner.found)
+        ws_sched_record_skipped (self->sched, owner.found, batch->ts[row], why,
+                                 ws_wall_ms ());
+}
+
+//  A batch refused for one of its rows (a constraint, a value the
+//  database will not take): sent again it would fail for ever and hold
+//  every other row back. Find the bad rows by halves on the main
+//  connection, store the others (a part stored before is skipped: ON
+//  CONFLICT DO NOTHING), and record each bad row. 0 when the batch is
+//  settled, -1 when the database failed otherwise meanwhile.
+static int
+s_bisect (ws_coord_t *self, size_t from, size_t count, int64_t *inserted)
+{
+    s_buffer_t *batch = &self->writing;
+    ws_err_t err;
+    int64_t n = 0;
+    if (ws_db_insert_samples (self->db, count, batch->series + from,
+                              batch->ts + from, batch->values + from, &n, &err)
+        == 0) {
+        *inserted += n;
+        return 0;
+    }
+    if (!ws_db_row_error (self->db))
+        return -1;
+    if (count == 1) {
+        s_row_refused (self, from, &err);
+        return 0;
+    }
+    size_t half = count / 2;
+    if (s_bisect (self, from, half, inserted))
+        return -1;
+    return s_bisect (self, from + half, count - half, inserted);
+}
+
 //  The batch in writing failed: its rows and ACKs go back to the buffer,
 //  to be written again after the backoff.
 static void
@@ -1068,6 +1134,14 @@ s_write_outcome (ws_coord_t *self, int rc, int64_t inserted, ws_err_t *err,
         && (wait || s_write_watch (self, err) == 0))
         return;
     self->write_busy = false;
+    int64_t inserted_by_halves = 0;
+    if (ws_db_row_error (self->writer)) {
+        ws_warning ("%s: finding the rows at fault", err->text);
+        if (s_bisect (self, 0, self->writing.rows, &inserted_by_halves) == 0) {
+            s_write_committed (self, inserted_by_halves);
+            return;
+        }
+    }
     s_write_returned (self, err);
 }
 

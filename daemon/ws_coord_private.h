@@ -146,6 +146,7 @@ struct _ws_coord_t {
         int64_t jobs_abandoned, ticks_skipped, results;
         int64_t samples_committed, samples_new, batches;
         int64_t samples_superseded;  //  values of a replaced definition
+        int64_t samples_refused;     //  rows the database would not take
         int64_t messages_refused, requests;
         int64_t analyses_created, analyses_stored, analyses_failed;
         int64_t alerts_recorded;

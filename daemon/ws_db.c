@@ -16,6 +16,8 @@ struct _ws_db_t {
     char *conninfo;  //  owns; may hold a password: never logged
     PGconn *conn;    //  owns
     bool duplicate;  //  the last sample batch hit a stored sample
+    bool row_error;  //  ... or refused a row (a data or constraint
+                     //  error other than a duplicate)
 };
 
 //  Arrays for unnest() are sent as text literals: '{1,2,3}'. A batch of
@@ -982,6 +984,7 @@ ws_db_send_samples (ws_db_t *self, size_t count, const int64_t *series,
     //  One statement is one transaction: the batch lands whole or not at
     //  all, and a re-sent batch inserts nothing twice.
     self->duplicate = false;
+    self->row_error = false;
     int sent = PQsendQueryParams (
         self->conn, again ? S_INSERT_SAMPLES_AGAIN : S_INSERT_SAMPLES, 3,
         s_sample_types, (const char *const *) params, lengths, s_sample_formats,
@@ -997,6 +1000,12 @@ bool
 ws_db_duplicate (ws_db_t *self)
 {
     return self->duplicate;
+}
+
+bool
+ws_db_row_error (ws_db_t *self)
+{
+    return self->row_error;
 }
 
 int
@@ -1025,6 +1034,11 @@ s_take_results (ws_db_t *self, int64_t *inserted, ws_err_t *err)
         if (rc == 0 && PQresultStatus (result) != PGRES_COMMAND_OK) {
             const char *state = PQresultErrorField (result, PG_DIAG_SQLSTATE);
             self->duplicate = state && strcmp (state, "23505") == 0;
+            //  Classes 22 (data exception) and 23 (integrity constraint):
+            //  a row's fault, not the connection's.
+            self->row_error = state && !self->duplicate
+                              && (strncmp (state, "22", 2) == 0
+                                  || strncmp (state, "23", 2) == 0);
             rc = s_fail (self, result, err, "inserting samples");
             continue;  //  s_fail cleared it
         }

@@ -95,6 +95,9 @@ int ws_db_send_samples (ws_db_t *self, size_t count, const int64_t *series,
                         const int64_t *ts, const double *values, bool again,
                         ws_err_t *err);
 bool ws_db_duplicate (ws_db_t *self);
+//  Whether the last batch was refused for a row's sake (SQLSTATE class
+//  22 or 23 other than a duplicate): sending it again fails again.
+bool ws_db_row_error (ws_db_t *self);
 int ws_db_socket (ws_db_t *self);
 int ws_db_flush_out (ws_db_t *self, ws_err_t *err);
 int ws_db_poll_samples (ws_db_t *self, int64_t *inserted, ws_err_t *err);

@@ -312,6 +312,102 @@ test_writer_lost (void **state)
     PQfinish (conn);
 }
 
+//  A client's REQUEST to the coordinator, answered while the loop runs:
+//  the REPLY's body (caller owns), or NULL.
+static json_t *
+s_request (const char *command, json_t *args)
+{
+    void *client = zmq_socket (s_fx.context, ZMQ_DEALER);
+    int zero = 0;
+    zmq_setsockopt (client, ZMQ_LINGER, &zero, sizeof zero);
+    assert_int_equal (zmq_connect (client, "inproc://clients"), 0);
+    json_t *body = json_pack ("{s:i, s:s, s:o}", "id", 1, "command", command,
+                              "args", args);
+    ws_msg_t *msg = ws_msg_new (WS_MSG_REQUEST, &body);
+    ws_err_t err;
+    assert_int_equal (ws_msg_send (&msg, client, &err), 0);
+    json_t *reply = NULL;
+    for (int i = 0; i < 300 && !reply; i++) {
+        s_run (10);
+        ws_msg_t *answer =
+            ws_msg_recv (client, false, ZMQ_DONTWAIT, &err, NULL, NULL);
+        if (answer)
+            reply = json_incref (ws_msg_body (answer));
+        ws_msg_destroy (&answer);
+    }
+    zmq_close (client);
+    assert_non_null (reply);
+    return reply;
+}
+
+//  One bad row never sinks a batch: a constraint of the DBA's refuses
+//  one value; the batch is split until the row is found, the other rows
+//  are stored and ACKed, the refused one is counted and shown as an
+//  error of its source.
+static void
+test_bad_row (void **state)
+{
+    (void) state;
+    PGconn *conn = ws_test_pg_connect (s_fx.cluster);
+    assert_non_null (conn);
+    PGresult *result = PQexec (conn, "ALTER TABLE samples ADD CONSTRAINT"
+                                     " not_666 CHECK (value <> 666)");
+    assert_int_equal (PQresultStatus (result), PGRES_COMMAND_OK);
+    PQclear (result);
+    s_worker_connect ();
+    s_send (WS_MSG_READY,
+            json_pack ("{s:s, s:i, s:i, s:s, s:s}", "name", "w3", "credit", 3,
+                       "pid", 5, "host", "test", "version", "0"));
+    ws_msg_t *msg = s_next (WS_MSG_JOB, 3000);
+    assert_non_null (msg);
+    json_t *jobs = json_object_get (ws_msg_body (msg), "jobs");
+    size_t count = json_array_size (jobs);
+    json_t *results = json_array ();
+    size_t index;
+    json_t *job;
+    //  Per job: a good a, a refused b, a good c.
+    json_array_foreach (jobs, index, job) {
+        json_t *one = s_values_result (job, 8.25);
+        json_array_set_new (json_object_get (one, "values"), 1,
+                            json_real (666));
+        json_array_append_new (results, one);
+    }
+    ws_msg_destroy (&msg);
+    s_send (WS_MSG_RESULT, json_pack ("{s:o}", "results", results));
+    ws_msg_t *ack = s_next (WS_MSG_ACK, 5000);
+    assert_non_null (ack);
+    assert_int_equal (
+        json_array_size (json_object_get (ws_msg_body (ack), "ids")), count);
+    ws_msg_destroy (&ack);
+    result = PQexec (conn, "SELECT count(*) FILTER (WHERE value = 8.25),"
+                           " count(*) FILTER (WHERE value = 666) FROM samples");
+    assert_int_equal (atoi (PQgetvalue (result, 0, 0)), (int) count * 2);
+    assert_int_equal (atoi (PQgetvalue (result, 0, 1)), 0);
+    PQclear (result);
+    result = PQexec (conn, "ALTER TABLE samples DROP CONSTRAINT not_666");
+    PQclear (result);
+    PQfinish (conn);
+    //  Counted in status; each source says why.
+    json_t *reply = s_request ("status", json_object ());
+    assert_int_equal (
+        json_integer_value (json_object_get (
+            json_object_get (json_object_get (reply, "result"), "counters"),
+            "samples_refused")),
+        (json_int_t) count);
+    json_decref (reply);
+    reply = s_request ("sources", json_object ());
+    size_t refused = 0;
+    json_t *source;
+    json_array_foreach (json_object_get (reply, "result"), index, source) {
+        const char *error =
+            json_string_value (json_object_get (source, "last_error"));
+        refused += error && strstr (error, "refused by the database")
+                   && strstr (error, "not_666");
+    }
+    json_decref (reply);
+    assert_true (refused >= 1);
+}
+
 //  A RESULT for an analysis job: rising when p < 0.05, with a change
 //  point on 2026-01-05 either way. round makes a new job id (the
 //  coordinator stores results of jobs it does not know, as after its
@@ -512,6 +608,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_jobs_results_acks),
         cmocka_unit_test (test_writer_lost),
+        cmocka_unit_test (test_bad_row),
         cmocka_unit_test (test_analysis),
         cmocka_unit_test (test_silent_worker),
         cmocka_unit_test (test_malformed),
