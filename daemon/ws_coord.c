@@ -12,6 +12,7 @@
 #include "ws_buf.h"
 #include "ws_log.h"
 #include "ws_msg.h"
+#include "ws_time.h"
 #include "ws_trend_events.h"
 
 static void s_queue_push (ws_coord_t *self, s_job_t *job);
@@ -973,29 +974,17 @@ s_write_committed (ws_coord_t *self, int64_t inserted)
     self->db_backoff_ms = 0;
 }
 
-typedef struct {
-    int64_t series;
-    ws_sched_source_t *found;
-} s_owner_t;
-
-static void
-s_find_owner (ws_sched_source_t *source, void *arg)
-{
-    s_owner_t *owner = arg;
-    size_t rules = ws_source_rule_count (source->source);
-    for (size_t r = 0; r < rules && !owner->found; r++)
-        if (source->rule_series[r] == owner->series)
-            owner->found = source;
-}
-
 //  One sample the database refused: counted, logged, and recorded as an
-//  error of the source whose rule made it (found by its series).
+//  error of the source whose rule made it (its series' source).
 static void
 s_row_refused (ws_coord_t *self, size_t row, const ws_err_t *err)
 {
     s_buffer_t *batch = &self->writing;
-    s_owner_t owner = {batch->series[row], NULL};
-    ws_sched_each (self->sched, s_find_owner, &owner);
+    ws_err_t lookup_err;
+    int64_t source_id =
+        ws_db_series_source (self->db, batch->series[row], &lookup_err);
+    ws_sched_source_t *source =
+        source_id > 0 ? ws_sched_get (self->sched, source_id) : NULL;
     char tick[40], why[600];
     ws_iso8601_format (batch->ts[row], tick, sizeof tick);
     snprintf (why, sizeof why,
@@ -1003,9 +992,9 @@ s_row_refused (ws_coord_t *self, size_t row, const ws_err_t *err)
               "database: %s",
               batch->series[row], tick, batch->values[row], err->text);
     self->stats.samples_refused++;
-    ws_warning ("source '%s': %s", owner.found ? owner.found->name : "?", why);
-    if (owner.found)
-        ws_sched_record_skipped (self->sched, owner.found, batch->ts[row], why,
+    ws_warning ("source '%s': %s", source ? source->name : "?", why);
+    if (source)
+        ws_sched_record_skipped (self->sched, source, batch->ts[row], why,
                                  ws_wall_ms ());
 }
 

@@ -1002,6 +1002,23 @@ ws_db_duplicate (ws_db_t *self)
     return self->duplicate;
 }
 
+int64_t
+ws_db_series_source (ws_db_t *self, int64_t series_id, ws_err_t *err)
+{
+    char id[24];
+    snprintf (id, sizeof id, "%" PRId64, series_id);
+    const char *params[] = {id};
+    PGresult *result =
+        s_exec (self, "SELECT coalesce (source_id, 0) FROM series WHERE id ="
+                      " $1::bigint",
+                1, params, PGRES_TUPLES_OK, "finding a series' source", err);
+    if (!result)
+        return -1;
+    int64_t source = PQntuples (result) ? s_ms (result, 0, 0) : 0;
+    PQclear (result);
+    return source;
+}
+
 bool
 ws_db_row_error (ws_db_t *self)
 {

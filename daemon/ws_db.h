@@ -95,6 +95,10 @@ int ws_db_send_samples (ws_db_t *self, size_t count, const int64_t *series,
                         const int64_t *ts, const double *values, bool again,
                         ws_err_t *err);
 bool ws_db_duplicate (ws_db_t *self);
+//  The source that feeds a series (0 if none or no such series, -1
+//  with *err).
+int64_t ws_db_series_source (ws_db_t *self, int64_t series_id, ws_err_t *err);
+
 //  Whether the last batch was refused for a row's sake (SQLSTATE class
 //  22 or 23 other than a duplicate): sending it again fails again.
 bool ws_db_row_error (ws_db_t *self);
