@@ -3,6 +3,9 @@
 //      ws_testpg start [--migrate]   prints dir=DIR and conninfo=...,
 //                                    leaves the server running
 //      ws_testpg stop DIR            stops the server and removes DIR
+//      ws_testpg halt DIR            stops the server, keeps DIR (an
+//                                    outage, for fault injection)
+//      ws_testpg resume DIR          starts it again, same conninfo
 //  A shell test does:
 //      out=$(ws_testpg start) || exit 1
 //      dir=$(printf '%s\n' "$out" | sed -n 's/^dir=//p')
@@ -25,7 +28,7 @@ static int
 s_usage (void)
 {
     fprintf (stderr, "usage: ws_testpg start [--migrate]\n"
-                     "       ws_testpg stop DIR\n");
+                     "       ws_testpg stop|halt|resume DIR\n");
     return 2;
 }
 
@@ -74,8 +77,10 @@ s_start (bool migrate)
     return rc == 0 ? 0 : 1;
 }
 
+//  stop (remove), halt (stop, keep) or resume (start again) the cluster
+//  in dir.
 static int
-s_stop (const char *dir)
+s_stop (const char *dir, const char *how)
 {
     //  ws_pgcluster_new would create a mistyped DIR.
     struct stat st;
@@ -85,7 +90,13 @@ s_stop (const char *dir)
     }
     ws_err_t err = {0};
     ws_pgcluster_t *cluster = ws_pgcluster_new (dir, &err);
-    int rc = cluster ? ws_pgcluster_remove (cluster, &err) : -1;
+    int rc = -1;
+    if (cluster) {
+        ws_pgcluster_set_fast (cluster, true);
+        rc = strcmp (how, "stop") == 0   ? ws_pgcluster_remove (cluster, &err)
+             : strcmp (how, "halt") == 0 ? ws_pgcluster_stop (cluster, &err)
+                                         : ws_pgcluster_start (cluster, &err);
+    }
     if (rc)
         fprintf (stderr, "ws_testpg: %s\n", err.text);
     ws_pgcluster_destroy (&cluster);
@@ -101,7 +112,9 @@ main (int argc, char *argv[])
     if (argc == 3 && strcmp (argv[1], "start") == 0
         && strcmp (argv[2], "--migrate") == 0)
         return s_start (true);
-    if (argc == 3 && strcmp (argv[1], "stop") == 0)
-        return s_stop (argv[2]);
+    if (argc == 3
+        && (strcmp (argv[1], "stop") == 0 || strcmp (argv[1], "halt") == 0
+            || strcmp (argv[1], "resume") == 0))
+        return s_stop (argv[2], argv[1]);
     return s_usage ();
 }
