@@ -3,6 +3,7 @@
 
 #include "ws_json.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -86,6 +87,9 @@ s_match (s_walk_t *self, json_t *value)
     double number = json_number_value (value);
     if (!isfinite (number))
         return s_fail (self, "found %g, expected a finite number", number);
+    //  -0 is a fine 0; stored as -0 it would print as "-0" (x + 0.0 is
+    //  +0 for x = -0 and x for every other x).
+    number += 0.0;
     if (self->count == 0 || number < self->min)
         self->min = number;
     if (self->count == 0 || number > self->max)
@@ -253,4 +257,48 @@ ws_extract_json (const ws_rule_t *rule, json_t *doc, double *value,
     }
     *value = result;
     return 0;
+}
+
+json_t *
+ws_extract_json_parse (const char *data, size_t len, ws_err_t *err)
+{
+    size_t start = 0;
+    while (start < len && isspace ((unsigned char) data[start]))
+        start++;
+    if (start == len) {
+        ws_err_set (err, WS_ERR_EXTRACT, "%s body, expected JSON",
+                    len ? "blank" : "empty");
+        return NULL;
+    }
+    //  An error page or a login form served where JSON was expected:
+    //  say so rather than "invalid token near '<'".
+    if (data[start] == '<') {
+        char head[48];
+        size_t n = 0;
+        for (size_t i = start; i < len && n < 40; i++) {
+            unsigned char c = (unsigned char) data[i];
+            if (c == '\r' || c == '\n' || c == '\t')
+                c = ' ';
+            if (c >= 0x20 && c < 0x7f && c != '\'')
+                head[n++] = (char) c;
+        }
+        while (n && head[n - 1] == ' ')
+            n--;
+        head[n] = '\0';
+        ws_err_set (err, WS_ERR_EXTRACT,
+                    "body is not JSON: found HTML or XML (starts '%s'%s)", head,
+                    len - start > 40 ? "..." : "");
+        return NULL;
+    }
+    //  jansson rejects invalid UTF-8, NaN and Infinity, numbers that
+    //  overflow a double or an integer that overflows json_int_t, \u0000,
+    //  and nesting past JSON_PARSER_MAX_DEPTH (2048): its parser is
+    //  recursive, so that limit is also what keeps the stack bounded.
+    json_error_t jerr;
+    json_t *doc = json_loadb (data, len, JSON_DECODE_ANY, &jerr);
+    if (!doc)
+        ws_err_set (err, WS_ERR_EXTRACT,
+                    "body is not JSON: %s (line %d, column %d)", jerr.text,
+                    jerr.line, jerr.column);
+    return doc;
 }

@@ -17,6 +17,7 @@
 #define WS_EXTRACT_JSON_H
 
 #include <jansson.h>
+#include <stddef.h>
 
 #include "ws_err.h"
 #include "ws_source.h"
@@ -28,5 +29,18 @@
 //      rule 'signups': no match for /items/*/x
 int ws_extract_json (const ws_rule_t *rule, json_t *doc, double *value,
                      ws_err_t *err);
+
+//  Parse a response body of len bytes (borrowed) as one JSON value, the
+//  way a worker reads a source's reply. Caller owns the result. NULL
+//  with err (code WS_ERR_EXTRACT) naming what the body holds instead:
+//      empty body, expected JSON
+//      body is not JSON: found HTML or XML (starts '<html><head>'...)
+//      body is not JSON: unable to decode byte 0xff near '"' (line 1,
+//      column 6)
+//      body is not JSON: real number overflow near '1e999' (line 1, ...)
+//      body is not JSON: maximum parsing depth reached near '[' (...)
+//  So no value in a document is infinite or NaN (jansson cannot hold
+//  one either); a rule's -0 reads as 0.
+json_t *ws_extract_json_parse (const char *data, size_t len, ws_err_t *err);
 
 #endif

@@ -505,6 +505,15 @@ s_retry_after_ms (CURL *easy)
     return delay > 0 ? delay : 0;
 }
 
+//  Redirects followed by the attempt so far.
+static long
+s_redirect_count (CURL *easy)
+{
+    long count = 0;
+    curl_easy_getinfo (easy, CURLINFO_REDIRECT_COUNT, &count);
+    return count;
+}
+
 //  Decide the outcome of one attempt: done (ok or failed) or retry.
 static void
 s_on_done (ws_fetch_t *self, s_transfer_t *transfer, CURLcode code)
@@ -553,6 +562,18 @@ s_on_done (ws_fetch_t *self, s_transfer_t *transfer, CURLcode code)
         kind = "timeout";
         transient = true;
         ws_err_set (&err, WS_ERR_TIMEOUT, "%s", detail);
+    }
+    else if (code == CURLE_UNSUPPORTED_PROTOCOL && !post
+             && s_redirect_count (easy) > 0) {
+        //  A server sent us to file:, gopher:, ... (CURLOPT_REDIR_
+        //  PROTOCOLS_STR): its answer is at fault, not the network.
+        char *target = NULL;
+        curl_easy_getinfo (easy, CURLINFO_EFFECTIVE_URL, &target);
+        kind = "http";
+        ws_err_set (&err, WS_ERR_HTTP,
+                    "redirect to '%.120s' refused (HTTP %ld): only http and "
+                    "https are followed",
+                    target ? target : "?", status);
     }
     else if (code == CURLE_TOO_MANY_REDIRECTS) {
         kind = "http";

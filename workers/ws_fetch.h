@@ -15,6 +15,15 @@
 //  cap overruns are not retried. The callback is called once, with the
 //  last attempt's outcome.
 //
+//  A hostile server gets an error on its source, never more (each case
+//  is in tests/e2e/t1130-hostile-sources.sh): only http and https are
+//  spoken, also after a redirect (a redirect elsewhere, to file: or
+//  gopher:, is an "http" error naming the target); at most 5 redirects;
+//  the body cap counts decoded bytes, so a gzip bomb stops at the cap,
+//  and a Content-Length over it is refused before the body is read; the
+//  source's timeout covers the whole transfer, so a server that drips a
+//  byte a second or never answers is a "timeout".
+//
 //  Header values may hold ${NAME}: it is replaced by the worker's
 //  environment variable NAME when the fetch starts, so tokens never pass
 //  through the coordinator or the database. Values are never logged.

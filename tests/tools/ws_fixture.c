@@ -20,6 +20,29 @@
 //      /echo                {"method","path","headers","body"}
 //      /stats               {"requests":n,"by_path":{"/s":n,...}}
 //
+//  Hostile answers (tests/e2e/t1130-hostile-sources.sh): each must end
+//  as an error on its source and harm nothing else.
+//      /hostile/loris           200, "{" then one space a second, forever
+//      /hostile/endless         200, a chunked body that never ends
+//      /hostile/huge            200, Content-Length 1 GiB (sent only as
+//                               fast as it is read)
+//      /hostile/gzip-bomb       200, gzip: about 420 KB that decode to
+//                               64 MiB ({"sales":1,"pad":"000...0"})
+//      /hostile/utf8            200, a string with the bytes FF FE
+//      /hostile/deep            200, arrays nested 100,000 deep
+//      /hostile/overflow        200, {"sales":1e999,...}
+//      /hostile/negzero         200, {"sales":-0,"signups":-0.0,
+//                               "visits":0}: a fine 0, no error
+//      /hostile/nan             200, {"sales":NaN,...} (not JSON)
+//      /hostile/nan-string      200, {"sales":"NaN",...}
+//      /hostile/redirect-loop   302 to itself
+//      /hostile/redirect-file   302 to file:///etc/passwd
+//      /hostile/redirect-gopher 302 to gopher://127.0.0.1:70/1
+//      /hostile/429             429, Retry-After: 30
+//      /hostile/html-200        200, text/html page
+//      /hostile/html-500        500, text/html error page
+//      /hostile/empty           200, application/json, no body
+//
 //  Modes. --mode fast (default): MHD's epoll thread pool. A slow request
 //  is suspended (MHD_suspend_connection) and a timer thread resumes it at
 //  its deadline, so it holds no thread and other requests on the same
@@ -36,6 +59,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "ws_buf.h"
@@ -49,6 +73,12 @@
 #define S_BODY_MAX (1024 * 1024)
 #define S_FLAKY_BUCKETS 4096
 #define S_FLAKY_MAX_IDS 1000000
+#define S_HUGE_SIZE (1024ull * 1024 * 1024)
+#define S_DEEP_LEVELS 100000
+//  The gzip bomb: "0" then S_BOMB_RUNS runs of 258 more, as deflate
+//  length/distance pairs of 13 bits each.
+#define S_BOMB_RUNS 260000
+#define S_LORIS_STEP_MS 1000
 
 //  Endpoint families counted by /stats (not per id, so the table stays
 //  small however many ids a bench uses).
@@ -64,6 +94,7 @@ typedef enum {
     FAMILY_ECHO_HEADERS,
     FAMILY_ECHO,
     FAMILY_STATS,
+    FAMILY_HOSTILE,
     FAMILY_OTHER,
     FAMILY_COUNT
 } family_t;
@@ -71,7 +102,7 @@ typedef enum {
 static const char *s_family_names[FAMILY_COUNT] = {
     "/s",       "/flaky",    "/bad/json", "/bad/notnumber", "/bad/500",
     "/bad/big", "/bad/slow", "/status",   "/echo-headers",  "/echo",
-    "/stats",   "other"};
+    "/stats",   "/hostile",  "other"};
 
 typedef enum {
     REQ_BODY = 0,  //  reading a request body
@@ -128,7 +159,32 @@ typedef struct {
     struct MHD_Response *bad_big;
     struct MHD_Response *slow_body;
     char *big;  //  owns the 9 MiB body
+    //  Hostile constant answers (see the list above).
+    struct MHD_Response *hostile_utf8;
+    struct MHD_Response *hostile_deep;
+    struct MHD_Response *hostile_overflow;
+    struct MHD_Response *hostile_negzero;
+    struct MHD_Response *hostile_nan;
+    struct MHD_Response *hostile_nan_string;
+    struct MHD_Response *hostile_html_200;
+    struct MHD_Response *hostile_html_500;
+    struct MHD_Response *hostile_empty;
+    char *deep;  //  owns the nested arrays
+    //  The gzip bomb, built at its first request (its CRC-32 runs over
+    //  64 MiB: not at every start of the fixture).
+    pthread_once_t bomb_once;
+    unsigned char *bomb;  //  owns; NULL if out of memory
+    size_t bomb_len;
 } fixture_t;
+
+//  A /hostile/loris answer in progress: the response's reader state,
+//  freed with the response. In fast mode it waits for its next byte on
+//  the sleeper's list, as a slow request does.
+typedef struct {
+    fixture_t *fixture;  //  borrowed
+    req_t wait;          //  on the sleeper's list between bytes
+    int64_t next_ms;     //  monotonic time of the next byte
+} drip_t;
 
 //  The request state of a GET or HEAD between the two calls MHD makes:
 //  an address, never read or freed.
@@ -348,6 +404,287 @@ s_serve_slow (fixture_t *self, struct MHD_Connection *connection,
     return MHD_YES;
 }
 
+// --------------------------------------------------------------------
+//  Hostile endpoints
+
+//  A body that never ends: "[1,1,1,..." as fast as it is read.
+static ssize_t
+s_read_endless (void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void) cls;
+    for (size_t i = 0; i < max; i++)
+        buf[i] = (pos + i) == 0 ? '[' : ((pos + i) % 2 ? '1' : ',');
+    return (ssize_t) max;
+}
+
+//  1 GiB announced; each block is made when it is read.
+static ssize_t
+s_read_huge (void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void) cls;
+    uint64_t left = S_HUGE_SIZE - pos;
+    size_t len = left < max ? (size_t) left : max;
+    memset (buf, ' ', len);
+    if (pos == 0 && len)
+        buf[0] = '[';
+    return (ssize_t) len;
+}
+
+//  "{" then one space every S_LORIS_STEP_MS, never the end. Threads
+//  mode waits in the connection's thread; fast mode suspends the
+//  connection until the sleeper resumes it (MHD allows a suspend from
+//  the content reader), so the pool threads stay free.
+static ssize_t
+s_read_loris (void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void) max;
+    drip_t *drip = cls;
+    sleeper_t *sleeper = &drip->fixture->sleeper;
+    if (pos == 0) {
+        drip->next_ms = s_now_mono_ms () + S_LORIS_STEP_MS;
+        buf[0] = '{';
+        return 1;
+    }
+    pthread_mutex_lock (&sleeper->lock);
+    if (drip->fixture->threads_mode)
+        while (!sleeper->stopping && s_now_mono_ms () < drip->next_ms) {
+            struct timespec until = {.tv_sec = drip->next_ms / 1000,
+                                     .tv_nsec =
+                                         (drip->next_ms % 1000) * 1000000};
+            pthread_cond_timedwait (&sleeper->wake, &sleeper->lock, &until);
+        }
+    if (sleeper->stopping) {
+        pthread_mutex_unlock (&sleeper->lock);
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    }
+    if (s_now_mono_ms () < drip->next_ms) {
+        drip->wait.state = REQ_WAITING;
+        drip->wait.deadline_ms = drip->next_ms;
+        drip->wait.next = sleeper->pending;
+        sleeper->pending = &drip->wait;
+        MHD_suspend_connection (drip->wait.connection);
+        pthread_cond_signal (&sleeper->wake);
+        pthread_mutex_unlock (&sleeper->lock);
+        return 0;
+    }
+    pthread_mutex_unlock (&sleeper->lock);
+    drip->next_ms += S_LORIS_STEP_MS;
+    buf[0] = ' ';
+    return 1;
+}
+
+static void
+s_free_drip (void *cls)
+{
+    free (cls);
+}
+
+//  Deflate (RFC 1951) bits, least significant first.
+typedef struct {
+    unsigned char *data;
+    size_t len;
+    uint32_t bits;
+    int count;
+} bits_t;
+
+static void
+s_bits_put (bits_t *self, uint32_t value, int count)
+{
+    self->bits |= value << self->count;
+    self->count += count;
+    while (self->count >= 8) {
+        self->data[self->len++] = (unsigned char) self->bits;
+        self->bits >>= 8;
+        self->count -= 8;
+    }
+}
+
+//  A Huffman code goes most significant bit first.
+static void
+s_bits_code (bits_t *self, uint32_t code, int count)
+{
+    uint32_t reversed = 0;
+    for (int i = 0; i < count; i++)
+        reversed |= ((code >> i) & 1u) << (count - 1 - i);
+    s_bits_put (self, reversed, count);
+}
+
+//  A literal byte (< 144) in the fixed code: 8 bits from 0x30.
+static void
+s_bits_literal (bits_t *self, unsigned char c)
+{
+    s_bits_code (self, 0x30u + c, 8);
+}
+
+static uint32_t
+s_crc32 (uint32_t crc, const unsigned char *data, size_t len, size_t times)
+{
+    static uint32_t table[256];
+    if (!table[1])
+        for (uint32_t n = 0; n < 256; n++) {
+            uint32_t c = n;
+            for (int k = 0; k < 8; k++)
+                c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+            table[n] = c;
+        }
+    crc = ~crc;
+    for (size_t t = 0; t < times; t++)
+        for (size_t i = 0; i < len; i++)
+            crc = table[(crc ^ data[i]) & 0xff] ^ (crc >> 8);
+    return ~crc;
+}
+
+static fixture_t *s_bomb_fixture;
+
+//  One fixed-Huffman deflate block in a gzip member (RFC 1952): the head
+//  as literals, "0", then runs of 258 copies at distance 1 (length code
+//  285, 8 bits, and distance code 0, 5 bits), the tail, end of block.
+static void
+s_bomb_build (void)
+{
+    fixture_t *self = s_bomb_fixture;
+    static const char head[] = "{\"sales\":1,\"pad\":\"";
+    static const char tail[] = "\"}";
+    size_t head_len = sizeof head - 1;
+    size_t tail_len = sizeof tail - 1;
+    size_t capacity = 64 + head_len + tail_len + S_BOMB_RUNS * 13 / 8;
+    bits_t out = {malloc (capacity), 0, 0, 0};
+    if (!out.data)
+        return;
+    static const unsigned char gzip_head[] = {0x1f, 0x8b, 8, 0, 0,
+                                              0,    0,    0, 0, 0xff};
+    memcpy (out.data, gzip_head, sizeof gzip_head);
+    out.len = sizeof gzip_head;
+    s_bits_put (&out, 1, 1);  //  BFINAL
+    s_bits_put (&out, 1, 2);  //  BTYPE 01: fixed Huffman codes
+    for (size_t i = 0; i < head_len; i++)
+        s_bits_literal (&out, (unsigned char) head[i]);
+    s_bits_literal (&out, '0');
+    for (size_t i = 0; i < S_BOMB_RUNS; i++) {
+        s_bits_code (&out, 0xc0u + (285 - 280), 8);
+        s_bits_code (&out, 0, 5);
+    }
+    for (size_t i = 0; i < tail_len; i++)
+        s_bits_literal (&out, (unsigned char) tail[i]);
+    s_bits_code (&out, 0, 7);  //  256: end of block
+    if (out.count)
+        s_bits_put (&out, 0, 8 - out.count);
+    //  Trailer: CRC-32 and length (mod 2^32) of the decoded bytes.
+    static const unsigned char zero = '0';
+    unsigned char zeros[258];
+    memset (zeros, '0', sizeof zeros);
+    uint32_t crc = s_crc32 (0, (const unsigned char *) head, head_len, 1);
+    crc = s_crc32 (crc, &zero, 1, 1);
+    crc = s_crc32 (crc, zeros, sizeof zeros, S_BOMB_RUNS);
+    crc = s_crc32 (crc, (const unsigned char *) tail, tail_len, 1);
+    uint32_t size =
+        (uint32_t) (head_len + 1 + (size_t) S_BOMB_RUNS * 258 + tail_len);
+    for (int i = 0; i < 4; i++)
+        out.data[out.len++] = (unsigned char) (crc >> (8 * i));
+    for (int i = 0; i < 4; i++)
+        out.data[out.len++] = (unsigned char) (size >> (8 * i));
+    self->bomb = out.data;
+    self->bomb_len = out.len;
+}
+
+//  A redirect, an HTML page or a streamed body: made per request.
+static enum MHD_Result
+s_serve_hostile_made (fixture_t *self, struct MHD_Connection *connection,
+                      const char *url, const char *kind)
+{
+    struct MHD_Response *response = NULL;
+    unsigned status = 200;
+    if (strcmp (kind, "loris") == 0) {
+        drip_t *drip = calloc (1, sizeof *drip);
+        if (drip) {
+            drip->fixture = self;
+            drip->wait.connection = connection;
+            response = MHD_create_response_from_callback (
+                MHD_SIZE_UNKNOWN, 64, s_read_loris, drip, s_free_drip);
+            if (!response)
+                free (drip);
+        }
+    }
+    else if (strcmp (kind, "endless") == 0)
+        response = MHD_create_response_from_callback (
+            MHD_SIZE_UNKNOWN, 32 * 1024, s_read_endless, NULL, NULL);
+    else if (strcmp (kind, "huge") == 0)
+        response = MHD_create_response_from_callback (S_HUGE_SIZE, 32 * 1024,
+                                                      s_read_huge, NULL, NULL);
+    else if (strcmp (kind, "gzip-bomb") == 0) {
+        pthread_once (&self->bomb_once, s_bomb_build);
+        if (!self->bomb)
+            return ws_httpd_reply_error (connection, url, 500,
+                                         "fixture: out of memory");
+        response = MHD_create_response_from_buffer (self->bomb_len, self->bomb,
+                                                    MHD_RESPMEM_PERSISTENT);
+        if (response)
+            MHD_add_response_header (response, "Content-Encoding", "gzip");
+    }
+    else if (strncmp (kind, "redirect-", 9) == 0) {
+        const char *target = NULL;
+        if (strcmp (kind + 9, "loop") == 0)
+            target = "/hostile/redirect-loop";
+        else if (strcmp (kind + 9, "file") == 0)
+            target = "file:///etc/passwd";
+        else if (strcmp (kind + 9, "gopher") == 0)
+            target = "gopher://127.0.0.1:70/1";
+        else
+            return ws_httpd_reply_error (connection, url, 404,
+                                         "hostile: no such redirect");
+        status = 302;
+        response = MHD_create_response_from_buffer (0, (void *) "",
+                                                    MHD_RESPMEM_PERSISTENT);
+        if (response)
+            MHD_add_response_header (response, "Location", target);
+    }
+    else if (strcmp (kind, "429") == 0) {
+        static const char text[] = "{\"error\":\"rate limit exceeded\"}";
+        status = 429;
+        response = ws_httpd_response (text, sizeof text - 1, true);
+        if (response)
+            MHD_add_response_header (response, "Retry-After", "30");
+    }
+    else
+        return ws_httpd_reply_error (connection, url, 404,
+                                     "hostile: no such endpoint");
+    if (!response)
+        return ws_httpd_reply_error (connection, url, 500,
+                                     "fixture: out of memory");
+    if (!MHD_get_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE))
+        MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                 "application/json");
+    enum MHD_Result rc = ws_httpd_queue (connection, url, status, response);
+    MHD_destroy_response (response);
+    return rc;
+}
+
+static enum MHD_Result
+s_serve_hostile (fixture_t *self, struct MHD_Connection *connection,
+                 const char *url, const char *kind)
+{
+    struct {
+        const char *kind;
+        struct MHD_Response *response;
+        unsigned status;
+    } constants[] = {
+        {"utf8", self->hostile_utf8, 200},
+        {"deep", self->hostile_deep, 200},
+        {"overflow", self->hostile_overflow, 200},
+        {"negzero", self->hostile_negzero, 200},
+        {"nan", self->hostile_nan, 200},
+        {"nan-string", self->hostile_nan_string, 200},
+        {"html-200", self->hostile_html_200, 200},
+        {"html-500", self->hostile_html_500, 500},
+        {"empty", self->hostile_empty, 200},
+    };
+    for (size_t i = 0; i < sizeof constants / sizeof constants[0]; i++)
+        if (strcmp (kind, constants[i].kind) == 0)
+            return ws_httpd_queue (connection, url, constants[i].status,
+                                   constants[i].response);
+    return s_serve_hostile_made (self, connection, url, kind);
+}
+
 static enum MHD_Result
 s_dispatch (fixture_t *self, struct MHD_Connection *connection, const char *url,
             const char *method, void **con_cls)
@@ -375,6 +712,8 @@ s_dispatch (fixture_t *self, struct MHD_Connection *connection, const char *url,
         family = FAMILY_ECHO;
     else if (strcmp (url, "/stats") == 0)
         family = FAMILY_STATS;
+    else if (strncmp (url, "/hostile/", 9) == 0)
+        family = FAMILY_HOSTILE;
     atomic_fetch_add_explicit (&self->total, 1, memory_order_relaxed);
     atomic_fetch_add_explicit (&self->by_family[family], 1,
                                memory_order_relaxed);
@@ -397,6 +736,8 @@ s_dispatch (fixture_t *self, struct MHD_Connection *connection, const char *url,
             connection, url, 200, ws_httpd_request_headers (connection, false));
     case FAMILY_ECHO: return s_serve_echo (connection, url, method, *con_cls);
     case FAMILY_STATS: return s_serve_stats (self, connection, url);
+    case FAMILY_HOSTILE:
+        return s_serve_hostile (self, connection, url, url + 9);
     default: {
         char text[300];
         snprintf (text, sizeof text, "path '%.200s': not found", url);
@@ -578,7 +919,11 @@ s_usage (FILE *out)
              "Endpoints: /s/<id> /flaky/<id>?fail=N /bad/json "
              "/bad/notnumber /bad/500\n"
              "/bad/big /bad/slow?ms=N /status/<code> /echo-headers /echo "
-             "/stats\n");
+             "/stats\n"
+             "/hostile/<kind> with kind loris endless huge gzip-bomb utf8 "
+             "deep\n"
+             "overflow negzero nan nan-string redirect-loop redirect-file\n"
+             "redirect-gopher 429 html-200 html-500 empty\n");
 }
 
 //  --mode fast|threads.
@@ -595,6 +940,63 @@ s_on_option (void *arg, const char *name, const char *value)
         ws_error ("option --mode '%s': expected fast or threads", value);
         return -1;
     }
+    return 0;
+}
+
+//  An HTML page (persistent text) with its Content-Type.
+static struct MHD_Response *
+s_html_response (const char *text)
+{
+    struct MHD_Response *response = MHD_create_response_from_buffer (
+        strlen (text), (void *) text, MHD_RESPMEM_PERSISTENT);
+    if (response)
+        MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                 "text/html; charset=utf-8");
+    return response;
+}
+
+static int
+s_hostile_init (fixture_t *self)
+{
+    static const char utf8[] = "{\"sales\":1,\"name\":\"\xff\xfe\"}";
+    static const char overflow[] = "{\"sales\":1e999,\"signups\":1,"
+                                   "\"visits\":1}";
+    static const char negzero[] = "{\"sales\":-0,\"signups\":-0.0,"
+                                  "\"visits\":0}";
+    static const char nan[] = "{\"sales\":NaN,\"signups\":1,\"visits\":1}";
+    static const char nan_string[] = "{\"sales\":\"NaN\",\"signups\":1,"
+                                     "\"visits\":1}";
+    static const char html_200[] =
+        "<!DOCTYPE html>\n<html><head><title>Sign in</title></head>"
+        "<body><form>Please sign in</form></body></html>\n";
+    static const char html_500[] =
+        "<html><head><title>500 Internal Server Error</title></head>"
+        "<body><h1>Internal Server Error</h1></body></html>\n";
+    self->bomb_once = (pthread_once_t) PTHREAD_ONCE_INIT;
+    s_bomb_fixture = self;
+    self->deep = malloc (2 * S_DEEP_LEVELS);
+    if (!self->deep)
+        return -1;
+    memset (self->deep, '[', S_DEEP_LEVELS);
+    memset (self->deep + S_DEEP_LEVELS, ']', S_DEEP_LEVELS);
+    self->hostile_utf8 = ws_httpd_response (utf8, sizeof utf8 - 1, true);
+    self->hostile_deep =
+        ws_httpd_response (self->deep, 2 * S_DEEP_LEVELS, true);
+    self->hostile_overflow =
+        ws_httpd_response (overflow, sizeof overflow - 1, true);
+    self->hostile_negzero =
+        ws_httpd_response (negzero, sizeof negzero - 1, true);
+    self->hostile_nan = ws_httpd_response (nan, sizeof nan - 1, true);
+    self->hostile_nan_string =
+        ws_httpd_response (nan_string, sizeof nan_string - 1, true);
+    self->hostile_html_200 = s_html_response (html_200);
+    self->hostile_html_500 = s_html_response (html_500);
+    self->hostile_empty = ws_httpd_response ("", 0, true);
+    if (!self->hostile_utf8 || !self->hostile_deep || !self->hostile_overflow
+        || !self->hostile_negzero || !self->hostile_nan
+        || !self->hostile_nan_string || !self->hostile_html_200
+        || !self->hostile_html_500 || !self->hostile_empty)
+        return -1;
     return 0;
 }
 
@@ -630,19 +1032,32 @@ s_fixture_init (fixture_t *self, bool threads_mode)
     if (!self->bad_json || !self->bad_notnumber || !self->bad_500
         || !self->slow_body || !self->bad_big)
         return -1;
-    return 0;
+    return s_hostile_init (self);
 }
 
 static void
 s_fixture_free (fixture_t *self)
 {
-    struct MHD_Response *responses[] = {self->bad_json, self->bad_notnumber,
-                                        self->bad_500, self->slow_body,
-                                        self->bad_big};
+    struct MHD_Response *responses[] = {self->bad_json,
+                                        self->bad_notnumber,
+                                        self->bad_500,
+                                        self->slow_body,
+                                        self->bad_big,
+                                        self->hostile_utf8,
+                                        self->hostile_deep,
+                                        self->hostile_overflow,
+                                        self->hostile_negzero,
+                                        self->hostile_nan,
+                                        self->hostile_nan_string,
+                                        self->hostile_html_200,
+                                        self->hostile_html_500,
+                                        self->hostile_empty};
     for (size_t i = 0; i < sizeof responses / sizeof responses[0]; i++)
         if (responses[i])
             MHD_destroy_response (responses[i]);
     free (self->big);
+    free (self->deep);
+    free (self->bomb);
     for (size_t i = 0; i < S_FLAKY_BUCKETS; i++)
         while (self->flaky[i]) {
             flaky_t *entry = self->flaky[i];

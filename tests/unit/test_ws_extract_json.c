@@ -1,5 +1,8 @@
 //  test_ws_extract_json - JSON pointers with "*" and aggregates: values,
-//  escapes, wildcards at any depth, every aggregate, every error text.
+//  escapes, wildcards at any depth, every aggregate, every error text;
+//  -0 and values that are not finite; bodies parsed the worker's way:
+//  empty, HTML, invalid UTF-8, overflow, NaN, nesting 100,000 deep.
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -245,14 +248,125 @@ test_with_source (void **state)
     json_decref (def);
 }
 
+//  -0 is a fine 0, stored as +0; no value in a document is infinite.
+static void
+test_non_finite (void **state)
+{
+    (void) state;
+    json_t *doc = json_pack ("{s:f, s:i}", "a", -0.0, "c", 0);
+    ws_rule_t rule = s_rule ("/a", WS_AGG_NONE);
+    ws_err_t err;
+    double value = -1;
+    assert_int_equal (ws_extract_json (&rule, doc, &value, &err), 0);
+    assert_true (value == 0);
+    assert_false (signbit (value));
+    json_decref (doc);
+    //  jansson holds no inf or NaN (json_real refuses them), so a document
+    //  cannot bring one; a sum can overflow (test_errors: /big/*).
+    assert_null (json_real (INFINITY));
+    assert_null (json_real (NAN));
+
+    //  Parsed: -0 and -0.0 read as 0.
+    doc = ws_extract_json_parse ("{\"a\": -0, \"b\": -0.0}", 20, &err);
+    assert_non_null (doc);
+    rule = s_rule ("/a", WS_AGG_NONE);
+    assert_int_equal (ws_extract_json (&rule, doc, &value, &err), 0);
+    assert_true (value == 0 && !signbit (value));
+    rule = s_rule ("/b", WS_AGG_NONE);
+    assert_int_equal (ws_extract_json (&rule, doc, &value, &err), 0);
+    assert_true (value == 0 && !signbit (value));
+    json_decref (doc);
+}
+
+//  The body must parse to a document, or the error says what it holds.
+static void
+s_parse_error (const char *body, size_t len, const char *text)
+{
+    ws_err_t err;
+    ws_err_clear (&err);
+    json_t *doc = ws_extract_json_parse (body, len, &err);
+    if (doc)
+        fail_msg ("expected an error for %.40s", body);
+    assert_int_equal (err.code, WS_ERR_EXTRACT);
+    assert_string_equal (err.text, text);
+}
+
+static void
+test_parse (void **state)
+{
+    (void) state;
+    ws_err_t err;
+    json_t *doc = ws_extract_json_parse (" {\"sales\": 3} ", 14, &err);
+    assert_non_null (doc);
+    double value;
+    ws_rule_t rule = s_rule ("/sales", WS_AGG_NONE);
+    assert_int_equal (ws_extract_json (&rule, doc, &value, &err), 0);
+    assert_true (value == 3);
+    json_decref (doc);
+    //  Any value, not only an object or array.
+    doc = ws_extract_json_parse ("42", 2, &err);
+    assert_true (json_is_integer (doc));
+    json_decref (doc);
+
+    s_parse_error (NULL, 0, "empty body, expected JSON");
+    s_parse_error (" \r\n\t", 4, "blank body, expected JSON");
+    s_parse_error ("<!DOCTYPE html>\n<html><head><title>Sign in</title>", 49,
+                   "body is not JSON: found HTML or XML (starts "
+                   "'<!DOCTYPE html> <html><head><title>Sign'...)");
+    s_parse_error ("\n<h1>x</h1>", 11,
+                   "body is not JSON: found HTML or XML (starts '<h1>x</h1>')");
+    //  Invalid UTF-8 inside a string.
+    s_parse_error ("{\"a\": \"\xff\xfe\"}", 11,
+                   "body is not JSON: unable to decode byte 0xff near '\"' "
+                   "(line 1, column 7)");
+    //  Overflow is an error, never inf; NaN and Infinity are no JSON.
+    s_parse_error ("{\"sales\": 1e999}", 16,
+                   "body is not JSON: real number overflow near '1e999' "
+                   "(line 1, column 15)");
+    s_parse_error ("{\"sales\": -1e999}", 17,
+                   "body is not JSON: real number overflow near '-1e999' "
+                   "(line 1, column 16)");
+    s_parse_error ("{\"sales\": NaN}", 14,
+                   "body is not JSON: invalid token near 'NaN' (line 1, "
+                   "column 13)");
+    s_parse_error ("{\"sales\": Infinity}", 19,
+                   "body is not JSON: invalid token near 'Infinity' (line 1, "
+                   "column 18)");
+    s_parse_error ("{\"sales\": 99999999999999999999}", 30,
+                   "body is not JSON: too big integer near "
+                   "'99999999999999999999' (line 1, column 30)");
+    s_parse_error ("{\"a\": \"\\u0000\"}", 15,
+                   "body is not JSON: \\u0000 is not allowed without "
+                   "JSON_ALLOW_NUL near '\"\\u0000\"' (line 1, column 14)");
+    //  100,000 deep: refused at jansson's depth limit, the stack bounded.
+    size_t deep = 100000;
+    char *body = malloc (2 * deep);
+    assert_non_null (body);
+    memset (body, '[', deep);
+    memset (body + deep, ']', deep);
+    s_parse_error (body, 2 * deep,
+                   "body is not JSON: maximum parsing depth reached near '[' "
+                   "(line 1, column 2049)");
+    //  2,000 deep is still a document.
+    memset (body + 2000, ']', 2000);
+    doc = ws_extract_json_parse (body, 4000, &err);
+    assert_non_null (doc);
+    json_decref (doc);
+    free (body);
+    //  Cut short.
+    s_parse_error ("{\"sales\": 12,", 13,
+                   "body is not JSON: string or '}' expected near end of file "
+                   "(line 1, "
+                   "column 13)");
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_pointers),
-        cmocka_unit_test (test_wildcards),
-        cmocka_unit_test (test_errors),
-        cmocka_unit_test (test_with_source),
+        cmocka_unit_test (test_pointers),   cmocka_unit_test (test_wildcards),
+        cmocka_unit_test (test_errors),     cmocka_unit_test (test_with_source),
+        cmocka_unit_test (test_non_finite), cmocka_unit_test (test_parse),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

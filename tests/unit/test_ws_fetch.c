@@ -5,6 +5,8 @@
 //  And ws_fetch_post, a webhook delivery's one POST: its headers and
 //  body on the wire, no retry, no redirect, Retry-After in both forms,
 //  the start of a long answer kept, the first line of an error's body.
+//  Hostile servers: redirects to file: and gopher:, 1 GiB announced, a
+//  body without end, one byte every 100 ms.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -85,6 +87,40 @@ s_chunked (void *cls, uint64_t pos, char *buf, size_t max)
     size_t len = max < 1000 ? max : 1000;
     memset (buf, 'x', len);
     return (ssize_t) len;
+}
+
+//  A body that never ends, as fast as it is read (chunked).
+static ssize_t
+s_endless (void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void) cls;
+    (void) pos;
+    memset (buf, '1', max);
+    return (ssize_t) max;
+}
+
+//  1 GiB announced, made as it is read.
+static ssize_t
+s_huge (void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void) cls;
+    uint64_t left = (1ull << 30) - pos;
+    size_t len = left < max ? (size_t) left : max;
+    memset (buf, ' ', len);
+    return (ssize_t) len;
+}
+
+//  Slow-loris: one byte every 100 ms, never the end (this connection's
+//  own thread sleeps).
+static ssize_t
+s_drip (void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void) cls;
+    (void) max;
+    if (pos)
+        s_sleep_ms (100);
+    buf[0] = pos ? ' ' : '{';
+    return 1;
 }
 
 typedef struct {
@@ -248,6 +284,24 @@ s_handler (void *cls, struct MHD_Connection *connection, const char *url,
         rc = MHD_queue_response (connection, 200, response);
         MHD_destroy_response (response);
     }
+    else if (strcmp (url, "/endless") == 0 || strcmp (url, "/huge") == 0
+             || strcmp (url, "/drip") == 0) {
+        struct MHD_Response *response =
+            strcmp (url, "/endless") == 0 ? MHD_create_response_from_callback (
+                MHD_SIZE_UNKNOWN, 16384, s_endless, NULL, NULL)
+            : strcmp (url, "/huge") == 0
+                ? MHD_create_response_from_callback (1ull << 30, 16384, s_huge,
+                                                     NULL, NULL)
+                : MHD_create_response_from_callback (MHD_SIZE_UNKNOWN, 16,
+                                                     s_drip, NULL, NULL);
+        rc = MHD_queue_response (connection, 200, response);
+        MHD_destroy_response (response);
+    }
+    else if (strcmp (url, "/redirect-file") == 0)
+        rc = s_reply (connection, 302, "", "Location", "file:///etc/passwd");
+    else if (strcmp (url, "/redirect-gopher") == 0)
+        rc = s_reply (connection, 302, "", "Location",
+                      "gopher://127.0.0.1:70/1");
     else if (strcmp (url, "/gzip") == 0) {
         struct MHD_Response *response = MHD_create_response_from_buffer (
             sizeof s_gzip, (void *) s_gzip, MHD_RESPMEM_PERSISTENT);
@@ -594,6 +648,49 @@ test_redirects (void **state)
     assert_string_equal (outcome.kind, "http");
     assert_int_equal (outcome.attempts, 1);
     assert_string_equal (outcome.error, "more than 5 redirects (HTTP 302)");
+}
+
+//  Hostile servers: each is an error of its kind, found quickly, with
+//  the body never read past the cap.
+static void
+test_hostile (void **state)
+{
+    (void) state;
+    s_outcome_t outcome;
+    //  A redirect to another scheme is refused, not followed, not retried.
+    s_fetch ("/redirect-file", "\"retries\": 2,", &s_fast, 0, &outcome);
+    assert_false (outcome.ok);
+    assert_string_equal (outcome.kind, "http");
+    assert_int_equal (outcome.status, 302);
+    assert_int_equal (outcome.attempts, 1);
+    assert_string_equal (outcome.error,
+                         "redirect to 'file:///etc/passwd' refused (HTTP 302): "
+                         "only http and https are followed");
+    s_fetch ("/redirect-gopher", NULL, &s_fast, 0, &outcome);
+    assert_string_equal (outcome.kind, "http");
+    assert_string_equal (outcome.error,
+                         "redirect to 'gopher://127.0.0.1:70/1' refused (HTTP "
+                         "302): only http and https are followed");
+    //  1 GiB announced: refused on its Content-Length, before the body.
+    s_fetch ("/huge", NULL, &s_fast, 0, &outcome);
+    assert_false (outcome.ok);
+    assert_string_equal (outcome.kind, "size");
+    assert_string_equal (outcome.error, "body over the 8 MiB cap");
+    assert_int_equal (outcome.attempts, 1);
+    assert_true (outcome.bytes == 0);
+    assert_true (outcome.duration_ms < 2000);
+    //  A chunked body without end stops at the cap.
+    s_fetch ("/endless", NULL, &s_fast, 0, &outcome);
+    assert_string_equal (outcome.kind, "size");
+    assert_string_equal (outcome.error, "body over the 8 MiB cap");
+    assert_int_equal (outcome.attempts, 1);
+    //  Slow-loris: bytes keep coming, the source's timeout still ends it.
+    s_fetch ("/drip", "\"timeout\": \"500ms\", \"retries\": 0,", &s_fast, 0,
+             &outcome);
+    assert_false (outcome.ok);
+    assert_string_equal (outcome.kind, "timeout");
+    assert_non_null (strstr (outcome.error, "timed out after"));
+    assert_true (outcome.duration_ms >= 450 && outcome.duration_ms < 1500);
 }
 
 static void
@@ -1058,6 +1155,7 @@ main (void)
         cmocka_unit_test (test_timeout),
         cmocka_unit_test (test_net_error),
         cmocka_unit_test (test_redirects),
+        cmocka_unit_test (test_hostile),
         cmocka_unit_test (test_headers),
         cmocka_unit_test (test_post),
         cmocka_unit_test (test_handle_reuse),
