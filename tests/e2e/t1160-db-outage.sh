@@ -36,7 +36,7 @@ print("# database:", json.dumps(d))
 sys.exit(0 if d["reachable"] is False and d["buffered_samples"] >= 1500 else 1)
 PY
 ok "the log says writes fail and dispatch paused" \
-    test -n "$(grep 'database: inserting samples' "$T/coordinator.log")" \
+    test -n "$(grep 'samples buffered, retrying in' "$T/coordinator.log")" \
     -a -n "$(grep 'write buffer full' "$T/coordinator.log")"
 for _ in $(seq 1 100); do
     grep -q 'writes resumed' "$T/coordinator.log" && break
