@@ -33,6 +33,8 @@ static const s_command_t s_commands[] = {
     {"silence", cmd_silence,
      "hold back a goal's, campaign's or labels' alerts for a while"},
     {"import", cmd_import, "backfill a series' history from a t,value CSV"},
+    {"keygen", cmd_keygen,
+     "make a CURVE key pair for the coordinator, a worker or a client"},
 };
 #define S_COMMAND_COUNT (sizeof s_commands / sizeof s_commands[0])
 

@@ -66,5 +66,6 @@ int cmd_progress (int argc, char **argv);
 int cmd_alerts (int argc, char **argv);
 int cmd_silence (int argc, char **argv);
 int cmd_hook (int argc, char **argv);
+int cmd_keygen (int argc, char **argv);
 
 #endif

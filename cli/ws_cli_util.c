@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ws_cli.h"
@@ -82,6 +83,7 @@ ws_cli_parse_labels (const char *text, json_t *labels, const char *command)
 #define S_OPT_JSON 1001
 #define S_OPT_COORDINATOR 1002
 #define S_OPT_HELP 1003
+#define S_OPT_COORDINATOR_KEY 1004
 
 int
 ws_cli_parse (int argc, char **argv, const char *help,
@@ -91,7 +93,7 @@ ws_cli_parse (int argc, char **argv, const char *help,
     struct option options[32];
     char shortopts[64] = "h";
     size_t count = 0, len = 1;
-    for (; extra && extra[count].name && count < 28; count++) {
+    for (; extra && extra[count].name && count < 27; count++) {
         options[count] = extra[count];
         //  A one-letter value is also a short option (-f FILE).
         int value = extra[count].val;
@@ -105,6 +107,8 @@ ws_cli_parse (int argc, char **argv, const char *help,
     options[count++] = (struct option){"json", no_argument, NULL, S_OPT_JSON};
     options[count++] = (struct option){"coordinator", required_argument, NULL,
                                        S_OPT_COORDINATOR};
+    options[count++] = (struct option){"coordinator-key", required_argument,
+                                       NULL, S_OPT_COORDINATOR_KEY};
     options[count++] = (struct option){"help", no_argument, NULL, S_OPT_HELP};
     options[count] = (struct option){NULL, 0, NULL, 0};
     common->json = false;
@@ -117,6 +121,11 @@ ws_cli_parse (int argc, char **argv, const char *help,
         switch (option) {
         case S_OPT_JSON: common->json = true; break;
         case S_OPT_COORDINATOR: common->endpoint = optarg; break;
+        //  ws_client reads the key where it reads WATERSHED_CLIENT_KEY;
+        //  the command line wins over the environment.
+        case S_OPT_COORDINATOR_KEY:
+            setenv ("WATERSHED_COORDINATOR_KEY", optarg, 1);
+            break;
         case 'h':
         case S_OPT_HELP: fputs (help, stdout); return WS_EXIT_OK;
         case '?':

@@ -9,6 +9,7 @@
 #include <zmq.h>
 
 #include "ws_cli.h"
+#include "ws_curve.h"
 #include "ws_loop.h"
 #include "ws_msg.h"
 #include "ws_paths.h"
@@ -16,10 +17,102 @@
 struct _ws_client_t {
     void *context;  //  owns
     void *socket;   //  owns
+    void *monitor;  //  owns; the socket's handshake failures
+    bool curve;     //  keys from WATERSHED_CLIENT_KEY and _COORDINATOR_KEY
     char endpoint[512];
     int timeout_ms;
     json_int_t next_id;
 };
+
+//  CURVE (PROTOCOL.md 12) when both are set: WATERSHED_CLIENT_KEY, this
+//  client's key pair (a NAME.secret file), and WATERSHED_COORDINATOR_KEY
+//  (or --coordinator-key), the coordinator's public key or .key file.
+static int
+s_curve_setup (ws_client_t *self, ws_err_t *err)
+{
+    const char *key = getenv ("WATERSHED_CLIENT_KEY");
+    const char *server = getenv ("WATERSHED_COORDINATOR_KEY");
+    bool has_key = key && *key, has_server = server && *server;
+    if (!has_key && !has_server)
+        return 0;
+    if (!has_key)
+        return ws_err_set (err, WS_ERR_INPUT,
+                           "WATERSHED_COORDINATOR_KEY is set but not "
+                           "WATERSHED_CLIENT_KEY: CURVE needs this client's "
+                           "key pair too (watershed keygen NAME)");
+    if (!has_server)
+        return ws_err_set (err, WS_ERR_INPUT,
+                           "WATERSHED_CLIENT_KEY is set but not the "
+                           "coordinator's public key: set "
+                           "WATERSHED_COORDINATOR_KEY or --coordinator-key");
+    char server_key[WS_CURVE_KEY_LEN + 1];
+    if (ws_curve_public_key (server, server_key, err))
+        return ws_err_prefix (err, "WATERSHED_COORDINATOR_KEY: ");
+    ws_curve_cert_t *cert = ws_curve_cert_load (key, err);
+    if (!cert)
+        return ws_err_prefix (err, "WATERSHED_CLIENT_KEY: ");
+    int rc = ws_curve_set_client (self->socket, cert, server_key, err);
+    ws_curve_cert_destroy (&cert);
+    self->curve = rc == 0;
+    return rc;
+}
+
+//  Watch the socket's handshakes: a coordinator that refuses our key (or
+//  wants CURVE when we have none) is said at once, not after the
+//  timeout.
+static int
+s_monitor (ws_client_t *self, ws_err_t *err)
+{
+    char endpoint[64];
+    snprintf (endpoint, sizeof endpoint, "inproc://ws-client-monitor-%p",
+              (void *) self);
+    int events = ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
+                 | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                 | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
+    if (zmq_socket_monitor (self->socket, endpoint, events))
+        return ws_err_set (err, WS_ERR_SYSTEM, "zmq_socket_monitor: %s",
+                           zmq_strerror (zmq_errno ()));
+    self->monitor = zmq_socket (self->context, ZMQ_PAIR);
+    if (!self->monitor || zmq_connect (self->monitor, endpoint))
+        return ws_err_set (err, WS_ERR_SYSTEM, "monitor: %s",
+                           zmq_strerror (zmq_errno ()));
+    return 0;
+}
+
+//  A handshake failure the monitor reported, as an error. -1.
+static int
+s_handshake_failed (ws_client_t *self, ws_err_t *err)
+{
+    zmq_msg_t frame;
+    zmq_msg_init (&frame);
+    uint16_t event = 0;
+    uint32_t value = 0;
+    if (zmq_msg_recv (&frame, self->monitor, 0) >= 6) {
+        memcpy (&event, zmq_msg_data (&frame), 2);
+        memcpy (&value, (uint8_t *) zmq_msg_data (&frame) + 2, 4);
+    }
+    while (zmq_msg_more (&frame)
+           && zmq_msg_recv (&frame, self->monitor, 0) >= 0)
+        ;
+    zmq_msg_close (&frame);
+    if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+        return ws_err_set (err, WS_ERR_NET,
+                           "coordinator at %s refused this client's key "
+                           "(ZAP status %u): add its NAME.key to the "
+                           "coordinator's allow-list",
+                           self->endpoint, (unsigned) value);
+    if (!self->curve)
+        return ws_err_set (err, WS_ERR_NET,
+                           "coordinator at %s refused the handshake: it "
+                           "probably requires CURVE (set WATERSHED_CLIENT_KEY "
+                           "and WATERSHED_COORDINATOR_KEY)",
+                           self->endpoint);
+    return ws_err_set (err, WS_ERR_NET,
+                       "coordinator at %s: CURVE handshake failed (is "
+                       "WATERSHED_COORDINATOR_KEY the coordinator's key, "
+                       "and does the coordinator use CURVE?)",
+                       self->endpoint);
+}
 
 ws_client_t *
 ws_client_new (const char *endpoint, int timeout_ms, ws_err_t *err)
@@ -66,6 +159,10 @@ ws_client_new (const char *endpoint, int timeout_ms, ws_err_t *err)
     int64_t max_size = WS_MSG_MAX_BODY + 4096;
     zmq_setsockopt (self->socket, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt (self->socket, ZMQ_MAXMSGSIZE, &max_size, sizeof max_size);
+    if (s_curve_setup (self, err) || s_monitor (self, err)) {
+        ws_client_destroy (&self);
+        return NULL;
+    }
     if (zmq_connect (self->socket, self->endpoint)) {
         ws_err_set (err, WS_ERR_INPUT, "coordinator endpoint '%s': %s",
                     self->endpoint, zmq_strerror (zmq_errno ()));
@@ -82,6 +179,8 @@ ws_client_destroy (ws_client_t **self_p)
         ws_client_t *self = *self_p;
         if (self->socket)
             zmq_close (self->socket);
+        if (self->monitor)
+            zmq_close (self->monitor);
         if (self->context)
             zmq_ctx_term (self->context);
         free (self);
@@ -104,8 +203,15 @@ ws_client_call (ws_client_t *self, const char *command, json_t *args,
         int64_t wait = deadline - ws_clock_ms ();
         if (wait <= 0)
             break;
-        zmq_pollitem_t item = {self->socket, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll (&item, 1, (long) wait) <= 0)
+        zmq_pollitem_t items[2] = {{self->socket, 0, ZMQ_POLLIN, 0},
+                                   {self->monitor, 0, ZMQ_POLLIN, 0}};
+        if (zmq_poll (items, 2, (long) wait) <= 0)
+            continue;
+        if (items[1].revents & ZMQ_POLLIN) {
+            s_handshake_failed (self, err);
+            return NULL;
+        }
+        if (!(items[0].revents & ZMQ_POLLIN))
             continue;
         ws_msg_t *reply = ws_msg_recv (self->socket, false, 0, err, NULL, NULL);
         if (!reply)

@@ -33,6 +33,8 @@ s_on_signal (ws_loop_t *loop, int signum, void *arg)
         ws_notice ("SIGHUP: reloading sources");
         if (ws_coord_reload (s_coord, &err))
             ws_error ("reload: %s", err.text);
+        if (ws_coord_reload_keys (s_coord, &err))
+            ws_error ("reload: %s; the old allow-list stays", err.text);
         return 0;
     }
     ws_notice ("%s: draining", signum == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -109,6 +111,11 @@ main (int argc, char **argv)
                   ws_config_string (config, "state-dir"));
     else if (ws_paths_state_dir (state_dir, sizeof state_dir)) {
         ws_error ("state dir: path too long");
+        return 1;
+    }
+    //  ws_coord finds the key pair and the allow-list in the state dir.
+    if (ws_config_set (config, "state-dir", state_dir, &err)) {
+        ws_error ("%s", err.text);
         return 1;
     }
     if (!*ws_config_string (config, "clients")) {

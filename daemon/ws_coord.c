@@ -10,6 +10,7 @@
 
 #include "ws_coord_private.h"
 #include "ws_buf.h"
+#include "ws_curve.h"
 #include "ws_log.h"
 #include "ws_msg.h"
 #include "ws_time.h"
@@ -1676,11 +1677,28 @@ s_before_sleep (ws_loop_t *loop, void *arg)
 //  ---------------------------------------------------------------------
 //  Construction
 
+//  Bind a ROUTER at the endpoint of config entry name ("workers" or
+//  "clients", also its ZAP domain, WS_CURVE_DOMAIN_*). With a key pair
+//  the socket is a CURVE server whose peers the ZAP handler checks;
+//  without one, plain text only where it stays on this host, unless
+//  allow-plaintext (PROTOCOL.md 12).
 static void *
-s_bind (void *context, int type, const char *endpoint, char *bound,
+s_bind (ws_coord_t *self, void *context, const char *name, char *bound,
         size_t bound_size, ws_err_t *err)
 {
-    void *socket = zmq_socket (context, type);
+    const char *endpoint = ws_config_string (self->config, name);
+    if (!self->curve_cert && !ws_curve_endpoint_is_local (endpoint)
+        && !ws_config_bool (self->config, "allow-plaintext")) {
+        ws_err_set (err, WS_ERR_INPUT,
+                    "config '%s': %s is not on this host and there is no key "
+                    "pair for CURVE: run 'watershed keygen coordinator --dir "
+                    "STATE-DIR/keys' (see README, Security), or pass "
+                    "--allow-plaintext",
+                    name, endpoint);
+        ws_err_where (err, "%s", name);
+        return NULL;
+    }
+    void *socket = zmq_socket (context, ZMQ_ROUTER);
     if (!socket) {
         ws_err_set (err, WS_ERR_SYSTEM, "zmq_socket: %s",
                     zmq_strerror (zmq_errno ()));
@@ -1697,6 +1715,11 @@ s_bind (void *context, int type, const char *endpoint, char *bound,
     zmq_setsockopt (socket, ZMQ_MAXMSGSIZE, &max_size, sizeof max_size);
     zmq_setsockopt (socket, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt (socket, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    if (self->curve_cert
+        && ws_curve_set_server (socket, self->curve_cert, name, err)) {
+        zmq_close (socket);
+        return NULL;
+    }
     if (zmq_bind (socket, endpoint)) {
         ws_err_set (err, WS_ERR_SYSTEM, "bind '%s': %s", endpoint,
                     zmq_strerror (zmq_errno ()));
@@ -1706,6 +1729,66 @@ s_bind (void *context, int type, const char *endpoint, char *bound,
     size_t size = bound_size;
     zmq_getsockopt (socket, ZMQ_LAST_ENDPOINT, bound, &size);
     return socket;
+}
+
+//  ZAP requests from libzmq's I/O thread, answered from the loop.
+static int
+s_on_zap (ws_loop_t *loop, void *socket, void *arg)
+{
+    (void) loop;
+    (void) socket;
+    ws_coord_t *self = arg;
+    ws_curve_auth_serve (self->curve_auth);
+    return 0;
+}
+
+//  CURVE is on when the coordinator has a key pair: --curve-key FILE, or
+//  STATE-DIR/keys/coordinator.secret when that exists. Its allow-list is
+//  --curve-authorized DIR, or STATE-DIR/authorized. The ZAP handler
+//  binds before the sockets, which would let every key in otherwise.
+static int
+s_curve_start (ws_coord_t *self, void *context, ws_err_t *err)
+{
+    const char *state_dir = ws_config_string (self->config, "state-dir");
+    const char *key = ws_config_string (self->config, "curve-key");
+    char key_path[4200], dir_path[4200];
+    if (!*key && *state_dir) {
+        snprintf (key_path, sizeof key_path, "%s/keys/coordinator.secret",
+                  state_dir);
+        if (access (key_path, F_OK) == 0)
+            key = key_path;
+    }
+    if (!*key)
+        return 0;  //  plain text (s_bind says where it may be)
+    self->curve_cert = ws_curve_cert_load (key, err);
+    if (!self->curve_cert)
+        return -1;
+    const char *dir = ws_config_string (self->config, "curve-authorized");
+    if (!*dir) {
+        snprintf (dir_path, sizeof dir_path, "%s/authorized",
+                  *state_dir ? state_dir : ".");
+        dir = dir_path;
+    }
+    self->curve_auth = ws_curve_auth_new (context, dir, err);
+    if (!self->curve_auth)
+        return -1;
+    ws_loop_reader (self->loop, ws_curve_auth_socket (self->curve_auth),
+                    s_on_zap, self);
+    ws_notice ("curve: on for workers and clients, %zu keys allowed in '%s'",
+               ws_curve_auth_size (self->curve_auth), dir);
+    return 0;
+}
+
+int
+ws_coord_reload_keys (ws_coord_t *self, ws_err_t *err)
+{
+    if (!self->curve_auth)
+        return 0;
+    int count = ws_curve_auth_load (self->curve_auth, err);
+    if (count < 0)
+        return -1;
+    ws_notice ("curve: allow-list reloaded, %d keys", count);
+    return 0;
 }
 
 //  "28,90": the analysis windows in days; "" for no analysis.
@@ -1779,13 +1862,14 @@ ws_coord_new (ws_loop_t *loop, ws_config_t *config, ws_db_t *db,
                         << 32;
     self->started = ws_wall_ms ();
 
-    self->workers =
-        s_bind (zmq_context, ZMQ_ROUTER, ws_config_string (config, "workers"),
-                self->worker_endpoint, sizeof self->worker_endpoint, err);
+    if (s_curve_start (self, zmq_context, err) == 0)
+        self->workers =
+            s_bind (self, zmq_context, WS_CURVE_DOMAIN_WORKERS,
+                    self->worker_endpoint, sizeof self->worker_endpoint, err);
     if (self->workers)
-        self->clients = s_bind (
-            zmq_context, ZMQ_ROUTER, ws_config_string (config, "clients"),
-            self->client_endpoint, sizeof self->client_endpoint, err);
+        self->clients =
+            s_bind (self, zmq_context, WS_CURVE_DOMAIN_CLIENTS,
+                    self->client_endpoint, sizeof self->client_endpoint, err);
     if (!self->workers || !self->clients) {
         ws_coord_destroy (&self);
         return NULL;
@@ -1811,6 +1895,12 @@ ws_coord_destroy (ws_coord_t **self_p)
         ws_loop_reader_end (self->loop, self->clients);
         zmq_close (self->clients);
     }
+    if (self->curve_auth) {
+        ws_loop_reader_end (self->loop,
+                            ws_curve_auth_socket (self->curve_auth));
+        ws_curve_auth_destroy (&self->curve_auth);
+    }
+    ws_curve_cert_destroy (&self->curve_cert);
     if (self->cron_timer)
         ws_loop_timer_end (self->loop, self->cron_timer);
     ws_loop_set_before_sleep (self->loop, NULL, NULL);

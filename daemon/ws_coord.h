@@ -47,4 +47,8 @@ void ws_coord_drain (ws_coord_t *self);
 //  Reload the sources from the database (SIGHUP).
 int ws_coord_reload (ws_coord_t *self, ws_err_t *err);
 
+//  Read the CURVE allow-list again (SIGHUP); nothing when CURVE is off.
+//  On error the old list stays. Peers already connected stay connected.
+int ws_coord_reload_keys (ws_coord_t *self, ws_err_t *err);
+
 #endif

@@ -215,6 +215,21 @@ s_cmd_status (ws_coord_t *self, json_t *args, ws_err_t *err)
     json_t *hooks = ws_coord_hooks_counters (self);
     json_object_update (counters, hooks);
     json_decref (hooks);
+    //  CURVE: on or off, how many keys may connect, how many were
+    //  refused. Never a key itself.
+    json_t *security = json_pack ("{s:b}", "curve", self->curve_auth != NULL);
+    if (self->curve_auth) {
+        json_object_set_new (
+            security, "keys_allowed",
+            json_integer ((json_int_t) ws_curve_auth_size (self->curve_auth)));
+        json_object_set_new (
+            security, "refused",
+            json_integer (ws_curve_auth_refused (self->curve_auth)));
+        json_object_set_new (
+            security, "allow_list",
+            json_string (ws_curve_auth_dir (self->curve_auth)));
+    }
+    json_object_set_new (status, "security", security);
     return status;
 }
 

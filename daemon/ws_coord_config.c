@@ -14,6 +14,16 @@ static const ws_config_entry_t s_entries[] = {
      "endpoint to bind for workers"},
     {"clients", WS_CFG_STRING, "", 0, 255,
      "endpoint to bind for clients; default ipc://STATE-DIR/watershedd.sock"},
+    {"curve-key", WS_CFG_STRING, "", 0, 4096,
+     "the coordinator's key pair (NAME.secret of 'watershed keygen'); "
+     "default STATE-DIR/keys/coordinator.secret if it exists. With a key "
+     "pair both sockets use CURVE and admit only allowed keys"},
+    {"curve-authorized", WS_CFG_STRING, "", 0, 4096,
+     "directory of the NAME.key files of the workers and clients allowed "
+     "in (read again on SIGHUP); default STATE-DIR/authorized"},
+    {"allow-plaintext", WS_CFG_BOOL, "false", 0, 0,
+     "without a key pair, bind endpoints off this host too (plain text, "
+     "no authentication); ipc and loopback need no flag"},
     {"heartbeat", WS_CFG_DURATION, "1s", 100, 60000,
      "heartbeat interval towards workers"},
     {"liveness", WS_CFG_INT, "3", 2, 100,

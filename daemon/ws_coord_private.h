@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "ws_coord.h"
+#include "ws_curve.h"
 #include "ws_map.h"
 #include "ws_msg.h"
 #include "ws_sched.h"
@@ -99,6 +100,12 @@ struct _ws_coord_t {
     void *clients;        //  owns; ROUTER for clients
     char worker_endpoint[256];
     char client_endpoint[256];
+
+    //  CURVE (PROTOCOL.md 12): the key pair, NULL for plain text, and
+    //  the ZAP handler with the allow-list; both owned.
+    ws_curve_cert_t *curve_cert;
+    ws_curve_auth_t *curve_auth;
+
     ws_sched_t *sched;                 //  owns
     ws_map_t *workers_by_id;           //  owns the workers
     ws_map_t *jobs;                    //  owns the jobs, by id

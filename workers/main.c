@@ -54,6 +54,9 @@ main (int argc, char **argv)
     }
     bool help = false;
     bool from_command_line = s_has_option (argc, argv, "coordinator");
+    bool key_from_command_line[2] = {
+        s_has_option (argc, argv, "key"),
+        s_has_option (argc, argv, "coordinator-key")};
     if (ws_config_parse_args (config, &argc, argv, &help, &err)) {
         ws_error ("%s", err.text);
         ws_config_destroy (&config);
@@ -75,6 +78,19 @@ main (int argc, char **argv)
         ws_error ("WATERSHED_COORDINATOR: %s", err.text);
         ws_config_destroy (&config);
         return 2;
+    }
+    //  The keys likewise: the command line, then the environment.
+    const char *key_settings[][2] = {
+        {"key", "WATERSHED_WORKER_KEY"},
+        {"coordinator-key", "WATERSHED_COORDINATOR_KEY"}};
+    for (size_t i = 0; i < 2; i++) {
+        const char *value = getenv (key_settings[i][1]);
+        if (value && *value && !key_from_command_line[i]
+            && ws_config_set (config, key_settings[i][0], value, &err)) {
+            ws_error ("%s: %s", key_settings[i][1], err.text);
+            ws_config_destroy (&config);
+            return 2;
+        }
     }
     const char *format = ws_config_string (config, "log-format");
     if (strcmp (format, "text") != 0 && strcmp (format, "json") != 0) {

@@ -13,6 +13,7 @@
 #include <zmq.h>
 
 #include "ws_buf.h"
+#include "ws_curve.h"
 #include "ws_deliver.h"
 #include "ws_extract_json.h"
 #include "ws_fetch.h"
@@ -46,6 +47,12 @@ static const ws_config_entry_t s_entries[] = {
     //  name            type             default  min  max  help
     {"coordinator", WS_CFG_STRING, WS_PATHS_WORKER_ENDPOINT, 0, 1024,
      "coordinator endpoint (env WATERSHED_COORDINATOR)"},
+    {"key", WS_CFG_STRING, "", 0, 4096,
+     "this worker's key pair, a NAME.secret file of 'watershed keygen' "
+     "(env WATERSHED_WORKER_KEY); with coordinator-key, CURVE"},
+    {"coordinator-key", WS_CFG_STRING, "", 0, 4096,
+     "the coordinator's public key: 40 Z85 characters or its .key file "
+     "(env WATERSHED_COORDINATOR_KEY)"},
     {"name", WS_CFG_STRING, "", 0, 128,
      "worker name in the coordinator's status (default HOST-PID)"},
     {"credit", WS_CFG_INT, "256", 1, 65536, "most jobs held at once"},
@@ -130,6 +137,10 @@ struct _ws_worker_t {
     bool draining;
     int64_t drain_deadline;  //  ws_clock_ms
     int exit_code;
+    //  CURVE, when both keys are set: this worker's key pair (owns; NULL
+    //  for plain text) and the coordinator's public key (Z85).
+    ws_curve_cert_t *cert;
+    char server_key[WS_CURVE_KEY_LEN + 1];
 };
 
 const ws_config_entry_t *
@@ -196,6 +207,11 @@ s_connect (ws_worker_t *self, ws_err_t *err)
     zmq_setsockopt (socket, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt (socket, ZMQ_RCVHWM, &hwm, sizeof hwm);
     zmq_setsockopt (socket, ZMQ_SNDTIMEO, &send_timeout, sizeof send_timeout);
+    if (self->cert
+        && ws_curve_set_client (socket, self->cert, self->server_key, err)) {
+        zmq_close (socket);
+        return -1;
+    }
     if (zmq_connect (socket, self->endpoint)) {
         int code = errno;
         zmq_close (socket);
@@ -1126,6 +1142,33 @@ s_on_signal (ws_loop_t *loop, int signum, void *arg)
     return 0;
 }
 
+//  CURVE (PROTOCOL.md 12) when both keys are set: this worker's key
+//  pair and the coordinator's public key. One without the other is a
+//  mistake, not a reason to talk in plain text.
+static int
+s_curve_keys (ws_worker_t *self, ws_err_t *err)
+{
+    const char *key = ws_config_string (self->config, "key");
+    const char *server_key = ws_config_string (self->config, "coordinator-key");
+    if (!*key && !*server_key)
+        return 0;
+    if (!*key || !*server_key) {
+        ws_err_set (
+            err, WS_ERR_INPUT, "config '%s': CURVE needs '%s' too (or neither)",
+            *key ? "key" : "coordinator-key", *key ? "coordinator-key" : "key");
+        ws_err_where (err, "%s", *key ? "coordinator-key" : "key");
+        return -1;
+    }
+    if (ws_curve_public_key (server_key, self->server_key, err)) {
+        ws_err_prefix (err, "config 'coordinator-key': ");
+        return -1;
+    }
+    self->cert = ws_curve_cert_load (key, err);
+    if (!self->cert)
+        return ws_err_prefix (err, "config 'key': ");
+    return 0;
+}
+
 //  ---------------------------------------------------------------------
 //  Public API
 
@@ -1177,6 +1220,10 @@ ws_worker_new (ws_loop_t *loop, ws_config_t *config, ws_err_t *err)
         ws_worker_destroy (&self);
         return NULL;
     }
+    if (s_curve_keys (self, err)) {
+        ws_worker_destroy (&self);
+        return NULL;
+    }
     return self;
 }
 
@@ -1212,6 +1259,7 @@ ws_worker_destroy (ws_worker_t **self_p)
     ws_map_destroy (&self->sources);
     free (self->name);
     free (self->endpoint);
+    ws_curve_cert_destroy (&self->cert);
     free (self);
     *self_p = NULL;
 }
