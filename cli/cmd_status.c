@@ -30,11 +30,29 @@ s_print (json_t *status)
     printf ("endpoints    workers %s, clients %s\n",
             json_string_value (S_GET (coord, "workers_endpoint")),
             json_string_value (S_GET (coord, "clients_endpoint")));
-    printf ("database     %s, %s, %lld samples buffered\n",
+    printf ("database     %s, %s, %lld samples buffered (at most %lld)\n",
             json_string_value (S_GET (db, "mode")),
             json_is_true (S_GET (db, "reachable")) ? "reachable"
                                                    : "UNREACHABLE",
-            (long long) S_INT (db, "buffered_samples"));
+            (long long) S_INT (db, "buffered_samples"),
+            (long long) S_INT (db, "buffer_max"));
+    if (json_is_integer (S_GET (db, "failing_since"))) {
+        char since[40];
+        ws_cli_format_time (S_GET (db, "failing_since"), since, sizeof since);
+        printf ("             failing since %s, next try in %lld ms%s\n", since,
+                (long long) S_INT (db, "retry_in_ms"),
+                json_is_true (S_GET (db, "dispatch_paused"))
+                    ? "; buffer full: dispatch paused"
+                    : "");
+    }
+    json_t *security = S_GET (status, "security");
+    if (json_is_true (S_GET (security, "curve")))
+        printf ("security     CURVE on: %lld keys allowed (%s), %lld refused\n",
+                (long long) S_INT (security, "keys_allowed"),
+                json_string_value (S_GET (security, "allow_list")),
+                (long long) S_INT (security, "refused"));
+    else
+        printf ("security     CURVE off (plain text on local endpoints)\n");
     printf ("sources      %lld; jobs queued %lld, in flight %lld\n",
             (long long) S_INT (sources, "total"),
             (long long) S_INT (sources, "queued"),

@@ -948,6 +948,8 @@ s_write_failed (ws_coord_t *self, ws_err_t *err)
     if (!self->db_failing || ws_log_enabled (WS_LOG_INFO))
         ws_error ("%s; %zu samples buffered, retrying in %" PRId64 " ms",
                   err->text, self->buffer.rows, self->db_backoff_ms);
+    if (!self->db_failing)
+        self->db_failing_since = ws_wall_ms ();
     self->db_failing = true;
 }
 
@@ -969,7 +971,8 @@ s_write_committed (ws_coord_t *self, int64_t inserted)
     batch->ack_count = 0;
     batch->first_at = 0;
     if (self->db_failing) {
-        ws_notice ("database: writes resumed");
+        ws_notice ("database: writes resumed after %" PRId64 " ms",
+                   ws_wall_ms () - self->db_failing_since);
         self->db_failing = false;
     }
     self->db_backoff_ms = 0;

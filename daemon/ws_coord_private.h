@@ -143,6 +143,7 @@ struct _ws_coord_t {
     bool buffer_full;
     bool db_failing;
     int64_t db_backoff_ms, db_retry_at;
+    int64_t db_failing_since;  //  wall ms the writes began failing
     int64_t last_liveness_check, last_health_flush, last_partition_check;
     int64_t started;
     int64_t rate_samples[S_RATE_SLOTS], rate_times[S_RATE_SLOTS];

@@ -685,21 +685,15 @@ s_on_fetched (const ws_fetch_result_t *fetched, const ws_err_t *fetch_err,
     if (fetch_err)
         s_append_error (&errors, fetch_err->text);
     else {
-        //  Parse once; every rule reads the same document.
-        json_error_t jerr;
-        json_t *doc = NULL;
-        if (fetched->body->len == 0)
-            s_append_error (&errors, "empty body, expected JSON");
-        else if (!(doc = json_loadb (fetched->body->data, fetched->body->len,
-                                     JSON_DECODE_ANY, &jerr))) {
-            char text[256];
-            snprintf (text, sizeof text,
-                      "body is not JSON: %s (line %d, column %d)", jerr.text,
-                      jerr.line, jerr.column);
-            s_append_error (&errors, text);
-        }
-        if (!doc)
+        //  Parse once; every rule reads the same document. An empty
+        //  body, or HTML where JSON was expected, is said as such.
+        ws_err_t parse_err;
+        json_t *doc = ws_extract_json_parse (fetched->body->data,
+                                             fetched->body->len, &parse_err);
+        if (!doc) {
+            s_append_error (&errors, parse_err.text);
             kind = "extract";
+        }
         for (size_t i = 0; doc && i < rules; i++) {
             ws_err_t err;
             if (ws_extract_json (ws_source_rule (job->source, i), doc,

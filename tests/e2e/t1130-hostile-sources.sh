@@ -95,7 +95,7 @@ h-refused|http://127.0.0.1:$REFUSED_PORT/|1s|net|Connection refused|Couldn't con
 h-silent|http://127.0.0.1:$SILENT_PORT/|2s|timeout|timed out after [0-9]+ milli
 h-backlog|http://127.0.0.1:$BACKLOG_PORT/|2s|timeout|timed out after [0-9]+ milli
 h-429|$FIXTURE_URL/hostile/429|1s|http|HTTP 429: .*rate limit exceeded
-h-html-200|$FIXTURE_URL/hostile/html-200|1s|extract|not JSON: (found HTML|invalid token near '<')
+h-html-200|$FIXTURE_URL/hostile/html-200|1s|extract|not JSON: found HTML
 h-html-500|$FIXTURE_URL/hostile/html-500|1s|http|HTTP 500: <html>.*Internal Server Error
 h-empty|$FIXTURE_URL/hostile/empty|1s|extract|empty body, expected JSON
 EOF

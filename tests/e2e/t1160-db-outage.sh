@@ -24,16 +24,20 @@ rss_before=$(rss)
 T_HALT=$(now_ms)
 sleep 28
 "$WATERSHED" status --json >"$T/status-down.json"
+"$WATERSHED" status >"$T/status-down.txt"
+diag "$(grep -A1 '^database' "$T/status-down.txt")"
 rss_down=$(rss)
 "$TESTPG" resume "$PG_DIR" >/dev/null 2>&1
 T_RESUME=$(now_ms)
 diag "outage: $(( (T_RESUME - T_HALT) / 1000 )) s; coordinator RSS ${rss_before} kB before, ${rss_down} kB during"
-ok "status shows the database unreachable and the buffer full" python3 - "$T/status-down.json" <<'PY'
+ok "status shows the database unreachable, since when, and the buffer full" python3 - "$T/status-down.json" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
 d = s["database"]
 print("# database:", json.dumps(d))
-sys.exit(0 if d["reachable"] is False and d["buffered_samples"] >= 1500 else 1)
+sys.exit(0 if d["reachable"] is False and d["buffered_samples"] >= 1500
+         and d["dispatch_paused"] is True and d["failing_since"]
+         and d["retry_in_ms"] is not None else 1)
 PY
 ok "the log says writes fail and dispatch paused" \
     test -n "$(grep 'samples buffered, retrying in' "$T/coordinator.log")" \
