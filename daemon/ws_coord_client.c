@@ -234,18 +234,18 @@ s_cmd_status (ws_coord_t *self, json_t *args, ws_err_t *err)
     //  for the buffer to drain.
     json_t *db = json_object_get (status, "database");
     json_object_set_new (db, "buffer_max", json_integer (self->buffer_max));
-    json_object_set_new (db, "dispatch_paused", json_boolean (self->buffer_full));
+    json_object_set_new (db, "dispatch_paused",
+                         json_boolean (self->buffer_full));
     json_object_set_new (db, "failing_since",
                          self->db_failing && self->db_failing_since
                              ? json_integer (self->db_failing_since)
                              : json_null ());
-    json_object_set_new (
-        db, "retry_in_ms",
-        self->db_failing
-            ? json_integer (self->db_retry_at > ws_clock_ms ()
-                                ? self->db_retry_at - ws_clock_ms ()
-                                : 0)
-            : json_null ());
+    json_object_set_new (db, "retry_in_ms",
+                         self->db_failing ? json_integer (
+                             self->db_retry_at > ws_clock_ms ()
+                                 ? self->db_retry_at - ws_clock_ms ()
+                                 : 0)
+                                          : json_null ());
     return status;
 }
 
