@@ -1379,7 +1379,29 @@ s_on_worker_message (ws_coord_t *self, ws_msg_t *msg)
         snprintf (why, sizeof why, "left (%s)", reason ? reason : "");
         s_worker_remove (self, worker, why);
     }
-    else if (id != WS_MSG_HEARTBEAT)
+    else if (id == WS_MSG_HEARTBEAT) {
+        //  Results a worker had to drop (it kept more than its limit
+        //  unACKed): counted exactly, never silently.
+        //  The total is the worker process's: kept by name and pid, so
+        //  a reconnect does not count the same drops twice.
+        json_t *dropped = json_object_get (body, "dropped");
+        char key[300];
+        snprintf (key, sizeof key, "%s/%d", worker->name, worker->pid);
+        int64_t told = (int64_t) (intptr_t) ws_map_get (self->dropped_by, key,
+                                                        strlen (key));
+        if (json_is_integer (dropped) && json_integer_value (dropped) > told) {
+            int64_t more = json_integer_value (dropped) - told;
+            self->stats.results_dropped += more;
+            ws_error (
+                "worker '%s': %" PRId64 " unACKed results dropped (%" PRId64
+                " in all by this worker): not kept for a re-send, lost "
+                "if this coordinator loses them too",
+                worker->name, more, (int64_t) json_integer_value (dropped));
+            ws_map_put (self->dropped_by, key, strlen (key),
+                        (void *) (intptr_t) json_integer_value (dropped));
+        }
+    }
+    else
         s_send_worker (self, worker, WS_MSG_ERROR,
                        json_pack ("{s:s, s:s+}", "code", "proto", "text",
                                   "unexpected command ", ws_msg_id_name (id)));
@@ -1858,6 +1880,7 @@ ws_coord_new (ws_loop_t *loop, ws_config_t *config, ws_db_t *db,
     self->workers_by_id = ws_map_new (s_worker_free);
     self->jobs = ws_map_new (s_job_free);
     self->series_ids = ws_map_new (NULL);
+    self->dropped_by = ws_map_new (NULL);
     self->buffer.new_index = ws_map_new (NULL);
     //  Job ids: the incarnation (start time in seconds) in the high 32
     //  bits, so a result from before a restart never matches a new job.
@@ -1924,6 +1947,7 @@ ws_coord_destroy (ws_coord_t **self_p)
     ws_map_destroy (&self->jobs);
     ws_map_destroy (&self->workers_by_id);
     ws_map_destroy (&self->series_ids);
+    ws_map_destroy (&self->dropped_by);
     ws_map_destroy (&self->dirty);
     ws_coord_hooks_destroy (self);
     ws_coord_goals_destroy (self);

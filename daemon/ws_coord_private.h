@@ -106,10 +106,11 @@ struct _ws_coord_t {
     ws_curve_cert_t *curve_cert;
     ws_curve_auth_t *curve_auth;
 
-    ws_sched_t *sched;                 //  owns
-    ws_map_t *workers_by_id;           //  owns the workers
-    ws_map_t *jobs;                    //  owns the jobs, by id
-    ws_map_t *series_ids;              //  series cache key -> id
+    ws_sched_t *sched;        //  owns
+    ws_map_t *workers_by_id;  //  owns the workers
+    ws_map_t *jobs;           //  owns the jobs, by id
+    ws_map_t *series_ids;     //  series cache key -> id
+    ws_map_t *dropped_by;     //  "name/pid" -> results that worker dropped
     s_job_t *queue_head, *queue_tail;  //  borrowed from jobs
     size_t queue_length;
     s_buffer_t buffer;
@@ -155,6 +156,7 @@ struct _ws_coord_t {
         int64_t samples_committed, samples_new, batches;
         int64_t samples_superseded;  //  values of a replaced definition
         int64_t samples_refused;     //  rows the database would not take
+        int64_t results_dropped;     //  by workers, past their limit
         int64_t messages_refused, requests;
         int64_t analyses_created, analyses_stored, analyses_failed;
         int64_t alerts_recorded;

@@ -241,7 +241,8 @@ static const s_field_t s_ready[] = {
 
 //  HEARTBEAT
 static const s_field_t s_heartbeat[] = {
-    {"running", S_INT, true, false, 0, S_INT_MAX, NULL, NULL, NULL}};
+    {"running", S_INT, true, false, 0, S_INT_MAX, NULL, NULL, NULL},
+    {"dropped", S_INT, true, false, 0, S_INT_MAX, NULL, NULL, NULL}};
 
 //  JOB: "collect" jobs carry source_id and source or version (or both),
 //  "analyze" jobs series_id, window_days, series and options, "evaluate"

@@ -133,6 +133,8 @@ struct _ws_worker_t {
     ws_map_t *sources;       //  source id -> s_cached_source_t
     s_job_t *all_jobs;       //  owns every job, running or pooled
     size_t dropped;          //  results dropped since the last warning
+    int64_t dropped_total;   //  since start, told in HEARTBEAT
+    int64_t dropped_told;    //  the total the coordinator was last told
     int64_t dropped_warned;  //  ws_clock_ms of that warning
     bool draining;
     int64_t drain_deadline;  //  ws_clock_ms
@@ -427,7 +429,9 @@ s_keep (ws_worker_t *self, int64_t id, json_t *result)
 static void
 s_store (ws_worker_t *self, int64_t id, char **text_p, size_t len)
 {
-    self->dropped += ws_results_add (self->results, (uint64_t) id, text_p, len);
+    size_t dropped = ws_results_add (self->results, (uint64_t) id, text_p, len);
+    self->dropped += dropped;
+    self->dropped_total += (int64_t) dropped;
     int64_t now = ws_clock_ms ();
     if (self->dropped && now - self->dropped_warned >= 10000) {
         ws_warning ("worker '%s': %zu results dropped, over max-unacked "
@@ -1067,9 +1071,14 @@ s_on_heartbeat (ws_loop_t *loop, void *arg)
     }
     //  Only when nothing else went out lately: any message is a sign of
     //  life. Half an interval keeps timer jitter from skipping a beat.
-    if (now - self->last_send >= self->heartbeat_ms / 2)
+    //  Results dropped are told at once, so the coordinator counts them.
+    if (now - self->last_send >= self->heartbeat_ms / 2
+        || self->dropped_told != self->dropped_total) {
         s_send (self, WS_MSG_HEARTBEAT,
-                json_pack ("{s:I}", "running", (json_int_t) self->running));
+                json_pack ("{s:I, s:I}", "running", (json_int_t) self->running,
+                           "dropped", (json_int_t) self->dropped_total));
+        self->dropped_told = self->dropped_total;
+    }
     return 0;
 }
 
