@@ -5,15 +5,17 @@
 # ticks it cannot take are recorded as skipped), shows the outage in
 # 'status', and resumes by itself when the database is back: every tick
 # is then stored once or counted as skipped, none twice, none lost, and
-# the coordinator's memory stays flat.
+# the coordinator's memory stays flat. The worker may keep only 100
+# results unACKed: those it drops are counted, and lose nothing, since
+# the coordinator holds them.
 # ctest: slow (about 50 s)
 . "$(dirname "$0")/lib.sh"
-echo "1..6"
+echo "1..7"
 start_pg
 start_fixture
 start_coordinator --buffer-max 1500 --health-interval 1s \
     --analysis-windows ""
-start_worker w1
+start_worker w1 --max-unacked 100
 wait_workers 1
 sources_file 20 1s /s/ >"$T/sources.json"
 "$WATERSHED" apply -f "$T/sources.json" >/dev/null
@@ -81,6 +83,11 @@ rss_after=$(rss)
 diag "coordinator RSS after: ${rss_after} kB"
 ok "memory flat: RSS during and after within 50 MB of before" \
     test "$rss_down" -lt $((rss_before + 51200)) -a "$rss_after" -lt $((rss_before + 51200))
+dropped=$("$WATERSHED" status --json | python3 -c '
+import json,sys; print(json.load(sys.stdin)["counters"]["results_dropped_by_workers"])')
+diag "results the worker stopped keeping (over --max-unacked 100): $dropped"
+ok "results a worker drops past its limit are counted (and, held here, not lost)" \
+    test "$dropped" -gt 0
 ok "the sources collect again" test "$(python3 -c '
 import json,sys; print(sum(1 for s in json.load(open(sys.argv[1])) if s["failures"] == 0))' "$T/sources-after.json")" -eq 20
 exit $tap_failed
