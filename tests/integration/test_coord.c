@@ -602,6 +602,61 @@ test_malformed (void **state)
     s_run (1500);
 }
 
+//  A message over ZMQ_MAXMSGSIZE (WS_MSG_MAX_BODY and some) cuts that
+//  peer's connection only: the coordinator goes on with the others.
+static void
+test_oversized (void **state)
+{
+    (void) state;
+    void *intruder = zmq_socket (s_fx.context, ZMQ_DEALER);
+    int zero = 0;
+    zmq_setsockopt (intruder, ZMQ_LINGER, &zero, sizeof zero);
+    assert_int_equal (zmq_socket_monitor (intruder, "inproc://intruder",
+                                          ZMQ_EVENT_DISCONNECTED),
+                      0);
+    void *monitor = zmq_socket (s_fx.context, ZMQ_PAIR);
+    assert_int_equal (zmq_connect (monitor, "inproc://intruder"), 0);
+    assert_int_equal (
+        zmq_connect (intruder, ws_coord_worker_endpoint (s_fx.coord)), 0);
+    size_t size = WS_MSG_MAX_BODY + 8192;
+    char *body = malloc (size);
+    assert_non_null (body);
+    memset (body, ' ', size);
+    zmq_send (intruder, "WSP/1", 5, ZMQ_SNDMORE);
+    zmq_send (intruder, "RESULT", 6, ZMQ_SNDMORE);
+    zmq_send (intruder, body, size, 0);
+    free (body);
+    bool cut = false;
+    for (int i = 0; i < 500 && !cut; i++) {
+        s_run (10);
+        zmq_msg_t event;
+        zmq_msg_init (&event);
+        if (zmq_msg_recv (&event, monitor, ZMQ_DONTWAIT) >= 0) {
+            uint16_t id;
+            memcpy (&id, zmq_msg_data (&event), sizeof id);
+            cut = id == ZMQ_EVENT_DISCONNECTED;
+            if (zmq_msg_more (&event)) {  //  the endpoint frame
+                zmq_msg_close (&event);
+                zmq_msg_init (&event);
+                zmq_msg_recv (&event, monitor, 0);
+            }
+        }
+        zmq_msg_close (&event);
+    }
+    zmq_socket_monitor (intruder, NULL, 0);
+    zmq_close (monitor);
+    zmq_close (intruder);
+    assert_true (cut);
+    //  The worker of the test is still served: a READY gets jobs.
+    s_worker_connect ();
+    s_send (WS_MSG_READY,
+            json_pack ("{s:s, s:i, s:i, s:s, s:s}", "name", "after", "credit",
+                       2, "pid", 6, "host", "test", "version", "0"));
+    ws_msg_t *job = s_next (WS_MSG_JOB, 3000);
+    assert_non_null (job);
+    ws_msg_destroy (&job);
+}
+
 int
 main (void)
 {
@@ -611,6 +666,7 @@ main (void)
         cmocka_unit_test (test_bad_row),
         cmocka_unit_test (test_analysis),
         cmocka_unit_test (test_silent_worker),
+        cmocka_unit_test (test_oversized),
         cmocka_unit_test (test_malformed),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
