@@ -92,8 +92,10 @@ sys.exit(0 if r["hooks"]["deleted"] == ["ops-webhook"]
 PY
 
 # The delivery table: one row per (alert, hook), the idempotency key unique.
-sql "INSERT INTO alerts (fingerprint, kind, summary, evidence) VALUES ('t1090', 'trend', 's', '{}')" >/dev/null
-ins="INSERT INTO deliveries (alert_id, hook_id, idempotency_key) SELECT a.id, h.id, 'k-' || a.id || '-' || h.id FROM alerts a, hooks h WHERE a.fingerprint = 't1090' AND h.name = 'pager'"
+# The alert is marked routed and the delivery due tomorrow, so that the
+# running coordinator leaves both alone.
+sql "INSERT INTO alerts (fingerprint, kind, summary, evidence, routed_at) VALUES ('t1090', 'trend', 's', '{}', now())" >/dev/null
+ins="INSERT INTO deliveries (alert_id, hook_id, idempotency_key, next_attempt_at) SELECT a.id, h.id, 'k-' || a.id || '-' || h.id, now() + interval '1 day' FROM alerts a, hooks h WHERE a.fingerprint = 't1090' AND h.name = 'pager'"
 sql "$ins" >/dev/null 2>&1
 ok "a delivery is stored pending" \
     test "$(sql "SELECT state || ' ' || attempts FROM deliveries")" = "pending 0"
