@@ -9,6 +9,11 @@
 #include <string.h>
 #include <time.h>
 
+//  0000-01-01T00:00:00Z and 10000-01-01T00:00:00Z in seconds since the
+//  epoch: the years an ISO 8601 text of four digits can name.
+#define S_YEAR_0 (-62167219200LL)
+#define S_YEAR_10000 253402300800LL
+
 int
 ws_duration_parse (const char *text, int64_t *ms, ws_err_t *err)
 {
@@ -134,7 +139,12 @@ ws_iso8601_parse (const char *text, int64_t *ms, ws_err_t *err)
     time_t seconds = timegm (&tm);
     if (tm.tm_mday != day)  //  Feb 30 and the like
         goto bad;
-    *ms = ((int64_t) seconds - offset_minutes * 60) * 1000 + millis;
+    //  An offset must not carry the time out of years 0000..9999, which
+    //  ws_iso8601_format could not write back in a form read here.
+    int64_t utc = (int64_t) seconds - offset_minutes * 60;
+    if (utc < S_YEAR_0 || utc >= S_YEAR_10000)
+        goto bad;
+    *ms = utc * 1000 + millis;
     return 0;
 bad:
     return ws_err_set (err, WS_ERR_INPUT,
@@ -151,7 +161,14 @@ ws_iso8601_format (int64_t ms, char *out, size_t size)
     time_t t = (time_t) seconds;
     struct tm tm;
     gmtime_r (&t, &tm);
-    size_t len = strftime (out, size, "%Y-%m-%dT%H:%M:%S", &tm);
+    //  Four-digit years, as ws_iso8601_parse wants them (strftime's %Y
+    //  writes "506" for the year 506).
+    int written =
+        snprintf (out, size, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    size_t len = written < 0 ? 0 : (size_t) written;
+    if (len >= size)
+        return;
     if (millis)
         snprintf (out + len, size - len, ".%03dZ", millis);
     else

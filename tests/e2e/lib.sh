@@ -36,6 +36,15 @@ cleanup() {
         wait "${PIDS[$i]}" 2>/dev/null
     done
     [ -n "$PG_DIR" ] && "$TESTPG" stop "$PG_DIR" >/dev/null 2>&1
+    # A sanitizer's report in any process's log fails the test, even
+    # when the behaviour checked was right (a leak at exit, a UB line).
+    local report
+    report=$(grep -l -E 'ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:' \
+             "$T"/*.log 2>/dev/null)
+    if [ -n "$report" ]; then
+        echo "not ok - sanitizer report in: $report"
+        tap_failed=$((tap_failed + 1))
+    fi
     if [ "$tap_failed" -ne 0 ] || [ "${WS_E2E_KEEP:-0}" = 1 ]; then
         diag "logs kept in $T"
         for f in "$T"/*.log; do
@@ -46,6 +55,7 @@ cleanup() {
     else
         rm -rf "$T"
     fi
+    [ "$tap_failed" -eq 0 ] || exit 1
 }
 trap cleanup EXIT
 
@@ -72,15 +82,29 @@ start_fixture() {
     FIXTURE_URL=http://127.0.0.1:$FIXTURE_PORT
 }
 
+# WS_VALGRIND=1: watershedd and the workers run under valgrind memcheck
+# (t1300-valgrind), one log per process in $T/valgrind-PID.log; a leak
+# definitely lost or any error makes the process exit 99. Start-up waits
+# are then 60 s instead of 10 s.
+WRAP=()
+WAIT_TRIES=100
+if [ "${WS_VALGRIND:-0}" = 1 ]; then
+    WRAP=(valgrind --leak-check=full --errors-for-leak-kinds=definite
+          --error-exitcode=99 --num-callers=30
+          "--suppressions=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/valgrind.supp"
+          "--log-file=$T/valgrind-%p.log")
+    WAIT_TRIES=600
+fi
+
 start_coordinator() {
     WORKER_PORT=$(free_port)
     mkdir -p "$T/state"
     export WATERSHED_COORDINATOR="ipc://$T/state/watershedd.sock"
-    "$WATERSHEDD" --db "$CONNINFO" --state-dir "$T/state" \
+    "${WRAP[@]}" "$WATERSHEDD" --db "$CONNINFO" --state-dir "$T/state" \
         --workers "tcp://127.0.0.1:$WORKER_PORT" "$@" 2>"$T/coordinator.log" &
     COORD_PID=$!
     PIDS+=($COORD_PID)
-    for _ in $(seq 1 100); do
+    for _ in $(seq 1 "$WAIT_TRIES"); do
         "$WATERSHED" status >/dev/null 2>&1 && return 0
         sleep 0.1
     done
@@ -89,8 +113,8 @@ start_coordinator() {
 
 start_worker() {  # start_worker NAME [OPTIONS]: sets LAST_WORKER_PID
     local name=$1; shift
-    "$WORKER" --coordinator "tcp://127.0.0.1:$WORKER_PORT" --name "$name" "$@" \
-        2>"$T/worker-$name.log" &
+    "${WRAP[@]}" "$WORKER" --coordinator "tcp://127.0.0.1:$WORKER_PORT" \
+        --name "$name" "$@" 2>"$T/worker-$name.log" &
     LAST_WORKER_PID=$!
     PIDS+=($LAST_WORKER_PID)
 }
@@ -174,11 +198,11 @@ start_hookrecv() {
 # database, state directory and worker endpoint as start_coordinator
 # (after it was killed), so that running workers find it again.
 restart_coordinator() {
-    "$WATERSHEDD" --db "$CONNINFO" --state-dir "$T/state" \
+    "${WRAP[@]}" "$WATERSHEDD" --db "$CONNINFO" --state-dir "$T/state" \
         --workers "tcp://127.0.0.1:$WORKER_PORT" "$@" 2>>"$T/coordinator.log" &
     COORD_PID=$!
     PIDS+=($COORD_PID)
-    for _ in $(seq 1 100); do
+    for _ in $(seq 1 "$WAIT_TRIES"); do
         "$WATERSHED" status >/dev/null 2>&1 && return 0
         sleep 0.1
     done
