@@ -65,22 +65,15 @@ ws_db_newest_sample (ws_db_t *self, const int64_t *ids, size_t count,
 {
     if (count == 0)
         return 0;
-    char *array = ws_db_id_array (ids, count);
-    char before[24];
-    snprintf (before, sizeof before, "%" PRId64, before_ms);
-    const char *params[] = {array, before};
-    PGresult *result = ws_db_exec (
-        self,
-        "SELECT (extract(epoch FROM max(ts)) * 1000)::bigint FROM samples "
-        "WHERE series_id ="
-        " ANY ($1::bigint[]) AND ts <= timestamptz 'epoch' + $2::bigint *"
-        " interval '1 millisecond'",
-        2, params, PGRES_TUPLES_OK, "finding a goal's newest sample", err);
-    free (array);
-    if (!result)
-        return -1;
-    int64_t newest = ws_db_int (result, 0, 0);
-    PQclear (result);
+    int64_t *each = calloc (count, sizeof (int64_t));
+    if (!each)
+        abort ();
+    int64_t newest = 0;
+    if (ws_db_newest_many (self, ids, count, before_ms, each, err))
+        newest = -1;
+    for (size_t i = 0; newest >= 0 && i < count; i++)
+        newest = each[i] > newest ? each[i] : newest;
+    free (each);
     return newest;
 }
 
