@@ -308,20 +308,14 @@ s_random (ws_coord_hooks_t *hooks)
     return hooks->rng * 0x2545F4914F6CDD1DULL;
 }
 
-//  The wait before attempt + 1: base x 2^(attempt-1), at most the
-//  maximum, times a jitter in [0.5, 1.5) so that deliveries that failed
-//  together do not come back together.
+//  The wait before attempt + 1 (ws_hook_backoff), with this
+//  coordinator's settings and a jitter from its generator.
 static int64_t
 s_backoff (ws_coord_hooks_t *hooks, int attempt)
 {
-    int64_t wait = hooks->backoff_ms;
-    for (int i = 1; i < attempt && wait < hooks->backoff_max_ms; i++)
-        wait *= 2;
-    if (wait > hooks->backoff_max_ms)
-        wait = hooks->backoff_max_ms;
-    double jitter =
-        0.5 + (double) (s_random (hooks) >> 11) / 9007199254740992.0;
-    return (int64_t) ((double) wait * jitter);
+    double unit = (double) (s_random (hooks) >> 11) / 9007199254740992.0;
+    return ws_hook_backoff (hooks->backoff_ms, hooks->backoff_max_ms, attempt,
+                            unit);
 }
 
 static void s_test_answer (ws_coord_t *self, int64_t alert_id);
@@ -457,9 +451,7 @@ ws_coord_hooks_on_result (ws_coord_t *self, json_t *result)
     const char *error = json_string_value (json_object_get (result, "error"));
     json_t *after = json_object_get (result, "retry_after_ms");
     //  Not retried: a 4xx the receiver means (bad request, gone, ...).
-    bool retryable =
-        !(kind && strcmp (kind, "http") == 0 && status >= 300 && status < 500
-          && status != 408 && status != 425 && status != 429);
+    bool retryable = ws_hook_retryable (kind, status);
     if (attempt == &late) {
         if (ok) {
             s_outcome_t outcome = {.id = id,

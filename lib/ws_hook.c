@@ -888,3 +888,24 @@ ws_hook_expand (const char *template_text, const char **missing,
     }
     return ws_buf_steal (&out);
 }
+
+bool
+ws_hook_retryable (const char *error_kind, int status)
+{
+    return !(error_kind && strcmp (error_kind, "http") == 0 && status >= 300
+             && status < 500 && status != 408 && status != 425
+             && status != 429);
+}
+
+int64_t
+ws_hook_backoff (int64_t base, int64_t max, int attempt, double unit)
+{
+    int64_t wait = base;
+    for (int i = 1; i < attempt && wait < max; i++)
+        wait *= 2;
+    if (wait > max)
+        wait = max;
+    if (!(unit >= 0 && unit < 1))
+        unit = 0.5;
+    return (int64_t) ((double) wait * (0.5 + unit));
+}

@@ -106,6 +106,18 @@ json_t *ws_hook_silence_check (json_t *def, ws_err_t *err);
 //  are not valid silences never apply.
 json_t *ws_hook_silenced (json_t *silences, json_t *alert, int64_t now);
 
+//  The retry policy of deliveries. Whether a failed attempt is tried
+//  again: error_kind is the RESULT's ("net", "timeout", "http", ...;
+//  NULL for a command) and status the HTTP status (0 for none). Every
+//  failure is, but an HTTP 3xx or 4xx the receiver means (not 408, 425
+//  or 429).
+bool ws_hook_retryable (const char *error_kind, int status);
+
+//  The wait in ms before attempt + 1: base x 2^(attempt - 1), at most
+//  max, times a jitter of 0.5 + unit (unit in [0, 1)), so deliveries that
+//  failed together do not come back together.
+int64_t ws_hook_backoff (int64_t base, int64_t max, int attempt, double unit);
+
 //  Expand a template of the hook's form: "$$" is a "$", "${NAME}" the
 //  value of the environment variable NAME. Returns the text (caller
 //  frees), or NULL with *missing pointing at the NAME that is not set

@@ -562,6 +562,39 @@ test_expand (void **state)
     }
 }
 
+//  The retry policy: which failures are tried again, and when.
+static void
+test_retry_policy (void **state)
+{
+    (void) state;
+    //  Tried again: no answer, a timeout, 5xx, 408, 425, 429, a command.
+    assert_true (ws_hook_retryable ("net", 0));
+    assert_true (ws_hook_retryable ("timeout", 0));
+    assert_true (ws_hook_retryable ("http", 500));
+    assert_true (ws_hook_retryable ("http", 503));
+    assert_true (ws_hook_retryable ("http", 408));
+    assert_true (ws_hook_retryable ("http", 425));
+    assert_true (ws_hook_retryable ("http", 429));
+    assert_true (ws_hook_retryable (NULL, 0));
+    //  Not: what the receiver means (4xx) and redirects.
+    assert_false (ws_hook_retryable ("http", 400));
+    assert_false (ws_hook_retryable ("http", 401));
+    assert_false (ws_hook_retryable ("http", 404));
+    assert_false (ws_hook_retryable ("http", 410));
+    assert_false (ws_hook_retryable ("http", 302));
+    //  Doubling from the base, capped, jitter 0.5..1.5.
+    assert_int_equal (ws_hook_backoff (1000, 300000, 1, 0.5), 1000);
+    assert_int_equal (ws_hook_backoff (1000, 300000, 2, 0.5), 2000);
+    assert_int_equal (ws_hook_backoff (1000, 300000, 5, 0.5), 16000);
+    assert_int_equal (ws_hook_backoff (1000, 300000, 30, 0.5), 300000);
+    assert_int_equal (ws_hook_backoff (1000, 300000, 1000, 0.5), 300000);
+    assert_int_equal (ws_hook_backoff (1000, 300000, 1, 0.0), 500);
+    assert_true (ws_hook_backoff (1000, 300000, 1, 0.999999) < 1500);
+    assert_int_equal (ws_hook_backoff (1000, 300000, 3, 0.25), 3000);
+    //  A unit out of [0, 1) is taken as the middle.
+    assert_int_equal (ws_hook_backoff (1000, 300000, 1, 7.0), 1000);
+}
+
 int
 main (void)
 {
@@ -573,6 +606,7 @@ main (void)
         cmocka_unit_test (test_silences),
         cmocka_unit_test (test_check_set),
         cmocka_unit_test (test_expand),
+        cmocka_unit_test (test_retry_policy),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
