@@ -85,7 +85,7 @@ for _ in $(seq 1 100); do
 done
 ok "(b) refusals are counted in status ($refused)" test "$refused" -ge 2
 ok "(b) the refusal is logged once although the worker retried" \
-    test "$(grep -cF "$bad_key" "$T/coordinator.log")" -eq 1
+    test "$(grep -cF -e "$bad_key" "$T/coordinator.log")" -eq 1
 # At --log-level info a worker logs every job it runs.
 jobs_run() { grep -c ": job [0-9]" "$T/worker-$1.log"; }
 ok "(a) the allowed worker ran jobs ($(jobs_run w-good))" \
