@@ -251,44 +251,37 @@ static void
 s_job_append (ws_buf_t *body, s_job_t *job, ws_sched_source_t *source,
               s_worker_t *worker, int64_t now)
 {
+    //  Jobs that carry their data (payload, JSON text): the same frame,
+    //  their own subject fields.
+    char fields[128];
+    const char *kind = NULL;
+    int64_t wait = 30000;
     if (job->kind == S_JOB_DELIVER) {
-        //  The hook's timeout and room for the round trip.
-        job->deadline = now + job->timeout_ms + 10000;
+        kind = "deliver";
+        wait = job->timeout_ms + 10000;  //  the hook's timeout, and the
+                                         //  round trip
+        snprintf (fields, sizeof fields,
+                  "\"delivery_id\":%" PRId64 ",\"request\":", job->delivery_id);
+    }
+    else if (job->kind == S_JOB_EVALUATE) {
+        kind = "evaluate";
+        snprintf (fields, sizeof fields,
+                  "\"goal_id\":%" PRId64 ",\"goal\":", job->goal_id);
+    }
+    else if (job->kind == S_JOB_ANALYZE) {
+        kind = "analyze";
+        snprintf (fields, sizeof fields,
+                  "\"series_id\":%" PRId64 ",\"window_days\":%d,",
+                  job->series_id, job->window_days);
+    }
+    if (kind) {
+        job->deadline = now + wait;
         if (ws_buf_printf (body,
                            "%s{\"id\":%" PRIu64 ",\"attempt\":%d,\"kind\":"
-                           "\"deliver\",\"tick\":%" PRId64
-                           ",\"deadline\":%" PRId64 ",\"delivery_id\":%" PRId64
-                           ",\"request\":",
+                           "\"%s\",\"tick\":%" PRId64 ",\"deadline\":%" PRId64
+                           ",%s",
                            body->len > 9 ? "," : "", job->id, job->attempt,
-                           job->tick, job->deadline, job->delivery_id)
-            || ws_buf_append (body, job->payload, strlen (job->payload))
-            || ws_buf_append (body, "}", 1))
-            abort ();
-        return;
-    }
-    if (job->kind == S_JOB_EVALUATE) {
-        job->deadline = now + 30000;
-        if (ws_buf_printf (body,
-                           "%s{\"id\":%" PRIu64 ",\"attempt\":%d,\"kind\":"
-                           "\"evaluate\",\"tick\":%" PRId64
-                           ",\"deadline\":%" PRId64 ",\"goal_id\":%" PRId64
-                           ",\"goal\":",
-                           body->len > 9 ? "," : "", job->id, job->attempt,
-                           job->tick, job->deadline, job->goal_id)
-            || ws_buf_append (body, job->payload, strlen (job->payload))
-            || ws_buf_append (body, "}", 1))
-            abort ();
-        return;
-    }
-    if (job->kind == S_JOB_ANALYZE) {
-        job->deadline = now + 30000;
-        if (ws_buf_printf (
-                body,
-                "%s{\"id\":%" PRIu64 ",\"attempt\":%d,\"kind\":"
-                "\"analyze\",\"tick\":%" PRId64 ",\"deadline\":%" PRId64
-                ",\"series_id\":%" PRId64 ",\"window_days\":%d,",
-                body->len > 9 ? "," : "", job->id, job->attempt, job->tick,
-                job->deadline, job->series_id, job->window_days)
+                           kind, job->tick, job->deadline, fields)
             || ws_buf_append (body, job->payload, strlen (job->payload))
             || ws_buf_append (body, "}", 1))
             abort ();

@@ -844,6 +844,25 @@ ws_fetch_destroy (ws_fetch_t **self_p)
     *self_p = NULL;
 }
 
+//  Queue a transfer taken from the pool (its request set) and start
+//  what the concurrency allows.
+static void
+s_transfer_start (ws_fetch_t *self, s_transfer_t *transfer,
+                  struct curl_slist *headers, ws_fetch_done_fn *fn, void *arg,
+                  int64_t deadline)
+{
+    transfer->headers = headers;
+    transfer->fn = fn;
+    transfer->arg = arg;
+    transfer->deadline = deadline;
+    transfer->started = ws_clock_ms ();
+    transfer->attempt = 1;
+    transfer->timer = 0;
+    self->running++;
+    s_enqueue (self, transfer);
+    s_pump (self);
+}
+
 int
 ws_fetch_start (ws_fetch_t *self, ws_source_t *source, int64_t deadline,
                 ws_fetch_done_fn *fn, void *arg, ws_err_t *err)
@@ -856,16 +875,7 @@ ws_fetch_start (ws_fetch_t *self, ws_source_t *source, int64_t deadline,
         return -1;
     s_transfer_t *transfer = s_transfer_get (self);
     transfer->source = source;
-    transfer->headers = headers;
-    transfer->fn = fn;
-    transfer->arg = arg;
-    transfer->deadline = deadline;
-    transfer->started = ws_clock_ms ();
-    transfer->attempt = 1;
-    transfer->timer = 0;
-    self->running++;
-    s_enqueue (self, transfer);
-    s_pump (self);
+    s_transfer_start (self, transfer, headers, fn, arg, deadline);
     return 0;
 }
 
@@ -895,16 +905,7 @@ ws_fetch_post (ws_fetch_t *self, const ws_fetch_request_t *request,
     transfer->post_body = body;
     transfer->post_len = request->len;
     transfer->timeout_ms = request->timeout_ms > 0 ? request->timeout_ms : 1;
-    transfer->headers = headers;
-    transfer->fn = fn;
-    transfer->arg = arg;
-    transfer->deadline = 0;
-    transfer->started = ws_clock_ms ();
-    transfer->attempt = 1;
-    transfer->timer = 0;
-    self->running++;
-    s_enqueue (self, transfer);
-    s_pump (self);
+    s_transfer_start (self, transfer, headers, fn, arg, 0);
     return 0;
 }
 

@@ -96,12 +96,12 @@ if [ "${WS_VALGRIND:-0}" = 1 ]; then
     WAIT_TRIES=600
 fi
 
-start_coordinator() {
-    WORKER_PORT=$(free_port)
-    mkdir -p "$T/state"
-    export WATERSHED_COORDINATOR="ipc://$T/state/watershedd.sock"
+# run_coordinator [OPTIONS]: watershedd on $CONNINFO, $T/state and
+# $WORKER_PORT, its log appended to $T/coordinator.log; sets COORD_PID
+# and waits until it answers.
+run_coordinator() {
     "${WRAP[@]}" "$WATERSHEDD" --db "$CONNINFO" --state-dir "$T/state" \
-        --workers "tcp://127.0.0.1:$WORKER_PORT" "$@" 2>"$T/coordinator.log" &
+        --workers "tcp://127.0.0.1:$WORKER_PORT" "$@" 2>>"$T/coordinator.log" &
     COORD_PID=$!
     PIDS+=($COORD_PID)
     for _ in $(seq 1 "$WAIT_TRIES"); do
@@ -109,6 +109,13 @@ start_coordinator() {
         sleep 0.1
     done
     echo "Bail out! watershedd did not answer"; exit 1
+}
+
+start_coordinator() {
+    WORKER_PORT=$(free_port)
+    mkdir -p "$T/state"
+    export WATERSHED_COORDINATOR="ipc://$T/state/watershedd.sock"
+    run_coordinator "$@"
 }
 
 start_worker() {  # start_worker NAME [OPTIONS]: sets LAST_WORKER_PID
@@ -197,14 +204,4 @@ start_hookrecv() {
 # restart_coordinator [OPTIONS]: start watershedd again on the same
 # database, state directory and worker endpoint as start_coordinator
 # (after it was killed), so that running workers find it again.
-restart_coordinator() {
-    "${WRAP[@]}" "$WATERSHEDD" --db "$CONNINFO" --state-dir "$T/state" \
-        --workers "tcp://127.0.0.1:$WORKER_PORT" "$@" 2>>"$T/coordinator.log" &
-    COORD_PID=$!
-    PIDS+=($COORD_PID)
-    for _ in $(seq 1 "$WAIT_TRIES"); do
-        "$WATERSHED" status >/dev/null 2>&1 && return 0
-        sleep 0.1
-    done
-    echo "Bail out! watershedd did not answer after a restart"; exit 1
-}
+restart_coordinator() { run_coordinator "$@"; }
