@@ -72,6 +72,11 @@ s_send_worker (ws_coord_t *self, s_worker_t *worker, ws_msg_id_t id,
         worker->last_sent = ws_clock_ms ();
 }
 
+static void s_scan_lost (ws_coord_t *self);
+static void s_missed_add (ws_coord_t *self, ws_sched_source_t *source,
+                          int64_t first, int64_t last, const char *reason,
+                          const char *error);
+
 //  Queue a job again after its worker died or its deadline passed; past
 //  the attempt limit the tick is recorded as failed for the source.
 static void
@@ -121,6 +126,7 @@ s_retry_job (ws_coord_t *self, s_job_t *job, const char *why)
             source->outstanding--;
             ws_sched_record (self->sched, source, job->tick, false, 0, error,
                              "timeout", NULL, ws_wall_ms ());
+            s_missed_add (self, source, job->tick, job->tick, "error", error);
         }
         self->stats.jobs_abandoned++;
         ws_map_delete_int (self->jobs, job->id);
@@ -207,6 +213,31 @@ s_queue_pop (ws_coord_t *self)
 //  ---------------------------------------------------------------------
 //  Scheduling and dispatch
 
+//  The ticks the schedule jumped over since the source's last planned
+//  one (a backoff, a stall) are recorded as missed, with why.
+static void
+s_account_jump (ws_coord_t *self, ws_sched_source_t *source, int64_t tick)
+{
+    int64_t step = source->interval_ms;
+    if (source->last_planned && tick > source->last_planned + step) {
+        bool backoff =
+            source->skip_why && strcmp (source->skip_why, "backoff") == 0;
+        char error[400];
+        if (backoff)
+            snprintf (error, sizeof error,
+                      "not collected: backing off after failures (last "
+                      "error: %.300s)",
+                      source->last_error ? source->last_error : "none");
+        else
+            snprintf (error, sizeof error,
+                      "not collected: watershedd fell behind its schedule");
+        s_missed_add (self, source, source->last_planned + step, tick - step,
+                      backoff ? "backoff" : "behind", error);
+    }
+    source->skip_why = NULL;
+    source->last_planned = tick;
+}
+
 static void
 s_schedule_due (ws_coord_t *self)
 {
@@ -216,6 +247,7 @@ s_schedule_due (ws_coord_t *self)
     int64_t tick;
     ws_sched_source_t *source;
     while ((source = ws_sched_next_due (self->sched, now, &tick))) {
+        s_account_jump (self, source, tick);
         //  A source whose earlier ticks are all still waiting (no worker
         //  free) does not pile up jobs without bound: the tick is
         //  recorded as skipped.
@@ -226,6 +258,7 @@ s_schedule_due (ws_coord_t *self)
                       "(no worker free?)",
                       source->outstanding);
             ws_sched_record_skipped (self->sched, source, tick, error, now);
+            s_missed_add (self, source, tick, tick, "skipped", error);
             self->stats.ticks_skipped++;
             continue;
         }
@@ -494,7 +527,8 @@ s_series_ref (ws_coord_t *self, const char *metric, json_t *labels,
 }
 
 static void
-s_ack_later (ws_coord_t *self, s_worker_t *worker, uint64_t job_id)
+s_ack_tick (ws_coord_t *self, s_worker_t *worker, uint64_t job_id,
+            int64_t source_id, int64_t tick)
 {
     s_buffer_t *buffer = &self->buffer;
     if (buffer->ack_count == buffer->ack_max) {
@@ -508,6 +542,65 @@ s_ack_later (ws_coord_t *self, s_worker_t *worker, uint64_t job_id)
     memcpy (ack->peer, worker->id, worker->id_len);
     ack->peer_len = worker->id_len;
     ack->job_id = job_id;
+    ack->source_id = source_id;
+    ack->tick = tick;
+}
+
+static void
+s_ack_later (ws_coord_t *self, s_worker_t *worker, uint64_t job_id)
+{
+    s_ack_tick (self, worker, job_id, 0, 0);
+}
+
+//  Record ticks first..last of source as missed (sql/0008): with the
+//  next batch, in the same statement as its samples. A run that
+//  continues the source's last one in this buffer, for the same reason
+//  and error, extends it: a long outage holds one run per source.
+static void
+s_missed_add (ws_coord_t *self, ws_sched_source_t *source, int64_t first,
+              int64_t last, const char *reason, const char *error)
+{
+    s_buffer_t *buffer = &self->buffer;
+    int64_t step = source->interval_ms;
+    int ticks = (int) ((last - first) / step + 1);
+    if (source->missed_at && source->missed_gen == self->buffer_gen
+        && source->missed_at <= buffer->missed_count) {
+        ws_db_missed_t *run = &buffer->missed[source->missed_at - 1];
+        if (run->source_id == source->id && run->last_ms + step == first
+            && strcmp (run->reason, reason) == 0
+            && ((!run->error && !error)
+                || (run->error && error && strcmp (run->error, error) == 0))) {
+            run->last_ms = last;
+            run->ticks += ticks;
+            return;
+        }
+    }
+    if (buffer->missed_count == buffer->missed_max) {
+        buffer->missed_max = buffer->missed_max ? buffer->missed_max * 2 : 256;
+        buffer->missed = realloc (buffer->missed,
+                                  buffer->missed_max * sizeof *buffer->missed);
+        if (!buffer->missed)
+            abort ();
+    }
+    ws_db_missed_t *run = &buffer->missed[buffer->missed_count++];
+    run->source_id = source->id;
+    run->first_ms = first;
+    run->last_ms = last;
+    run->ticks = ticks;
+    run->reason = reason;
+    run->error = error ? strdup (error) : NULL;
+    source->missed_at = buffer->missed_count;
+    source->missed_gen = self->buffer_gen;
+    if (!buffer->first_at)
+        buffer->first_at = ws_clock_ms ();
+}
+
+static void
+s_missed_free (s_buffer_t *buffer)
+{
+    for (size_t i = 0; i < buffer->missed_count; i++)
+        free (buffer->missed[i].error);
+    buffer->missed_count = 0;
 }
 
 //  One result from a worker: health, samples into the buffer, an ACK
@@ -635,7 +728,8 @@ s_on_analysis (ws_coord_t *self, s_worker_t *worker, json_t *result)
 //  definition named by its version. Values of another version than the
 //  source's current one belong to rules that were changed meanwhile by
 //  an apply; they are counted and not stored under the new rules.
-static void
+//  Returns why nothing is stored, should nothing be (borrowed).
+static const char *
 s_on_values (ws_coord_t *self, ws_sched_source_t *source, json_t *result,
              json_t *values, int64_t now)
 {
@@ -656,7 +750,7 @@ s_on_values (ws_coord_t *self, ws_sched_source_t *source, json_t *result,
         ws_info ("source '%s': %zu values of a replaced definition not "
                  "stored (tick %" PRId64 ")",
                  source->name, given, tick);
-        return;
+        return "values of a replaced definition of the source, not stored";
     }
     s_rows_reserve (self, count);
     double *numbers = calloc (count + 1, sizeof (double));
@@ -694,6 +788,7 @@ s_on_values (ws_coord_t *self, ws_sched_source_t *source, json_t *result,
                                error, kind, now);
     free (numbers);
     free (have);
+    return error ? error : "the result held no values";
 }
 
 //  A goal's evaluation: kept with the others of its message (evaluated,
@@ -769,6 +864,21 @@ s_on_result (ws_coord_t *self, s_worker_t *worker, json_t *result, int64_t now,
         s_ack_later (self, worker, job_id);
         return;
     }
+    json_t *values = json_object_get (result, "values");
+    bool failed = !ok && json_array_size (samples) == 0;
+    for (size_t i = 0; failed && i < json_array_size (values); i++)
+        failed = !json_is_number (json_array_get (values, i));
+    if (current && failed && job->worker && job->worker != worker
+        && !job->queued) {
+        //  This worker was given up on and the tick went to another,
+        //  whose answer decides: a failure here would count it twice.
+        s_ack_later (self, worker, job_id);
+        return;
+    }
+    //  A tick that stored nothing is recorded as missed once: by the
+    //  result that completes its job, or by a result of an earlier
+    //  incarnation of watershedd (re-sent after a restart; no job here).
+    bool account = current || (job_id & ~0xffffffffULL) != self->incarnation;
     if (current) {
         if (job->worker) {
             job->worker->in_flight--;
@@ -790,12 +900,14 @@ s_on_result (ws_coord_t *self, s_worker_t *worker, json_t *result, int64_t now,
     }
     if (current)
         source->outstanding--;
-    json_t *values = json_object_get (result, "values");
+    size_t rows_before = self->buffer.rows;
+    s_ack_tick (self, worker, job_id, source_id, tick);
+    if (!self->buffer.first_at)
+        self->buffer.first_at = ws_clock_ms ();
     if (values) {
-        s_on_values (self, source, result, values, now);
-        s_ack_later (self, worker, job_id);
-        if (!self->buffer.first_at)
-            self->buffer.first_at = ws_clock_ms ();
+        const char *why = s_on_values (self, source, result, values, now);
+        if (self->buffer.rows == rows_before && account)
+            s_missed_add (self, source, tick, tick, "error", why);
         return;
     }
 
@@ -872,9 +984,12 @@ s_on_result (ws_coord_t *self, s_worker_t *worker, json_t *result, int64_t now,
             json_string_value (json_object_get (result, "error_kind")),
             count ? latest.data : NULL, now);
     ws_buf_free (&latest);
-    s_ack_later (self, worker, job_id);
-    if (!self->buffer.first_at)
-        self->buffer.first_at = ws_clock_ms ();
+    if (self->buffer.rows == rows_before && account) {
+        const char *error =
+            json_string_value (json_object_get (result, "error"));
+        s_missed_add (self, source, tick, tick, "error",
+                      error ? error : "the result held no samples");
+    }
 }
 
 static void
@@ -959,6 +1074,9 @@ s_write_committed (ws_coord_t *self, int64_t inserted)
                             (void *) 1);
     ws_coord_goals_touch (self, batch->series, batch->rows);
     self->stats.batches++;
+    for (size_t i = 0; i < batch->missed_count; i++)
+        self->stats.ticks_missed += batch->missed[i].ticks;
+    s_missed_free (batch);
     s_send_acks (self, batch);
     batch->rows = 0;
     batch->ack_count = 0;
@@ -990,9 +1108,12 @@ s_row_refused (ws_coord_t *self, size_t row, const ws_err_t *err)
               batch->series[row], tick, batch->values[row], err->text);
     self->stats.samples_refused++;
     ws_warning ("source '%s': %s", source ? source->name : "?", why);
-    if (source)
+    if (source) {
         ws_sched_record_skipped (self->sched, source, batch->ts[row], why,
                                  ws_wall_ms ());
+        s_missed_add (self, source, batch->ts[row], batch->ts[row], "refused",
+                      why);
+    }
 }
 
 //  A batch refused for one of its rows (a constraint, a value the
@@ -1008,7 +1129,8 @@ s_bisect (ws_coord_t *self, size_t from, size_t count, int64_t *inserted)
     ws_err_t err;
     int64_t n = 0;
     if (ws_db_insert_samples (self->db, count, batch->series + from,
-                              batch->ts + from, batch->values + from, &n, &err)
+                              batch->ts + from, batch->values + from, 0, NULL,
+                              &n, &err)
         == 0) {
         *inserted += n;
         return 0;
@@ -1049,6 +1171,18 @@ s_write_returned (ws_coord_t *self, ws_err_t *err)
         }
         buffer->acks[buffer->ack_count++] = batch->acks[i];
     }
+    for (size_t i = 0; i < batch->missed_count; i++) {
+        if (buffer->missed_count == buffer->missed_max) {
+            buffer->missed_max =
+                buffer->missed_max ? buffer->missed_max * 2 : 256;
+            buffer->missed = realloc (
+                buffer->missed, buffer->missed_max * sizeof *buffer->missed);
+            if (!buffer->missed)
+                abort ();
+        }
+        buffer->missed[buffer->missed_count++] = batch->missed[i];
+    }
+    batch->missed_count = 0;
     if (!buffer->first_at)
         buffer->first_at = batch->first_at;
     batch->rows = 0;
@@ -1079,7 +1213,8 @@ s_write_send (ws_coord_t *self, bool again, ws_err_t *err)
              || ws_db_set_nonblocking (self->writer, err)))
         || ws_db_send_samples (self->writer, self->writing.rows,
                                self->writing.series, self->writing.ts,
-                               self->writing.values, again, err))
+                               self->writing.values, self->writing.missed_count,
+                               self->writing.missed, again, err))
         return -1;
     self->writing_again = again;
     self->write_busy = true;
@@ -1123,6 +1258,17 @@ s_write_outcome (ws_coord_t *self, int rc, int64_t inserted, ws_err_t *err,
     int64_t inserted_by_halves = 0;
     if (ws_db_row_error (self->writer)) {
         ws_warning ("%s: finding the rows at fault", err->text);
+        //  The missed ticks first, on their own (they have no row a
+        //  database refuses: a failure here is the database's).
+        int64_t none = 0;
+        ws_err_t missed_err;
+        if (self->writing.missed_count
+            && ws_db_insert_samples (
+                self->db, 0, NULL, NULL, NULL, self->writing.missed_count,
+                self->writing.missed, &none, &missed_err)) {
+            s_write_returned (self, &missed_err);
+            return;
+        }
         if (s_bisect (self, 0, self->writing.rows, &inserted_by_halves) == 0) {
             s_write_committed (self, inserted_by_halves);
             return;
@@ -1226,6 +1372,9 @@ s_buffer_swap (s_buffer_t *a, s_buffer_t *b)
     a->acks = b->acks;
     a->ack_count = b->ack_count;
     a->ack_max = b->ack_max;
+    a->missed = b->missed;
+    a->missed_count = b->missed_count;
+    a->missed_max = b->missed_max;
     a->first_at = b->first_at;
     b->series = keep.series;
     b->ts = keep.ts;
@@ -1235,6 +1384,9 @@ s_buffer_swap (s_buffer_t *a, s_buffer_t *b)
     b->acks = keep.acks;
     b->ack_count = keep.ack_count;
     b->ack_max = keep.ack_max;
+    b->missed = keep.missed;
+    b->missed_count = keep.missed_count;
+    b->missed_max = keep.missed_max;
     b->first_at = keep.first_at;
 }
 
@@ -1257,7 +1409,7 @@ s_flush (ws_coord_t *self, bool wait)
         s_write_outcome (self, rc, inserted, &err, true);
     }
     s_buffer_t *buffer = &self->buffer;
-    if (!buffer->ack_count && !buffer->rows)
+    if (!buffer->ack_count && !buffer->rows && !buffer->missed_count)
         return 0;
     int64_t now = ws_clock_ms ();
     if (!wait && buffer->rows < (size_t) self->batch_max
@@ -1274,7 +1426,8 @@ s_flush (ws_coord_t *self, bool wait)
         return -1;
     }
     s_buffer_swap (buffer, &self->writing);
-    if (!self->writing.rows) {
+    self->buffer_gen++;
+    if (!self->writing.rows && !self->writing.missed_count) {
         //  Only results without samples (analyses, goals): ACK now.
         s_write_committed (self, 0);
         return 0;
@@ -1293,8 +1446,55 @@ s_flush (ws_coord_t *self, bool wait)
 }
 
 static void
+s_open_reset (ws_sched_source_t *source, void *arg)
+{
+    (void) arg;
+    source->open_min = INT64_MAX;
+}
+
+static void
+s_open_tick (ws_coord_t *self, int64_t source_id, int64_t tick)
+{
+    ws_sched_source_t *source = ws_sched_get (self->sched, source_id);
+    if (source && tick < source->open_min)
+        source->open_min = tick;
+}
+
+static int
+s_open_job (const void *key, size_t len, void *value, void *arg)
+{
+    (void) key;
+    (void) len;
+    s_job_t *job = value;
+    if (job->kind == S_JOB_COLLECT && job->source_id)
+        s_open_tick (arg, job->source_id, job->tick);
+    return 0;
+}
+
+//  Each source's oldest tick not committed yet: a job queued or out, a
+//  result or a missed run in the buffer or in the batch being written.
+//  Health rows then say up to where everything is accounted for.
+static void
+s_open_ticks (ws_coord_t *self)
+{
+    ws_sched_each (self->sched, s_open_reset, NULL);
+    ws_map_each (self->jobs, s_open_job, self);
+    s_buffer_t *buffers[] = {&self->buffer, &self->writing};
+    for (int b = 0; b < 2; b++) {
+        for (size_t i = 0; i < buffers[b]->ack_count; i++)
+            if (buffers[b]->acks[i].source_id)
+                s_open_tick (self, buffers[b]->acks[i].source_id,
+                             buffers[b]->acks[i].tick);
+        for (size_t i = 0; i < buffers[b]->missed_count; i++)
+            s_open_tick (self, buffers[b]->missed[i].source_id,
+                         buffers[b]->missed[i].first_ms);
+    }
+}
+
+static void
 s_flush_health (ws_coord_t *self, bool routine)
 {
+    s_open_ticks (self);
     ws_db_health_t *rows;
     size_t count = ws_sched_take_dirty (self->sched, routine, &rows);
     if (count) {
@@ -1625,6 +1825,8 @@ s_cron (ws_loop_t *loop, void *arg)
         free (expiry.dead);
         ws_map_each (self->jobs, s_expire_job, self);
     }
+    if (self->scan_at && clock >= self->scan_at && !self->db_failing)
+        s_scan_lost (self);
     s_schedule_analyses (self);
     ws_coord_goals_turn (self);
     ws_coord_hooks_turn (self);
@@ -1930,12 +2132,16 @@ ws_coord_destroy (ws_coord_t **self_p)
     free (self->buffer.values);
     free (self->buffer.new_series);
     free (self->buffer.acks);
+    s_missed_free (&self->buffer);
+    free (self->buffer.missed);
     if (self->write_busy)
         s_writer_unwatch (self);
     free (self->writing.series);
     free (self->writing.ts);
     free (self->writing.values);
     free (self->writing.acks);
+    s_missed_free (&self->writing);
+    free (self->writing.missed);
     ws_db_destroy (&self->writer);
     ws_map_destroy (&self->jobs);
     ws_map_destroy (&self->workers_by_id);
@@ -1963,13 +2169,108 @@ ws_coord_reload (ws_coord_t *self, ws_err_t *err)
     return 0;
 }
 
+static void
+s_longest_job (ws_sched_source_t *source, void *arg)
+{
+    int64_t *longest = arg;
+    int retries = ws_source_retries (source->source);
+    int64_t budget = ws_source_timeout_ms (source->source) * (retries + 1)
+                     + (250LL << retries) + 5000;
+    if (source->scan_to && budget > *longest)
+        *longest = budget;
+}
+
 int
 ws_coord_start (ws_coord_t *self, ws_err_t *err)
 {
     if (ws_db_ensure_partitions (self->db, ws_wall_ms (), 2, err))
         return -1;
     self->last_partition_check = ws_clock_ms ();
-    return ws_coord_reload (self, err);
+    if (ws_coord_reload (self, err))
+        return -1;
+    //  The ticks the previous run may have lost are checked once the
+    //  results it left with workers are in: workers notice the restart
+    //  within their liveness, re-send what was not ACKed, and finish
+    //  the jobs they hold within the jobs' deadline.
+    int64_t longest = 0;
+    ws_sched_each (self->sched, s_longest_job, &longest);
+    if (longest)
+        self->scan_at =
+            ws_clock_ms () + longest + 2 * self->heartbeat_ms * self->liveness;
+    return 0;
+}
+
+typedef struct {
+    int64_t *ids, *from, *to, *step;
+    size_t count, max;
+} s_scan_t;
+
+static void
+s_scan_collect (ws_sched_source_t *source, void *arg)
+{
+    s_scan_t *scan = arg;
+    if (!source->scan_to)
+        return;
+    if (scan->count == scan->max) {
+        scan->max = scan->max ? scan->max * 2 : 64;
+        scan->ids = realloc (scan->ids, scan->max * sizeof (int64_t));
+        scan->from = realloc (scan->from, scan->max * sizeof (int64_t));
+        scan->to = realloc (scan->to, scan->max * sizeof (int64_t));
+        scan->step = realloc (scan->step, scan->max * sizeof (int64_t));
+        if (!scan->ids || !scan->from || !scan->to || !scan->step)
+            abort ();
+    }
+    scan->ids[scan->count] = source->id;
+    scan->from[scan->count] = source->scan_from;
+    scan->to[scan->count] = source->scan_to;
+    scan->step[scan->count] = source->interval_ms;
+    scan->count++;
+}
+
+static void
+s_scan_done (ws_sched_source_t *source, void *arg)
+{
+    (void) arg;
+    source->scan_from = source->scan_to = 0;
+}
+
+//  After a start: record as missed ('down') the ticks between where the
+//  previous run's accounting ended and this run's first tick that have
+//  neither samples nor a record: watershedd was not running, or died
+//  before they were stored.
+static void
+s_scan_lost (ws_coord_t *self)
+{
+    s_scan_t scan = {0};
+    ws_sched_each (self->sched, s_scan_collect, &scan);
+    ws_err_t err;
+    int64_t recorded =
+        scan.count
+            ? ws_db_record_down_ticks (self->db, scan.count, scan.ids,
+                                       scan.from, scan.to, scan.step,
+                                       "not collected: watershedd was not "
+                                       "running, or stopped before the tick "
+                                       "was stored",
+                                       &err)
+            : 0;
+    if (recorded < 0) {
+        ws_warning ("%s; trying again in 10 s", err.text);
+        self->scan_at = ws_clock_ms () + 10000;
+    }
+    else {
+        ws_sched_each (self->sched, s_scan_done, NULL);
+        self->scan_at = 0;
+        self->stats.ticks_down += recorded;
+        self->stats.ticks_missed += recorded;
+        if (recorded)
+            ws_notice ("%" PRId64 " ticks of %zu sources recorded as not "
+                       "collected (watershedd was not running)",
+                       recorded, scan.count);
+    }
+    free (scan.ids);
+    free (scan.from);
+    free (scan.to);
+    free (scan.step);
 }
 
 const char *

@@ -212,6 +212,10 @@ s_cmd_status (ws_coord_t *self, json_t *args, ws_err_t *err)
                          json_integer (self->stats.alerts_recorded));
     json_object_set_new (counters, "samples_refused",
                          json_integer (self->stats.samples_refused));
+    json_object_set_new (counters, "ticks_missed",
+                         json_integer (self->stats.ticks_missed));
+    json_object_set_new (counters, "ticks_down",
+                         json_integer (self->stats.ticks_down));
     json_object_set_new (counters, "results_dropped_by_workers",
                          json_integer (self->stats.results_dropped));
     json_t *hooks = ws_coord_hooks_counters (self);

@@ -71,6 +71,8 @@ typedef struct {
     uint8_t peer[WS_MSG_MAX_ROUTING_ID];
     size_t peer_len;
     uint64_t job_id;
+    int64_t source_id, tick;  //  of a collection, else 0: open until the
+                              //  batch commits (accounted_before)
 } s_ack_t;
 
 //  Results received and not yet committed. Rows refer to a series id,
@@ -85,6 +87,9 @@ typedef struct {
     ws_map_t *new_index;  //  key -> n + 1
     s_ack_t *acks;
     size_t ack_count, ack_max;
+    //  Ticks that stored nothing, written with the samples; errors owned
+    ws_db_missed_t *missed;
+    size_t missed_count, missed_max;
     int64_t first_at;  //  monotonic ms of the oldest unflushed result
 } s_buffer_t;
 
@@ -123,6 +128,13 @@ struct _ws_coord_t {
     bool writing_again;  //  the batch was sent again, skipping duplicates
     uint64_t incarnation;
     uint64_t job_counter;
+    //  Bumped when the buffer is swapped out: a source's missed_at (an
+    //  index into buffer.missed, to extend a run) is valid only for the
+    //  generation it was taken in.
+    uint64_t buffer_gen;
+    //  The check of the ticks the previous run may have lost (sources'
+    //  scan_from..scan_to), due at this monotonic ms; 0 when done.
+    int64_t scan_at;
     size_t dispatch_turn;
     int cron_timer;
     //  Settings
@@ -153,6 +165,8 @@ struct _ws_coord_t {
     struct {
         int64_t jobs_created, jobs_dispatched, jobs_redispatched;
         int64_t jobs_abandoned, ticks_skipped, results;
+        int64_t ticks_missed;  //  recorded in missed_ticks (committed)
+        int64_t ticks_down;    //  of those, by the check after a start
         int64_t samples_committed, samples_new, batches;
         int64_t samples_superseded;  //  values of a replaced definition
         int64_t samples_refused;     //  rows the database would not take

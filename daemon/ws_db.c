@@ -248,7 +248,8 @@ ws_db_load_sources (ws_db_t *self, ws_err_t *err)
                 " 1000)::bigint, h.last_error, (extract(epoch FROM"
                 " h.last_error_at) * 1000)::bigint, h.last_error_kind,"
                 " h.last_values::text, coalesce(h.ticks_ok, 0),"
-                " coalesce(h.ticks_failed, 0) FROM sources s LEFT JOIN"
+                " coalesce(h.ticks_failed, 0), (extract(epoch FROM"
+                " h.accounted_before) * 1000)::bigint FROM sources s LEFT JOIN"
                 " source_health h ON h.source_id = s.id ORDER BY s.id",
                 0, NULL, PGRES_TUPLES_OK, "loading sources", err);
     if (!result)
@@ -281,6 +282,8 @@ ws_db_load_sources (ws_db_t *self, ws_err_t *err)
                              json_integer (s_ms (result, row, 12)));
         json_object_set_new (item, "ticks_failed",
                              json_integer (s_ms (result, row, 13)));
+        json_object_set_new (item, "accounted_before",
+                             json_integer (s_ms (result, row, 14)));
         json_array_append_new (array, item);
     }
     PQclear (result);
@@ -935,6 +938,17 @@ s_array_binary (uint32_t element_oid, const uint64_t *words, size_t count,
     " unnest($1::bigint[], $2::timestamptz[], $3::float8[])"
 //  The same, skipping samples already stored: a re-sent batch.
 #define S_INSERT_SAMPLES_AGAIN S_INSERT_SAMPLES " ON CONFLICT DO NOTHING"
+//  The missed ticks of the batch go in the same statement (one
+//  transaction); a source deleted meanwhile has none.
+#define S_WITH_MISSED                                                          \
+    "WITH missed AS (INSERT INTO missed_ticks (source_id, first_tick,"         \
+    " last_tick, ticks, reason, error) SELECT u.s, timestamptz 'epoch' +"      \
+    " u.f * interval '1 ms', timestamptz 'epoch' + u.l * interval '1 ms',"     \
+    " u.n, u.r, u.e FROM unnest($4::bigint[], $5::bigint[], $6::bigint[],"     \
+    " $7::int[], $8::text[], $9::text[]) AS u(s, f, l, n, r, e) JOIN sources"  \
+    " ON sources.id = u.s ON CONFLICT DO NOTHING) "
+#define S_INSERT_MISSED S_WITH_MISSED S_INSERT_SAMPLES
+#define S_INSERT_MISSED_AGAIN S_WITH_MISSED S_INSERT_SAMPLES_AGAIN
 
 static void
 s_sample_params (size_t count, const int64_t *series, const int64_t *ts,
@@ -955,45 +969,124 @@ s_sample_params (size_t count, const int64_t *series, const int64_t *ts,
     free (words);
 }
 
-static const Oid s_sample_types[3] = {S_INT8_ARRAY_OID, S_TIMESTAMPTZ_ARRAY_OID,
+static const Oid s_sample_types[9] = {S_INT8_ARRAY_OID, S_TIMESTAMPTZ_ARRAY_OID,
                                       S_FLOAT8_ARRAY_OID};
-static const int s_sample_formats[3] = {1, 1, 1};
+static const int s_sample_formats[9] = {1, 1, 1};
+
+//  The missed ticks as six text array literals into params[3..8].
+static int
+s_missed_params (size_t count, const ws_db_missed_t *missed, ws_buf_t arrays[6])
+{
+    for (int i = 0; i < 6; i++)
+        s_array_open (&arrays[i]);
+    int rc = 0;
+    for (size_t i = 0; i < count && rc == 0; i++)
+        rc = s_array_int (&arrays[0], missed[i].source_id, false)
+             || s_array_int (&arrays[1], missed[i].first_ms, false)
+             || s_array_int (&arrays[2], missed[i].last_ms, false)
+             || s_array_int (&arrays[3], missed[i].ticks, false)
+             || s_array_text (&arrays[4], missed[i].reason)
+             || s_array_text (&arrays[5], missed[i].error);
+    for (int i = 0; i < 6; i++)
+        rc = rc || s_array_close (&arrays[i]);
+    return rc;
+}
 
 int
 ws_db_insert_samples (ws_db_t *self, size_t count, const int64_t *series,
                       const int64_t *ts, const double *values,
+                      size_t missed_count, const ws_db_missed_t *missed,
                       int64_t *inserted, ws_err_t *err)
 {
-    if (ws_db_send_samples (self, count, series, ts, values, true, err))
+    if (ws_db_send_samples (self, count, series, ts, values, missed_count,
+                            missed, true, err))
         return -1;
     return ws_db_wait_samples (self, inserted, err);
 }
 
 int
 ws_db_send_samples (ws_db_t *self, size_t count, const int64_t *series,
-                    const int64_t *ts, const double *values, bool again,
-                    ws_err_t *err)
+                    const int64_t *ts, const double *values,
+                    size_t missed_count, const ws_db_missed_t *missed,
+                    bool again, ws_err_t *err)
 {
     if (!ws_db_connected (self))
         return ws_err_set (err, WS_ERR_DB, "database: not connected");
     if (count > S_ARRAY_LIMIT / 12)
         return ws_err_set (err, WS_ERR_DB, "database: sample batch too large");
-    char *params[3];
-    int lengths[3];
+    char *params[9] = {NULL};
+    int lengths[9] = {0};
+    ws_buf_t arrays[6];
+    int nparams = missed_count ? 9 : 3;
+    if (missed_count) {
+        if (s_missed_params (missed_count, missed, arrays)) {
+            for (int i = 0; i < 6; i++)
+                ws_buf_free (&arrays[i]);
+            return ws_err_set (err, WS_ERR_DB,
+                               "database: missed ticks batch too large");
+        }
+        for (int i = 0; i < 6; i++)
+            params[3 + i] = arrays[i].data;
+    }
     s_sample_params (count, series, ts, values, params, lengths);
     //  One statement is one transaction: the batch lands whole or not at
     //  all, and a re-sent batch inserts nothing twice.
     self->duplicate = false;
     self->row_error = false;
     int sent = PQsendQueryParams (
-        self->conn, again ? S_INSERT_SAMPLES_AGAIN : S_INSERT_SAMPLES, 3,
-        s_sample_types, (const char *const *) params, lengths, s_sample_formats,
-        0);
+        self->conn,
+        missed_count ? (again ? S_INSERT_MISSED_AGAIN : S_INSERT_MISSED)
+                     : (again ? S_INSERT_SAMPLES_AGAIN : S_INSERT_SAMPLES),
+        nparams, s_sample_types, (const char *const *) params, lengths,
+        s_sample_formats, 0);
     for (int i = 0; i < 3; i++)
         free (params[i]);
+    if (missed_count)
+        for (int i = 0; i < 6; i++)
+            ws_buf_free (&arrays[i]);
     if (!sent)
         return s_fail (self, NULL, err, "inserting samples");
     return 0;
+}
+
+int64_t
+ws_db_record_down_ticks (ws_db_t *self, size_t count, const int64_t *sources,
+                         const int64_t *from_ms, const int64_t *to_ms,
+                         const int64_t *step_ms, const char *why, ws_err_t *err)
+{
+    ws_buf_t arrays[4];
+    for (int i = 0; i < 4; i++)
+        s_array_open (&arrays[i]);
+    int rc = 0;
+    for (size_t i = 0; i < count && rc == 0; i++)
+        rc = s_array_int (&arrays[0], sources[i], false)
+             || s_array_int (&arrays[1], from_ms[i], false)
+             || s_array_int (&arrays[2], to_ms[i], false)
+             || s_array_int (&arrays[3], step_ms[i], false);
+    for (int i = 0; i < 4; i++)
+        rc = rc || s_array_close (&arrays[i]);
+    PGresult *result = NULL;
+    if (rc)
+        ws_err_set (err, WS_ERR_DB, "database: too many sources to account");
+    else {
+        const char *params[5] = {arrays[0].data, arrays[1].data, arrays[2].data,
+                                 arrays[3].data, why};
+        result = s_exec (
+            self,
+            "SELECT coalesce(sum(ws_record_down_ticks(u.s, timestamptz"
+            " 'epoch' + u.f * interval '1 ms', timestamptz 'epoch' + u.t *"
+            " interval '1 ms', u.st, $5)), 0)::bigint FROM"
+            " unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[])"
+            " AS u(s, f, t, st) JOIN sources ON sources.id = u.s",
+            5, params, PGRES_TUPLES_OK, "recording ticks not collected", err);
+    }
+    for (int i = 0; i < 4; i++)
+        ws_buf_free (&arrays[i]);
+    if (!result)
+        return -1;
+    int64_t recorded = s_ms (result, 0, 0);
+    PQclear (result);
+    return recorded;
 }
 
 bool
@@ -1009,8 +1102,9 @@ ws_db_series_source (ws_db_t *self, int64_t series_id, ws_err_t *err)
     snprintf (id, sizeof id, "%" PRId64, series_id);
     const char *params[] = {id};
     PGresult *result =
-        s_exec (self, "SELECT coalesce (source_id, 0) FROM series WHERE id ="
-                      " $1::bigint",
+        s_exec (self,
+                "SELECT coalesce (source_id, 0) FROM series WHERE id ="
+                " $1::bigint",
                 1, params, PGRES_TUPLES_OK, "finding a series' source", err);
     if (!result)
         return -1;
@@ -1106,7 +1200,7 @@ int
 ws_db_write_health (ws_db_t *self, const ws_db_health_t *rows, size_t count,
                     ws_err_t *err)
 {
-    enum { COLUMNS = 11 };
+    enum { COLUMNS = 12 };
     ws_buf_t arrays[COLUMNS];
     for (int i = 0; i < COLUMNS; i++)
         s_array_open (&arrays[i]);
@@ -1124,7 +1218,9 @@ ws_db_write_health (ws_db_t *self, const ws_db_health_t *rows, size_t count,
             || s_array_text (&arrays[7], row->last_error_kind)
             || s_array_text (&arrays[8], row->last_values)
             || s_array_int (&arrays[9], row->ticks_ok, false)
-            || s_array_int (&arrays[10], row->ticks_failed, false);
+            || s_array_int (&arrays[10], row->ticks_failed, false)
+            || s_array_int (&arrays[11], row->accounted_before,
+                            !row->accounted_before);
     }
     for (int i = 0; i < COLUMNS; i++)
         rc = rc || s_array_close (&arrays[i]);
@@ -1141,15 +1237,18 @@ ws_db_write_health (ws_db_t *self, const ws_db_health_t *rows, size_t count,
             "INSERT INTO source_health AS h (source_id, failures, next_due,"
             " last_tick, last_success, last_error, last_error_at,"
             " last_error_kind, last_values, ticks_ok, ticks_failed,"
-            " updated_at) SELECT u.id, u.f, timestamptz 'epoch' + u.nd *"
+            " accounted_before, updated_at) SELECT u.id, u.f, timestamptz"
+            " 'epoch' + u.nd *"
             " interval '1 ms', timestamptz 'epoch' + u.lt * interval '1"
             " ms', timestamptz 'epoch' + u.ls * interval '1 ms', u.le,"
             " timestamptz 'epoch' + u.lea * interval '1 ms', u.lek, u.lv,"
-            " u.tok, u.tf, now() FROM unnest($1::bigint[], $2::int[],"
+            " u.tok, u.tf, timestamptz 'epoch' + u.ab * interval '1 ms',"
+            " now() FROM unnest($1::bigint[], $2::int[],"
             " $3::bigint[], $4::bigint[], $5::bigint[], $6::text[],"
             " $7::bigint[], $8::text[], $9::jsonb[], $10::bigint[],"
-            " $11::bigint[]) AS u(id, f, nd, lt, ls, le, lea, lek, lv, tok,"
-            " tf) JOIN sources s ON s.id = u.id ON CONFLICT (source_id) DO"
+            " $11::bigint[], $12::bigint[]) AS u(id, f, nd, lt, ls, le, lea,"
+            " lek, lv, tok, tf, ab) JOIN sources s ON s.id = u.id"
+            " ON CONFLICT (source_id) DO"
             " UPDATE SET failures = excluded.failures, next_due ="
             " excluded.next_due, last_tick = excluded.last_tick,"
             " last_success = excluded.last_success, last_error ="
@@ -1157,7 +1256,8 @@ ws_db_write_health (ws_db_t *self, const ws_db_health_t *rows, size_t count,
             " last_error_kind = excluded.last_error_kind, last_values ="
             " coalesce(excluded.last_values, h.last_values), ticks_ok ="
             " excluded.ticks_ok, ticks_failed = excluded.ticks_failed,"
-            " updated_at = now()",
+            " accounted_before = coalesce(excluded.accounted_before,"
+            " h.accounted_before), updated_at = now()",
             COLUMNS, params, PGRES_COMMAND_OK, "writing source health", err);
     }
     for (int i = 0; i < COLUMNS; i++)

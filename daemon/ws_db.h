@@ -74,8 +74,19 @@ int ws_db_resolve_series (ws_db_t *self, size_t count,
 //  Insert samples (series id, tick ms, value) with ON CONFLICT DO
 //  NOTHING, in one transaction; the arrays go in PostgreSQL's binary
 //  form. *inserted gets the rows that were new.
+//  Ticks that stored nothing (sql/0008_missed_ticks.sql) travel in the
+//  same statement.
+typedef struct {
+    int64_t source_id;
+    int64_t first_ms, last_ms;  //  a run of ticks on the source's grid
+    int ticks;
+    const char *reason;  //  error, refused, backoff, skipped, behind, down
+    char *error;         //  owned by the caller; NULL if none
+} ws_db_missed_t;
+
 int ws_db_insert_samples (ws_db_t *self, size_t count, const int64_t *series,
                           const int64_t *ts, const double *values,
+                          size_t missed_count, const ws_db_missed_t *missed,
                           int64_t *inserted, ws_err_t *err);
 
 //  The same without waiting, for the coordinator's loop: send the batch
@@ -92,8 +103,18 @@ int ws_db_insert_samples (ws_db_t *self, size_t count, const int64_t *series,
 //  it fails because a sample is stored already (ws_db_duplicate), the
 //  batch goes again with again set and those samples are skipped.
 int ws_db_send_samples (ws_db_t *self, size_t count, const int64_t *series,
-                        const int64_t *ts, const double *values, bool again,
-                        ws_err_t *err);
+                        const int64_t *ts, const double *values,
+                        size_t missed_count, const ws_db_missed_t *missed,
+                        bool again, ws_err_t *err);
+
+//  After a restart: for each source i, record as 'down' (error why) the
+//  ticks from_ms[i], from_ms[i] + step_ms[i], ... below to_ms[i] that have
+//  neither samples nor a missed_ticks row (ws_record_down_ticks). Returns
+//  the count of ticks recorded, or -1 with *err.
+int64_t ws_db_record_down_ticks (ws_db_t *self, size_t count,
+                                 const int64_t *sources, const int64_t *from_ms,
+                                 const int64_t *to_ms, const int64_t *step_ms,
+                                 const char *why, ws_err_t *err);
 bool ws_db_duplicate (ws_db_t *self);
 //  The source that feeds a series (0 if none or no such series, -1
 //  with *err).
@@ -122,6 +143,8 @@ typedef struct {
     const char *last_error_kind;  //  borrowed
     const char *last_values;      //  borrowed JSON text, NULL if none
     int64_t ticks_ok, ticks_failed;
+    int64_t accounted_before;  //  ms; every earlier tick is stored or in
+                               //  missed_ticks; 0 = leave as stored
 } ws_db_health_t;
 
 //  Upsert the health rows in one statement.

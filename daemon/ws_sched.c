@@ -143,6 +143,21 @@ s_grid_at_or_after (ws_sched_source_t *source, int64_t time)
     return k * source->interval_ms + source->phase_ms;
 }
 
+int64_t
+ws_sched_grid_at_or_after (ws_sched_source_t *source, int64_t ms)
+{
+    return s_grid_at_or_after (source, ms);
+}
+
+int64_t
+ws_sched_accounted_before (ws_sched_source_t *source)
+{
+    if (source->scan_to || !source->last_planned)
+        return 0;
+    int64_t next = source->last_planned + source->interval_ms;
+    return source->open_min < next ? source->open_min : next;
+}
+
 static int64_t
 s_phase (const char *name, int64_t interval_ms)
 {
@@ -222,6 +237,17 @@ ws_sched_load (ws_sched_t *self, json_t *rows, int64_t now_ms)
             source->outstanding = known->outstanding;
             source->dirty = known->dirty;
             source->routine = known->routine;
+            source->scan_from = known->scan_from;
+            source->scan_to = known->scan_to;
+            //  The same grid and kept enabled: what was skipped since
+            //  the last planned tick is still to be recorded. A new grid
+            //  or a source enabled again starts afresh.
+            if (known->enabled && source->enabled
+                && known->interval_ms == source->interval_ms
+                && known->phase_ms == source->phase_ms) {
+                source->last_planned = known->last_planned;
+                source->skip_why = known->skip_why;
+            }
         }
         else {
             source->failures =
@@ -254,6 +280,25 @@ ws_sched_load (ws_sched_t *self, json_t *rows, int64_t now_ms)
             due = known->next_tick;
         source->next_tick =
             s_grid_at_or_after (source, due > now_ms ? due : now_ms);
+        if (!known) {
+            //  The previous run accounted for everything before
+            //  accounted_before; what lies between it and this run's
+            //  first tick is checked once the results the previous run
+            //  left with workers are in (ws_coord: the startup scan).
+            //  Ticks a stored backoff defers are the backoff's.
+            int64_t first = s_grid_at_or_after (source, now_ms);
+            int64_t from =
+                json_integer_value (json_object_get (row, "accounted_before"));
+            if (from > 0 && from < first
+                && s_grid_at_or_after (source, from) == from) {
+                source->scan_from = from;
+                source->scan_to = first;
+            }
+            if (source->next_tick > first) {
+                source->last_planned = first - source->interval_ms;
+                source->skip_why = "backoff";
+            }
+        }
         ws_map_put_int (self->by_id, (uint64_t) id, source);
         if (source->enabled) {
             s_heap_push (self, source);
@@ -298,12 +343,17 @@ ws_sched_next_due (ws_sched_t *self, int64_t now_ms, int64_t *tick)
         return NULL;
     ws_sched_source_t *source = self->heap[0];
     *tick = source->next_tick;
-    source->next_tick = s_grid_at_or_after (
-        source, source->next_tick + s_backoff (self, source));
+    int64_t backoff = s_backoff (self, source);
+    source->next_tick =
+        s_grid_at_or_after (source, source->next_tick + backoff);
+    if (backoff > source->interval_ms)
+        source->skip_why = "backoff";
     //  A coordinator that fell behind (a long stall) skips the ticks it
     //  missed instead of firing them all at once.
-    if (source->next_tick <= now_ms - source->interval_ms)
+    if (source->next_tick <= now_ms - source->interval_ms) {
         source->next_tick = s_grid_at_or_after (source, now_ms);
+        source->skip_why = "behind";
+    }
     s_heap_down (self, 0);
     return source;
 }
@@ -367,6 +417,7 @@ ws_sched_record (ws_sched_t *self, ws_sched_source_t *source, int64_t tick,
                 s_grid_at_or_after (source, tick + s_backoff (self, source));
             if (next > source->next_tick && source->enabled) {
                 source->next_tick = next;
+                source->skip_why = "backoff";
                 s_heap_down (self, source->heap_index);
             }
         }
@@ -484,6 +535,7 @@ s_collect_dirty (const void *key, size_t len, void *value, void *arg)
     row->last_values = ws_sched_last_values (source);
     row->ticks_ok = source->ticks_ok;
     row->ticks_failed = source->ticks_failed;
+    row->accounted_before = ws_sched_accounted_before (source);
     source->dirty = false;
     source->routine = false;
     return 0;

@@ -33,6 +33,19 @@ typedef struct {
     bool enabled;
     int64_t next_tick;  //  ms; the next tick to dispatch
     int outstanding;    //  jobs queued or in flight
+    //  Accounting (sql/0008_missed_ticks.sql): every tick is stored or
+    //  recorded as missed.
+    int64_t last_planned;  //  ms; the newest tick handed out by
+                           //  ws_sched_next_due, 0 = none yet this run
+    const char *skip_why;  //  static; why the schedule jumps over ticks
+                           //  ("backoff", "behind"), NULL if it does not
+    int64_t scan_from;     //  ms; the previous run's accounted_before:
+    int64_t scan_to;       //  ticks in [scan_from, scan_to) may be lost
+                           //  (a crash); 0 when there is nothing to check
+    int64_t open_min;      //  ms; the oldest tick not committed, set by
+                           //  the coordinator before ws_sched_take_dirty
+    size_t missed_at;      //  1 + index of its last run in the
+    uint64_t missed_gen;   //  coordinator's buffer of that generation
     //  Health
     int failures;  //  consecutive ticks that yielded nothing
     int64_t last_tick, last_success, last_error_at;  //  ms, 0 = never
@@ -94,6 +107,14 @@ const char *ws_sched_last_values (ws_sched_source_t *source);
 //  source (no worker free): an error to show, but no backoff.
 void ws_sched_record_skipped (ws_sched_t *self, ws_sched_source_t *source,
                               int64_t tick, const char *why, int64_t now_ms);
+
+//  The first tick at or after ms on the source's grid.
+int64_t ws_sched_grid_at_or_after (ws_sched_source_t *source, int64_t ms);
+
+//  Everything before the returned tick (ms) is committed (stored or
+//  recorded as missed), from last_planned and open_min; 0 when unknown
+//  (nothing planned yet, or the previous run's ticks still unchecked).
+int64_t ws_sched_accounted_before (ws_sched_source_t *source);
 
 //  The health rows of dirty sources into *rows (caller frees the array,
 //  not the strings, which stay borrowed until the next call); marks them

@@ -144,11 +144,13 @@ test_samples (void **state)
     }
     int64_t inserted;
     assert_int_equal (ws_db_ensure_partitions (db, ws_wall_ms (), 1, &err), 0);
-    assert_int_equal (
-        ws_db_insert_samples (db, N, series, ts, values, &inserted, &err), 0);
+    assert_int_equal (ws_db_insert_samples (db, N, series, ts, values, 0, NULL,
+                                            &inserted, &err),
+                      0);
     assert_int_equal (inserted, N);
-    assert_int_equal (
-        ws_db_insert_samples (db, N, series, ts, values, &inserted, &err), 0);
+    assert_int_equal (ws_db_insert_samples (db, N, series, ts, values, 0, NULL,
+                                            &inserted, &err),
+                      0);
     assert_int_equal (inserted, 0);
 
     json_t *filter = json_pack ("{s:s}", "region", "eu");
@@ -183,9 +185,11 @@ test_samples (void **state)
                              "http",
                              "[{\"metric\":\"sales\",\"value\":1}]",
                              10,
-                             3};
+                             3,
+                             base + 7000};
     assert_int_equal (ws_db_write_health (db, &health, 1, &err), 0);
     health.failures = 3;
+    health.accounted_before = 0;  //  leaves the stored one
     assert_int_equal (ws_db_write_health (db, &health, 1, &err), 0);
     rows = ws_db_load_sources (db, &err);
     json_t *row = json_array_get (rows, 0);
@@ -196,7 +200,34 @@ test_samples (void **state)
         "HTTP 503: \"busy\", {retry}");
     assert_int_equal (json_integer_value (json_object_get (row, "next_due")),
                       base);
+    assert_int_equal (
+        json_integer_value (json_object_get (row, "accounted_before")),
+        base + 7000);
     json_decref (rows);
+
+    //  Missed ticks travel with a batch (here without samples), and a
+    //  batch sent again adds nothing.
+    char error[] = "HTTP 503";
+    ws_db_missed_t missed = {
+        source_id, base + 1000 * 1000, base + 1004 * 1000, 5, "error", error};
+    for (int i = 0; i < 2; i++)
+        assert_int_equal (ws_db_insert_samples (db, 0, NULL, NULL, NULL, 1,
+                                                &missed, &inserted, &err),
+                          0);
+    //  After a restart: from 5 ticks before the first sample to 5 after
+    //  the missed run, the ticks with neither are recorded, once.
+    int64_t from = base - 5000, to = base + 1010 * 1000, step = 1000;
+    assert_int_equal (ws_db_record_down_ticks (db, 1, &source_id, &from, &to,
+                                               &step, "down", &err),
+                      10);
+    assert_int_equal (ws_db_record_down_ticks (db, 1, &source_id, &from, &to,
+                                               &step, "down", &err),
+                      0);
+    //  A hole inside the range is found too.
+    int64_t hole_from = base - 20000, hole_to = base;
+    assert_int_equal (ws_db_record_down_ticks (db, 1, &source_id, &hole_from,
+                                               &hole_to, &step, "down", &err),
+                      15);
     free (series);
     free (ts);
     free (values);
@@ -222,8 +253,9 @@ test_partitions (void **state)
     ws_iso8601_parse ("2031-06-15T12:00:00Z", &when, &err);
     double value = 7;
     int64_t inserted;
-    assert_int_equal (
-        ws_db_insert_samples (db, 1, &id, &when, &value, &inserted, &err), 0);
+    assert_int_equal (ws_db_insert_samples (db, 1, &id, &when, &value, 0, NULL,
+                                            &inserted, &err),
+                      0);
     assert_int_equal (inserted, 1);
     assert_int_equal (ws_db_ensure_partitions (db, when, 0, &err), 0);
     json_t *found = ws_db_query_samples (db, "future", NULL, 0, 0, 10, &err);
