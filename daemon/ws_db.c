@@ -239,19 +239,21 @@ ws_db_text (PGresult *result, int row, int col)
 json_t *
 ws_db_load_sources (ws_db_t *self, ws_err_t *err)
 {
-    PGresult *result =
-        s_exec (self,
-                "SELECT s.id, s.name, s.def::text, s.enabled,"
-                " coalesce(h.failures, 0), (extract(epoch FROM h.next_due) *"
-                " 1000)::bigint, (extract(epoch FROM h.last_tick) *"
-                " 1000)::bigint, (extract(epoch FROM h.last_success) *"
-                " 1000)::bigint, h.last_error, (extract(epoch FROM"
-                " h.last_error_at) * 1000)::bigint, h.last_error_kind,"
-                " h.last_values::text, coalesce(h.ticks_ok, 0),"
-                " coalesce(h.ticks_failed, 0), (extract(epoch FROM"
-                " h.accounted_before) * 1000)::bigint FROM sources s LEFT JOIN"
-                " source_health h ON h.source_id = s.id ORDER BY s.id",
-                0, NULL, PGRES_TUPLES_OK, "loading sources", err);
+    PGresult *result = s_exec (
+        self,
+        "SELECT s.id, s.name, s.def::text, s.enabled,"
+        " coalesce(h.failures, 0), (extract(epoch FROM h.next_due) *"
+        " 1000)::bigint, (extract(epoch FROM h.last_tick) *"
+        " 1000)::bigint, (extract(epoch FROM h.last_success) *"
+        " 1000)::bigint, h.last_error, (extract(epoch FROM"
+        " h.last_error_at) * 1000)::bigint, h.last_error_kind,"
+        " h.last_values::text, coalesce(h.ticks_ok, 0),"
+        " coalesce(h.ticks_failed, 0), (extract(epoch FROM"
+        " h.accounted_before) * 1000)::bigint, (extract(epoch FROM CASE WHEN"
+        " h.source_id IS NULL THEN s.created_at END) * 1000)::bigint"
+        " FROM sources s LEFT JOIN"
+        " source_health h ON h.source_id = s.id ORDER BY s.id",
+        0, NULL, PGRES_TUPLES_OK, "loading sources", err);
     if (!result)
         return NULL;
     json_t *array = json_array ();
@@ -284,6 +286,8 @@ ws_db_load_sources (ws_db_t *self, ws_err_t *err)
                              json_integer (s_ms (result, row, 13)));
         json_object_set_new (item, "accounted_before",
                              json_integer (s_ms (result, row, 14)));
+        json_object_set_new (item, "created_at",
+                             json_integer (s_ms (result, row, 15)));
         json_array_append_new (array, item);
     }
     PQclear (result);

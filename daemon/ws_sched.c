@@ -286,11 +286,17 @@ ws_sched_load (ws_sched_t *self, json_t *rows, int64_t now_ms)
             //  first tick is checked once the results the previous run
             //  left with workers are in (ws_coord: the startup scan).
             //  Ticks a stored backoff defers are the backoff's.
+            //  A source without a health row (the previous run died
+            //  within a minute of creating it) is checked from its
+            //  creation on.
             int64_t first = s_grid_at_or_after (source, now_ms);
             int64_t from =
                 json_integer_value (json_object_get (row, "accounted_before"));
-            if (from > 0 && from < first
-                && s_grid_at_or_after (source, from) == from) {
+            if (from <= 0)
+                from = json_integer_value (json_object_get (row, "created_at"));
+            if (from > 0)
+                from = s_grid_at_or_after (source, from);
+            if (from > 0 && from < first) {
                 source->scan_from = from;
                 source->scan_to = first;
             }

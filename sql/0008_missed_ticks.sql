@@ -63,6 +63,10 @@ BEGIN
     ) accounted;
     IF newest IS NOT NULL THEN
         newest := least(newest, hi - step);
+        -- Holes are searched for within the last 100,000 ticks below
+        -- the newest accounted one; older ones are beyond what a crash
+        -- loses.
+        lo := greatest(lo, newest - 100000 * step);
         WITH holes AS (
             SELECT t, t - step * row_number() OVER (ORDER BY t) AS run
             FROM generate_series(lo, newest, step) AS t

@@ -145,6 +145,63 @@ test_bad_rows (void **state)
     ws_sched_destroy (&sched);
 }
 
+//  Accounting: a restart checks the ticks between the stored
+//  accounted_before and its first tick; jumps over ticks say why;
+//  accounted_before is the oldest open tick or the next unplanned one.
+static void
+test_accounting (void **state)
+{
+    (void) state;
+    ws_sched_t *sched = ws_sched_new (60000);
+    int64_t now = 1800000000000LL;
+    json_t *a = s_row (1, "a", "1s", true);
+    json_t *fresh = s_row (2, "fresh", "1s", true);
+    json_t *old = s_row (3, "old", "1s", true);
+    //  a: the previous run accounted up to 30 s ago (off its grid: the
+    //  check starts at the next grid tick); fresh: never written, made
+    //  10 s ago; old: written before accounting existed (neither).
+    json_object_set_new (a, "accounted_before", json_integer (now - 30000));
+    json_object_set_new (fresh, "created_at", json_integer (now - 10000));
+    json_t *rows = json_pack ("[o, o, o]", a, fresh, old);
+    assert_int_equal (ws_sched_load (sched, rows, now), 3);
+    ws_sched_source_t *sa = ws_sched_get (sched, 1);
+    ws_sched_source_t *sf = ws_sched_get (sched, 2);
+    ws_sched_source_t *so = ws_sched_get (sched, 3);
+    assert_int_equal (sa->scan_from,
+                      ws_sched_grid_at_or_after (sa, now - 30000));
+    assert_int_equal (sa->scan_to, ws_sched_grid_at_or_after (sa, now));
+    assert_int_equal (sf->scan_from,
+                      ws_sched_grid_at_or_after (sf, now - 10000));
+    assert_int_equal (so->scan_to, 0);
+    //  While the check is pending nothing is claimed.
+    int64_t tick;
+    while (ws_sched_next_due (sched, now + 5000, &tick))
+        ;
+    sa->last_planned = tick;
+    sa->open_min = INT64_MAX;
+    assert_int_equal (ws_sched_accounted_before (sa), 0);
+    sa->scan_from = sa->scan_to = 0;
+    assert_int_equal (ws_sched_accounted_before (sa), tick + 1000);
+    sa->open_min = tick - 2000;
+    assert_int_equal (ws_sched_accounted_before (sa), tick - 2000);
+    //  A failure pushes the next tick out: the jump is a backoff.
+    ws_sched_record (sched, so, now + 5000, false, 0, "HTTP 500", "http", NULL,
+                     now + 5000);
+    assert_non_null (so->skip_why);
+    assert_string_equal (so->skip_why, "backoff");
+    //  A stall: the next tick comes from now, the jump is "behind".
+    ws_sched_source_t *due;
+    sf->skip_why = NULL;
+    do
+        due = ws_sched_next_due (sched, now + 60000, &tick);
+    while (due && due != sf);
+    assert_ptr_equal (due, sf);
+    assert_non_null (sf->skip_why);
+    assert_string_equal (sf->skip_why, "behind");
+    json_decref (rows);
+    ws_sched_destroy (&sched);
+}
+
 int
 main (void)
 {
@@ -152,6 +209,7 @@ main (void)
         cmocka_unit_test (test_grid),
         cmocka_unit_test (test_backoff),
         cmocka_unit_test (test_bad_rows),
+        cmocka_unit_test (test_accounting),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
