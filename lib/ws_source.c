@@ -3,8 +3,13 @@
 //  (err->where) and says what was found, so an operator fixing an apply
 //  file goes straight to the line. Unknown keys are errors: a typo such as
 //  "interva1" must not silently fall back to a default.
+#include "ws_extract_csv.h"
+#include "ws_extract_prom.h"
+#include "ws_extract_regex.h"
+#include "ws_extract_xpath.h"
 #include "ws_json.h"
 #include "ws_source.h"
+#include "ws_value.h"
 
 #include <ctype.h>
 #include <inttypes.h>
@@ -37,6 +42,8 @@
 #define S_LABEL_KEY_MAX 128
 #define S_LABEL_VALUE_MAX 1024
 #define S_POINTER_MAX 1024
+#define S_SERIES_DEFAULT 100
+#define S_SERIES_MAX 10000
 
 #define S_INTERVAL_MIN 100
 #define S_INTERVAL_MAX (7 * 86400000LL)
@@ -58,6 +65,7 @@ struct _ws_source_t {
     int64_t interval_ms;
     int64_t timeout_ms;
     int retries;
+    int max_series;
     bool enabled;
     json_t *labels;        //  owns; the source's own labels
     ws_rule_t *rules;      //  owns the array and each rule's fields
@@ -366,6 +374,12 @@ s_parse_type (const char *text, ws_metric_type_t *type)
     return -1;
 }
 
+static int
+s_oom (ws_err_t *err)
+{
+    return ws_err_set (err, WS_ERR_SYSTEM, "source: out of memory");
+}
+
 static void
 s_rule_free (ws_rule_t *rule)
 {
@@ -373,29 +387,155 @@ s_rule_free (ws_rule_t *rule)
     free (rule->pointer);
     json_decref (rule->labels);
     free (rule->labels_text);
+    json_decref (rule->spec);
+    switch (rule->kind) {
+    case WS_EXTRACT_REGEX:
+        ws_extract_regex_destroy ((ws_extract_regex_t **) &rule->extractor);
+        break;
+    case WS_EXTRACT_XPATH:
+        ws_extract_xpath_destroy ((ws_extract_xpath_t **) &rule->extractor);
+        break;
+    case WS_EXTRACT_CSV:
+        ws_extract_csv_destroy ((ws_extract_csv_t **) &rule->extractor);
+        break;
+    case WS_EXTRACT_PROM:
+        ws_extract_prom_destroy ((ws_extract_prom_t **) &rule->extractor);
+        break;
+    case WS_EXTRACT_JSON: break;
+    }
+    ws_value_conv_destroy ((ws_value_conv_t **) &rule->conv);
     memset (rule, 0, sizeof *rule);
 }
 
+//  The extraction keys of each kind: its own key first, then its
+//  options. Any kind may add the common ones.
+static const char *const s_kind_keys[][4] = {
+    [WS_EXTRACT_JSON] = {"json", NULL},
+    [WS_EXTRACT_REGEX] = {"regex", "group", "flags", NULL},
+    [WS_EXTRACT_XPATH] = {"xpath", "document", "namespaces", NULL},
+    [WS_EXTRACT_CSV] = {"csv", NULL},
+    [WS_EXTRACT_PROM] = {"prometheus", NULL},
+};
+static const char *const s_common_keys[] = {"labels_from", "decimal", "convert",
+                                            NULL};
+
+//  Which kind a rule is: exactly one of the kinds' keys. -1 with err.
 static int
-s_oom (ws_err_t *err)
+s_rule_kind (json_t *def, const char *base, ws_extract_kind_t *kind,
+             ws_err_t *err)
 {
-    return ws_err_set (err, WS_ERR_SYSTEM, "source: out of memory");
+    int found = -1;
+    for (int k = WS_EXTRACT_JSON; k <= WS_EXTRACT_PROM; k++) {
+        if (!json_object_get (def, s_kind_keys[k][0]))
+            continue;
+        if (found >= 0)
+            return s_fail (err, base,
+                           "both \"%s\" and \"%s\": a rule reads the "
+                           "document one way",
+                           s_kind_keys[found][0], s_kind_keys[k][0]);
+        found = k;
+    }
+    if (found < 0)
+        return s_fail (err, base,
+                       "no extraction: give one of \"json\" (a JSON "
+                       "pointer such as \"/data/count\"), \"regex\", "
+                       "\"xpath\", \"csv\" or \"prometheus\"");
+    //  An option of another kind is a mistake worth naming.
+    for (int k = WS_EXTRACT_JSON; k <= WS_EXTRACT_PROM; k++)
+        for (int i = 1; k != found && s_kind_keys[k][i]; i++)
+            if (json_object_get (def, s_kind_keys[k][i])) {
+                char path[128];
+                s_pointer_join (path, sizeof path, base, s_kind_keys[k][i]);
+                return s_fail (err, path,
+                               "an option of \"%s\" rules, this "
+                               "one is a \"%s\" rule",
+                               s_kind_keys[k][0], s_kind_keys[found][0]);
+            }
+    *kind = (ws_extract_kind_t) found;
+    return 0;
 }
+
+//  An extractor's or conversion's refusal, placed under the rule: its
+//  where under the rule's, its text "WHERE: what" with WHERE the whole
+//  pointer, as every other refusal here ("/csv/column: ..." or
+//  "regex: ..." become "/metrics/0/csv/column: ...").
+static int
+s_fail_inner (ws_err_t *err, const char *base, ws_err_t *inner)
+{
+    if (err) {
+        char where[sizeof err->where];
+        snprintf (where, sizeof where, "%s%s", base, inner->where);
+        const char *text = inner->text;
+        const char *key = inner->where[0] == '/' ? inner->where + 1 : "";
+        size_t len = strlen (inner->where), key_len = strlen (key);
+        if (len && strncmp (text, inner->where, len) == 0
+            && strncmp (text + len, ": ", 2) == 0)
+            text += len + 2;
+        else if (key_len && strncmp (text, key, key_len) == 0
+                 && strncmp (text + key_len, ": ", 2) == 0)
+            text += key_len + 2;
+        ws_err_set (err, WS_ERR_INPUT, "%s: %s", where, text);
+        ws_err_where (err, "%s", where);
+    }
+    return -1;
+}
+
+//  Compile a rule of kind regex, xpath, csv or prometheus; its spec and
+//  its expression (for messages) as written.
+static int
+s_compile (ws_rule_t *rule, json_t *def, const char *base, ws_err_t *err)
+{
+    ws_err_t inner;
+    ws_err_clear (&inner);
+    const char *expr = NULL;
+    switch (rule->kind) {
+    case WS_EXTRACT_REGEX:
+        rule->extractor = ws_extract_regex_new (def, &inner);
+        expr = rule->extractor ? ws_extract_regex_expr (rule->extractor) : NULL;
+        break;
+    case WS_EXTRACT_XPATH:
+        rule->extractor = ws_extract_xpath_new (def, &inner);
+        expr = rule->extractor ? ws_extract_xpath_expr (rule->extractor) : NULL;
+        break;
+    case WS_EXTRACT_CSV:
+        rule->extractor = ws_extract_csv_new (def, &inner);
+        expr = rule->extractor ? ws_extract_csv_expr (rule->extractor) : NULL;
+        break;
+    case WS_EXTRACT_PROM:
+        rule->extractor = ws_extract_prom_new (def, &inner);
+        expr = rule->extractor ? ws_extract_prom_expr (rule->extractor) : NULL;
+        break;
+    case WS_EXTRACT_JSON: return 0;
+    }
+    if (!rule->extractor)
+        return s_fail_inner (err, base, &inner);
+    rule->pointer = strdup (expr);
+    return rule->pointer ? 0 : s_oom (err);
+}
+
 
 static int
 s_parse_rule (ws_source_t *self, json_t *def, size_t index, ws_err_t *err)
 {
-    static const char *const keys[] = {"name",      "type",   "period", "json",
-                                       "aggregate", "labels", NULL};
+    static const char *const keys[] = {
+        "name",     "type",       "period", "aggregate",  "labels",
+        "json",     "regex",      "group",  "flags",      "xpath",
+        "document", "namespaces", "csv",    "prometheus", "labels_from",
+        "decimal",  "convert",    NULL};
     char base[64];
     snprintf (base, sizeof base, "/metrics/%zu", index);
     if (!json_is_object (def))
         return s_fail_found (err, base, def, "an object (one rule)");
     if (s_check_keys (def, base, keys,
-                      "name, type, period, json, aggregate, labels", err))
+                      "name, type, period, aggregate, labels, one of json, "
+                      "regex, xpath, csv, prometheus with their options, "
+                      "labels_from, decimal, convert",
+                      err))
         return -1;
 
     ws_rule_t *rule = &self->rules[index];
+    if (s_rule_kind (def, base, &rule->kind, err))
+        return -1;
     const char *metric, *type_text, *pointer, *agg_text;
     char path[128];
     if (s_string (def, "name", base, true, S_METRIC_MAX, &metric, err))
@@ -430,24 +570,32 @@ s_parse_rule (ws_source_t *self, json_t *def, size_t index, ws_err_t *err)
                        "this one is a %s",
                        type_text);
 
-    //  "json" may be "" (the whole document is the number), so it is not
-    //  read with s_string.
-    snprintf (path, sizeof path, "%s/json", base);
-    json_t *value = json_object_get (def, "json");
-    if (!value)
-        return s_fail (err, path,
-                       "missing, expected a JSON pointer such as "
-                       "\"/data/count\"");
-    if (!json_is_string (value))
-        return s_fail_found (err, path, value, "a JSON pointer string");
-    pointer = json_string_value (value);
-    if (json_string_length (value) > S_POINTER_MAX
-        || strlen (pointer) != json_string_length (value))
-        return s_fail (err, path, "longer than %d characters or has a NUL",
-                       S_POINTER_MAX);
-    bool wildcard;
-    if (s_check_pointer (pointer, path, &wildcard, err))
-        return -1;
+    bool wildcard = false;
+    pointer = NULL;
+    if (rule->kind == WS_EXTRACT_JSON) {
+        //  "json" may be "" (the whole document is the number), so it is
+        //  not read with s_string.
+        snprintf (path, sizeof path, "%s/json", base);
+        json_t *value = json_object_get (def, "json");
+        if (!json_is_string (value))
+            return s_fail_found (err, path, value, "a JSON pointer string");
+        pointer = json_string_value (value);
+        if (json_string_length (value) > S_POINTER_MAX
+            || strlen (pointer) != json_string_length (value))
+            return s_fail (err, path, "longer than %d characters or has a NUL",
+                           S_POINTER_MAX);
+        if (s_check_pointer (pointer, path, &wildcard, err))
+            return -1;
+        //  Until JSON rules read labels and text (issue 8), they take
+        //  numbers only.
+        for (int i = 0; s_common_keys[i]; i++)
+            if (json_object_get (def, s_common_keys[i])) {
+                s_pointer_join (path, sizeof path, base, s_common_keys[i]);
+                return s_fail (err, path,
+                               "not for \"json\" rules, which read "
+                               "numbers as they are");
+            }
+    }
 
     if (s_string (def, "aggregate", base, false, 16, &agg_text, err))
         return -1;
@@ -461,6 +609,28 @@ s_parse_rule (ws_source_t *self, json_t *def, size_t index, ws_err_t *err)
                        "missing, the pointer \"%.60s\" has a \"*\" so it "
                        "needs sum, count, min, max or avg",
                        pointer);
+    if (s_compile (rule, def, base, err))
+        return -1;
+    ws_err_t inner;
+    ws_err_clear (&inner);
+    rule->conv = ws_value_conv_new (def, &inner);
+    if (!rule->conv)
+        return s_fail_inner (err, base, &inner);
+    //  The spec: the kind's keys and the common ones, as given.
+    rule->spec = json_object ();
+    if (!rule->spec)
+        return s_oom (err);
+    for (int i = 0; s_kind_keys[rule->kind][i]; i++) {
+        json_t *value = json_object_get (def, s_kind_keys[rule->kind][i]);
+        if (value
+            && json_object_set (rule->spec, s_kind_keys[rule->kind][i], value))
+            return s_oom (err);
+    }
+    for (int i = 0; s_common_keys[i]; i++) {
+        json_t *value = json_object_get (def, s_common_keys[i]);
+        if (value && json_object_set (rule->spec, s_common_keys[i], value))
+            return s_oom (err);
+    }
 
     //  The series labels: the source's, then the rule's (which win).
     json_t *own = json_object_get (def, "labels");
@@ -478,8 +648,38 @@ s_parse_rule (ws_source_t *self, json_t *def, size_t index, ws_err_t *err)
                        "%zu labels with the source's, at most %d allowed",
                        json_object_size (labels), S_LABELS_MAX);
     self->rule_labels[index] = own ? json_deep_copy (own) : json_object ();
+    //  Labels from the document: names like any label's, none that the
+    //  rule or source fixes already (which one would win?).
+    json_t *from = json_object_get (def, "labels_from");
+    if (from) {
+        snprintf (path, sizeof path, "%s/labels_from", base);
+        if (!json_is_object (from) || json_object_size (from) == 0)
+            return s_fail_found (err, path, from,
+                                 "an object: label name -> where in the "
+                                 "document");
+        const char *key;
+        json_t *where;
+        json_object_foreach (from, key, where) {
+            char at[200];
+            s_pointer_join (at, sizeof at, path, key);
+            if (!s_valid_label_key (key) || strlen (key) > S_LABEL_KEY_MAX)
+                return s_fail (err, at,
+                               "bad label name, expected "
+                               "[A-Za-z_][A-Za-z0-9_]*");
+            if (json_object_get (labels, key))
+                return s_fail (err, at,
+                               "\"%.60s\" is also a fixed label of the rule "
+                               "or source",
+                               key);
+        }
+        if (json_object_size (labels) + json_object_size (from) > S_LABELS_MAX)
+            return s_fail (err, path, "more than %d labels in all",
+                           S_LABELS_MAX);
+        rule->doc_labels = true;
+    }
     rule->metric = strdup (metric);
-    rule->pointer = strdup (pointer);
+    if (!rule->pointer)
+        rule->pointer = strdup (pointer ? pointer : "");
     rule->labels_text = json_dumps (labels, JSON_COMPACT | JSON_SORT_KEYS);
     if (!self->rule_labels[index] || !rule->metric || !rule->pointer
         || !rule->labels_text)
@@ -500,13 +700,14 @@ static int
 s_parse (ws_source_t *self, json_t *def, ws_err_t *err)
 {
     static const char *const keys[] = {
-        "name",    "url",     "method",  "headers", "body",    "interval",
-        "timeout", "retries", "enabled", "labels",  "metrics", NULL};
+        "name",     "url",     "method",  "headers",    "body",
+        "interval", "timeout", "retries", "max_series", "enabled",
+        "labels",   "metrics", NULL};
     if (!json_is_object (def))
         return s_fail_found (err, "", def, "an object (a source definition)");
     if (s_check_keys (def, "", keys,
                       "name, url, method, headers, body, interval, timeout, "
-                      "retries, enabled, labels, metrics",
+                      "retries, max_series, enabled, labels, metrics",
                       err))
         return -1;
 
@@ -563,6 +764,16 @@ s_parse (ws_source_t *self, json_t *def, ws_err_t *err)
             return s_fail_found (err, "/retries", retries,
                                  "an integer from 0 to 5");
         self->retries = (int) json_integer_value (retries);
+    }
+
+    json_t *max_series = json_object_get (def, "max_series");
+    self->max_series = S_SERIES_DEFAULT;
+    if (max_series) {
+        if (!json_is_integer (max_series) || json_integer_value (max_series) < 1
+            || json_integer_value (max_series) > S_SERIES_MAX)
+            return s_fail_found (err, "/max_series", max_series,
+                                 "an integer from 1 to 10000");
+        self->max_series = (int) json_integer_value (max_series);
     }
 
     json_t *enabled = json_object_get (def, "enabled");
@@ -668,6 +879,9 @@ ws_source_to_json (ws_source_t *self)
     rc |= json_object_set_new (def, "interval", json_string (interval));
     rc |= json_object_set_new (def, "timeout", json_string (timeout));
     rc |= json_object_set_new (def, "retries", json_integer (self->retries));
+    if (self->max_series != S_SERIES_DEFAULT)
+        rc |= json_object_set_new (def, "max_series",
+                                   json_integer (self->max_series));
     rc |= json_object_set_new (def, "enabled", json_boolean (self->enabled));
     rc |= json_object_set_new (def, "labels", json_deep_copy (self->labels));
     rc |= json_object_set_new (def, "metrics", metrics);
@@ -685,7 +899,10 @@ ws_source_to_json (ws_source_t *self)
             ws_duration_format (rule->period_ms, period, sizeof period);
             rc |= json_object_set_new (item, "period", json_string (period));
         }
-        rc |= json_object_set_new (item, "json", json_string (rule->pointer));
+        if (rule->kind == WS_EXTRACT_JSON)
+            rc |=
+                json_object_set_new (item, "json", json_string (rule->pointer));
+        rc |= json_object_update (item, rule->spec);
         if (rule->aggregate != WS_AGG_NONE)
             rc |= json_object_set_new (
                 item, "aggregate", json_string (ws_agg_name (rule->aggregate)));
@@ -757,6 +974,21 @@ size_t
 ws_source_rule_count (ws_source_t *self)
 {
     return self->rule_count;
+}
+
+int
+ws_source_max_series (ws_source_t *self)
+{
+    return self->max_series;
+}
+
+bool
+ws_source_doc_labels (ws_source_t *self)
+{
+    for (size_t i = 0; i < self->rule_count; i++)
+        if (self->rules[i].doc_labels)
+            return true;
+    return false;
 }
 
 const ws_rule_t *

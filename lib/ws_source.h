@@ -30,6 +30,13 @@
 //  RFC 6901 pointer where a segment "*" matches every element of an array
 //  or member of an object; "aggregate" (sum, count, min, max, avg) is
 //  required when the pointer has a "*".
+//  A rule reads the document with exactly one of "json", "regex" (with
+//  "group", "flags"), "xpath" (with "document", "namespaces"), "csv" (an
+//  object) or "prometheus" (a selector); docs/extractors.md has an
+//  example of each. Any rule may add "labels_from" (labels taken from
+//  the document: one sample per label set, folded by "aggregate"),
+//  "decimal" and "convert" (text to number, ws_value.h). "max_series"
+//  (default 100, at most 10,000) bounds the samples of one tick.
 #ifndef WS_SOURCE_H
 #define WS_SOURCE_H
 
@@ -54,15 +61,33 @@ typedef enum {
     WS_METRIC_PER_PERIOD
 } ws_metric_type_t;
 
+//  How a rule reads the document (ws_extract.h): the key that names it.
+typedef enum {
+    WS_EXTRACT_JSON = 0,  //  "json": a JSON pointer (ws_extract_json)
+    WS_EXTRACT_REGEX,     //  "regex": PCRE2 (ws_extract_regex)
+    WS_EXTRACT_XPATH,     //  "xpath": over HTML or XML (ws_extract_xpath)
+    WS_EXTRACT_CSV,       //  "csv": a column of a CSV export
+    WS_EXTRACT_PROM       //  "prometheus": the text exposition format
+} ws_extract_kind_t;
+
 //  One extraction rule: a metric read from the document.
 typedef struct {
     char *metric;  //  owns
     ws_metric_type_t type;
     int64_t period_ms;  //  per_period only, else 0
-    char *pointer;      //  owns; JSON pointer with "*" wildcards
+    char *pointer;      //  owns; JSON pointer with "*" wildcards (json
+                        //  rules), else the expression as written
     ws_agg_t aggregate;
     json_t *labels;     //  owns; source labels + rule labels
     char *labels_text;  //  owns; labels as compact JSON, keys sorted
+    ws_extract_kind_t kind;
+    json_t *spec;     //  owns; the rule's extraction keys as given (its
+                      //  kind's key and options, labels_from, decimal,
+                      //  convert), written back by ws_source_to_json
+    void *extractor;  //  owns; the compiled ws_extract_KIND_t, NULL for
+                      //  json rules
+    void *conv;       //  owns; ws_value_conv_t: text to number
+    bool doc_labels;  //  labels_from: one sample per label set found
 } ws_rule_t;
 
 typedef struct _ws_source_t ws_source_t;
@@ -91,6 +116,14 @@ int ws_source_retries (ws_source_t *self);
 bool ws_source_enabled (ws_source_t *self);
 size_t ws_source_rule_count (ws_source_t *self);
 const ws_rule_t *ws_source_rule (ws_source_t *self, size_t index);
+
+//  At most this many samples (label sets) per tick: rules with
+//  labels_from make as many as the document holds ("max_series").
+int ws_source_max_series (ws_source_t *self);
+
+//  Whether a rule takes labels from the document (results then name
+//  their series, rather than one value per rule).
+bool ws_source_doc_labels (ws_source_t *self);
 
 //  Names used in JSON and the database.
 const char *ws_metric_type_name (ws_metric_type_t type);

@@ -16,6 +16,7 @@
 #include "ws_curve.h"
 #include "ws_deliver.h"
 #include "ws_extract_json.h"
+#include "ws_rules.h"
 #include "ws_fetch.h"
 #include "ws_goal_job.h"
 #include "ws_log.h"
@@ -573,18 +574,25 @@ s_number_text (char *out, size_t size, double value)
 //  compact encoding, and ws_extract_json returns finite numbers only.
 //  test_ws_worker's results pass the coordinator's codec.
 static void
-s_sample_text (ws_buf_t *text, const ws_rule_t *rule, double value)
+s_sample_text (ws_buf_t *text, const ws_rule_t *rule, json_t *labels,
+               double value)
 {
     char number[32];
     s_number_text (number, sizeof number, value);
-    if (ws_buf_printf (text,
-                       "%s{\"metric\":\"%s\",\"labels\":%s,\"type\":\"%s\","
-                       "\"value\":%s}",
-                       text->len ? "," : "", rule->metric, rule->labels_text,
-                       ws_metric_type_name (rule->type), number)) {
+    //  Labels found in the document go through jansson's encoder.
+    char *found =
+        labels ? json_dumps (labels, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    if ((labels && !found)
+        || ws_buf_printf (text,
+                          "%s{\"metric\":\"%s\",\"labels\":%s,\"type\":"
+                          "\"%s\",\"value\":%s}",
+                          text->len ? "," : "", rule->metric,
+                          found ? found : rule->labels_text,
+                          ws_metric_type_name (rule->type), number)) {
         ws_error ("worker: out of memory");
         abort ();
     }
+    free (found);
 }
 
 //  Keep a successful result, encoded as text around its samples.
@@ -686,29 +694,23 @@ s_on_fetched (const ws_fetch_result_t *fetched, const ws_err_t *fetch_err,
     ws_buf_t errors;
     ws_buf_init (&errors, 4096);
     const char *kind = fetched->error_kind;
+    ws_rules_t run;
+    memset (&run, 0, sizeof run);
     if (fetch_err)
         s_append_error (&errors, fetch_err->text);
     else {
-        //  Parse once; every rule reads the same document. An empty
-        //  body, or HTML where JSON was expected, is said as such.
-        ws_err_t parse_err;
-        json_t *doc = ws_extract_json_parse (fetched->body->data,
-                                             fetched->body->len, &parse_err);
-        if (!doc) {
-            s_append_error (&errors, parse_err.text);
+        //  Every rule reads the same body (a JSON document is parsed
+        //  once); an empty body, or HTML where JSON was expected, is said
+        //  as such.
+        if (ws_rules_run (&run, job->source, fetched->body->data,
+                          fetched->body->len, ws_wall_ms (), false))
             kind = "extract";
+        if (run.error)
+            s_append_error (&errors, run.error);
+        for (size_t i = 0; i < run.sample_count; i++) {
+            values[run.samples[i].rule] = run.samples[i].value;
+            have[run.samples[i].rule] = true;
         }
-        for (size_t i = 0; doc && i < rules; i++) {
-            ws_err_t err;
-            if (ws_extract_json (ws_source_rule (job->source, i), doc,
-                                 &values[i], &err)) {
-                s_append_error (&errors, err.text);
-                kind = "extract";
-            }
-            else
-                have[i] = true;
-        }
-        json_decref (doc);
     }
     const char *error = errors.len ? errors.data : NULL;
     if (error)
@@ -717,31 +719,33 @@ s_on_fetched (const ws_fetch_result_t *fetched, const ws_err_t *fetch_err,
     else
         ws_info ("source '%s': job %" PRId64 ": %" PRId64 " ms", name, job->id,
                  fetched->duration_ms);
-    if (job->version)
+    if (job->version && !ws_source_doc_labels (job->source))
         s_keep_values (self, job, fetched, values, have, rules, error, kind);
     else {
-        //  A job without a version (an older coordinator): samples that
-        //  name their series.
+        //  Labels from the document (or a job without a version, from an
+        //  older coordinator): samples that name their series.
         ws_buf_t text;
         ws_buf_init (&text, WS_MSG_MAX_BODY);
-        for (size_t i = 0; i < rules; i++)
-            if (have[i])
-                s_sample_text (&text, ws_source_rule (job->source, i),
-                               values[i]);
+        for (size_t i = 0; i < run.sample_count; i++)
+            s_sample_text (&text,
+                           ws_source_rule (job->source, run.samples[i].rule),
+                           run.samples[i].labels, run.samples[i].value);
         if (!error)
             s_keep_text (self, job, fetched, &text);
         else {
             json_t *result = s_result_new (job);
             json_t *samples = json_array ();
-            for (size_t i = 0; i < rules; i++) {
-                const ws_rule_t *rule = ws_source_rule (job->source, i);
-                if (have[i]
-                    && json_array_append_new (
+            for (size_t i = 0; i < run.sample_count; i++) {
+                const ws_rule_t *rule =
+                    ws_source_rule (job->source, run.samples[i].rule);
+                json_t *labels = run.samples[i].labels;
+                if (json_array_append_new (
                         samples,
                         json_pack ("{s:s, s:O, s:s, s:o}", "metric",
-                                   rule->metric, "labels", rule->labels, "type",
+                                   rule->metric, "labels",
+                                   labels ? labels : rule->labels, "type",
                                    ws_metric_type_name (rule->type), "value",
-                                   s_number (values[i])))) {
+                                   s_number (run.samples[i].value)))) {
                     ws_error ("worker: out of memory");
                     abort ();
                 }
@@ -753,6 +757,7 @@ s_on_fetched (const ws_fetch_result_t *fetched, const ws_err_t *fetch_err,
         }
         ws_buf_free (&text);
     }
+    ws_rules_free (&run);
     free (values);
     free (have);
     ws_buf_free (&errors);

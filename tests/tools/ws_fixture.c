@@ -19,6 +19,11 @@
 //      /echo-headers        the request headers as one JSON object
 //      /echo                {"method","path","headers","body"}
 //      /stats               {"requests":n,"by_path":{"/s":n,...}}
+//      /doc/<file>          with --docs DIR: the file DIR/<file> (a name
+//                           of [A-Za-z0-9._-]), its Content-Type by the
+//                           extension (.html .xml .rss .atom .csv .prom
+//                           .json .txt): the pages and exports that the
+//                           extractors of issue 8 read
 //
 //  Hostile answers (tests/e2e/t1130-hostile-sources.sh): each must end
 //  as an error on its source and harm nothing else.
@@ -49,6 +54,7 @@
 //  pool thread go on. --mode threads: one thread per connection; a slow
 //  request sleeps in its own thread. Both stop at once on SIGTERM, slow
 //  requests included.
+#include <ctype.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <microhttpd.h>
@@ -95,6 +101,7 @@ typedef enum {
     FAMILY_ECHO,
     FAMILY_STATS,
     FAMILY_HOSTILE,
+    FAMILY_DOC,
     FAMILY_OTHER,
     FAMILY_COUNT
 } family_t;
@@ -102,7 +109,7 @@ typedef enum {
 static const char *s_family_names[FAMILY_COUNT] = {
     "/s",       "/flaky",    "/bad/json", "/bad/notnumber", "/bad/500",
     "/bad/big", "/bad/slow", "/status",   "/echo-headers",  "/echo",
-    "/stats",   "/hostile",  "other"};
+    "/stats",   "/hostile",  "/doc",      "other"};
 
 typedef enum {
     REQ_BODY = 0,  //  reading a request body
@@ -144,6 +151,7 @@ struct _flaky_t {
 
 typedef struct {
     bool threads_mode;
+    const char *docs;  //  --docs DIR, NULL if none
     sleeper_t sleeper;
     atomic_uint_fast64_t total;
     atomic_uint_fast64_t by_family[FAMILY_COUNT];
@@ -685,6 +693,59 @@ s_serve_hostile (fixture_t *self, struct MHD_Connection *connection,
     return s_serve_hostile_made (self, connection, url, kind);
 }
 
+//  /doc/<file>: a file of --docs, read at each request (they are small
+//  and a test may change one between ticks).
+static enum MHD_Result
+s_serve_doc (fixture_t *self, struct MHD_Connection *connection,
+             const char *url, const char *name)
+{
+    bool valid = self->docs && *name && *name != '.';
+    for (const char *p = name; valid && *p; p++)
+        valid =
+            isalnum ((unsigned char) *p) || *p == '.' || *p == '_' || *p == '-';
+    char path[1024];
+    FILE *file = NULL;
+    if (valid) {
+        snprintf (path, sizeof path, "%s/%s", self->docs, name);
+        file = fopen (path, "rb");
+    }
+    if (!file) {
+        char text[300];
+        snprintf (text, sizeof text, "document '%.200s': not found", name);
+        return ws_httpd_reply_error (connection, url, 404, text);
+    }
+    ws_buf_t body;
+    ws_buf_init (&body, 16 * 1024 * 1024);
+    char chunk[65536];
+    size_t got;
+    while ((got = fread (chunk, 1, sizeof chunk, file)) > 0)
+        if (ws_buf_append (&body, chunk, got))
+            break;
+    fclose (file);
+    static const char *const types[][2] = {
+        {".html", "text/html; charset=utf-8"},
+        {".xml", "application/xml"},
+        {".rss", "application/rss+xml"},
+        {".atom", "application/atom+xml"},
+        {".csv", "text/csv; charset=utf-8"},
+        {".prom", "text/plain; version=0.0.4"},
+        {".json", "application/json"}};
+    const char *type = "text/plain; charset=utf-8";
+    const char *dot = strrchr (name, '.');
+    for (size_t i = 0; dot && i < sizeof types / sizeof types[0]; i++)
+        if (strcmp (dot, types[i][0]) == 0)
+            type = types[i][1];
+    struct MHD_Response *response = MHD_create_response_from_buffer (
+        body.len, body.data ? body.data : (void *) "", MHD_RESPMEM_MUST_COPY);
+    ws_buf_free (&body);
+    if (!response)
+        return MHD_NO;
+    MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    enum MHD_Result rc = ws_httpd_queue (connection, url, 200, response);
+    MHD_destroy_response (response);
+    return rc;
+}
+
 static enum MHD_Result
 s_dispatch (fixture_t *self, struct MHD_Connection *connection, const char *url,
             const char *method, void **con_cls)
@@ -714,6 +775,8 @@ s_dispatch (fixture_t *self, struct MHD_Connection *connection, const char *url,
         family = FAMILY_STATS;
     else if (strncmp (url, "/hostile/", 9) == 0)
         family = FAMILY_HOSTILE;
+    else if (strncmp (url, "/doc/", 5) == 0)
+        family = FAMILY_DOC;
     atomic_fetch_add_explicit (&self->total, 1, memory_order_relaxed);
     atomic_fetch_add_explicit (&self->by_family[family], 1,
                                memory_order_relaxed);
@@ -738,6 +801,7 @@ s_dispatch (fixture_t *self, struct MHD_Connection *connection, const char *url,
     case FAMILY_STATS: return s_serve_stats (self, connection, url);
     case FAMILY_HOSTILE:
         return s_serve_hostile (self, connection, url, url + 9);
+    case FAMILY_DOC: return s_serve_doc (self, connection, url, url + 5);
     default: {
         char text[300];
         snprintf (text, sizeof text, "path '%.200s': not found", url);
@@ -915,6 +979,7 @@ s_usage (FILE *out)
              "threads: 1024)\n"
              "  --log-level LEVEL      error..debug; info logs every "
              "request\n"
+             "  --docs DIR             serve DIR's files as /doc/<file>\n"
              "  --help\n"
              "Endpoints: /s/<id> /flaky/<id>?fail=N /bad/json "
              "/bad/notnumber /bad/500\n"
@@ -926,12 +991,21 @@ s_usage (FILE *out)
              "redirect-gopher 429 html-200 html-500 empty\n");
 }
 
-//  --mode fast|threads.
+typedef struct {
+    bool threads_mode;
+    const char *docs;
+} s_options_t;
+
+//  --mode fast|threads, --docs DIR.
 static int
 s_on_option (void *arg, const char *name, const char *value)
 {
-    (void) name;
-    bool *threads_mode = arg;
+    s_options_t *options = arg;
+    if (strcmp (name, "--docs") == 0) {
+        options->docs = value;
+        return 0;
+    }
+    bool *threads_mode = &options->threads_mode;
     if (strcmp (value, "fast") == 0)
         *threads_mode = false;
     else if (strcmp (value, "threads") == 0)
@@ -1077,10 +1151,11 @@ main (int argc, char **argv)
     ws_httpd_config_t config;
     ws_httpd_config_init (&config);
     config.max_connections = 0;  //  not given: by mode
-    bool threads_mode = false;
-    static const char *const names[] = {"--mode", NULL};
+    s_options_t options = {false, NULL};
+    static const char *const names[] = {"--mode", "--docs", NULL};
     int parsed = ws_httpd_config_parse (&config, argc, argv, names, s_on_option,
-                                        &threads_mode);
+                                        &options);
+    bool threads_mode = options.threads_mode;
     if (parsed == 1)
         s_usage (stdout);
     if (parsed)
@@ -1096,6 +1171,7 @@ main (int argc, char **argv)
         ws_error ("fixture: out of memory at start");
         return 1;
     }
+    self->docs = options.docs;
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION
                      | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
     if (!threads_mode) {

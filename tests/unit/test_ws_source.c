@@ -252,8 +252,41 @@ static const s_case_t s_cases[] = {
     {"{" S_HEAD "'metrics': [{'name': 'm', 'type': 'gauge', 'period': '1d', "
      "'json': '/x'}]}",
      "/metrics/0/period", "only a per_period metric has a period"},
-    {"{" S_HEAD "'metrics': [{'name': 'm', 'type': 'gauge'}]}",
-     "/metrics/0/json", "missing"},
+    {"{" S_HEAD "'metrics': [{'name': 'm', 'type': 'gauge'}]}", "/metrics/0",
+     "no extraction: give one of \"json\""},
+    {"{" S_HEAD "'metrics': [{'name': 'm', 'type': 'gauge', 'json': '/x', "
+     "'regex': 'a'}]}",
+     "/metrics/0", "both \"json\" and \"regex\""},
+    {"{" S_HEAD "'metrics': [{'name': 'm', 'type': 'gauge', 'regex': 'a', "
+     "'document': 'xml'}]}",
+     "/metrics/0/document", "an option of \"xpath\" rules"},
+    {"{" S_HEAD "'metrics': [{'name': 'm', 'type': 'gauge', 'regex': "
+     "'(a'}]}",
+     "/metrics/0/regex", "/metrics/0/regex: missing closing"},
+    {"{" S_HEAD "'metrics': [{'name': 'm', 'type': 'gauge', 'xpath': "
+     "'//span[@'}]}",
+     "/metrics/0/xpath", "/metrics/0/xpath: syntax error"},
+    {"{" S_HEAD "'metrics': [{'name': 'm', 'type': 'gauge', 'prometheus': "
+     "'up{job=}'}]}",
+     "/metrics/0/prometheus", "/metrics/0/prometheus: "},
+    {"{" S_HEAD "'metrics': [{'name': 'm', 'type': 'gauge', 'csv': "
+     "{'column': 'a', 'header': false}}]}",
+     "/metrics/0/csv/column", "/metrics/0/csv/column: a column name needs"},
+    {"{" S_HEAD "'metrics': [{'name': 'm', 'type': 'gauge', 'regex': 'a', "
+     "'convert': 'percnt'}]}",
+     "/metrics/0/convert", "unknown conversion"},
+    {"{" S_HEAD "'metrics': [{'name': 'm', 'type': 'gauge', 'json': '/x', "
+     "'convert': 'percent'}]}",
+     "/metrics/0/convert", "not for \"json\" rules"},
+    {"{" S_HEAD "'labels': {'region': 'eu'}, 'metrics': [{'name': 'm', "
+     "'type': 'gauge', 'csv': {'column': 'n'}, 'labels_from': {'region': "
+     "'r'}}]}",
+     "/metrics/0/labels_from/region", "also a fixed label"},
+    {"{" S_HEAD "'metrics': [{'name': 'm', 'type': 'gauge', 'csv': "
+     "{'column': 'n'}, 'labels_from': {'bad-name': 'r'}}]}",
+     "/metrics/0/labels_from/bad-name", "is not a label name"},
+    {"{" S_HEAD "'max_series': 0, 'metrics': [" S_RULE "]}", "/max_series",
+     "expected an integer from 1 to 10000"},
     {"{" S_HEAD "'metrics': [{'name': 'm', 'type': 'gauge', 'json': 4}]}",
      "/metrics/0/json", "found 4, expected a JSON pointer"},
     {"{" S_HEAD "'metrics': [{'name': 'm', 'type': 'gauge', 'json': "
@@ -389,6 +422,16 @@ test_round_trip (void **state)
         "'type': 'per_period', 'period': 86400, 'json': '/d/*/n', "
         "'aggregate': 'avg', 'labels': {'region': 'us', 'k': 'v'}}, {'name': "
         "'b', 'type': 'counter', 'json': '', 'aggregate': 'count'}]}",
+        "{'name': 'page', 'url': 'http://h', 'max_series': 500, 'metrics': "
+        "[{'name': 'price', 'type': 'gauge', 'regex': 'Price: ([0-9.,]+)', "
+        "'flags': 'i', 'decimal': ','}, {'name': 'items', 'type': 'gauge', "
+        "'xpath': 'count(//item)', 'document': 'xml'}, {'name': 'spend', "
+        "'type': 'gauge', 'csv': {'column': 'Spend', 'where': {'Region': "
+        "'EU'}}, 'aggregate': 'sum', 'labels_from': {'channel': 'Channel'}}, "
+        "{'name': 'reqs', 'type': 'counter', 'prometheus': "
+        "'http_requests_total', 'aggregate': 'sum'}, "
+        "{'name': 'state', 'type': 'gauge', 'regex': 'state=(\\\\w+)', "
+        "'convert': {'map': {'active': 1, 'paused': 0}}}]}",
     };
     for (size_t i = 0; i < sizeof defs / sizeof defs[0]; i++) {
         ws_err_t err;

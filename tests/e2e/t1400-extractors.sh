@@ -1,0 +1,90 @@
+#!/bin/bash
+# t1400-extractors: every example of docs/extractors.md (one source per
+# extractor kind: json, regex, xpath over HTML and XML, csv, prometheus,
+# conversions) is applied against the fixture, which serves
+# tests/data/extract/ under /doc/; watershed collects them, and the
+# values stored in PostgreSQL are the ones the page says. Then the
+# errors: an XPath with a syntax error is refused at apply naming the
+# rule, and a regex that finds nothing is an error of its source that
+# names the rule and the pattern while the others go on.
+. "$(dirname "$0")/lib.sh"
+echo "1..4"
+start_pg
+start_fixture --docs "$WS_SOURCE_DIR/tests/data/extract"
+start_coordinator --analysis-windows ""
+start_worker w1
+wait_workers 1 || { echo "Bail out! the worker did not connect"; exit 1; }
+
+# The page's examples: each ```json block a source, each "expect" line
+# under it a value.
+python3 - "$WS_SOURCE_DIR/docs/extractors.md" "$FIXTURE_URL" "$T" <<'PY'
+import json, re, sys
+text, url, d = open(sys.argv[1]).read(), sys.argv[2], sys.argv[3]
+sources = [json.loads(b.replace("http://127.0.0.1:8080", url))
+           for b in re.findall(r"```json\n(.*?)```", text, re.S)]
+expect = []
+for metric, labels, value in re.findall(
+        r"<!-- expect: ([A-Za-z_:][A-Za-z0-9_:.]*)\{([^}]*)\} = ([-0-9.e]+) -->", text):
+    pairs = dict(p.split("=", 1) for p in labels.split(",") if p)
+    expect.append({"metric": metric, "labels": pairs, "value": float(value)})
+json.dump({"sources": sources}, open(d + "/sources.json", "w"), indent=1)
+json.dump(expect, open(d + "/expect.json", "w"))
+print("# %d examples, %d values expected" % (len(sources), len(expect)))
+PY
+"$WATERSHED" apply -f "$T/sources.json" >"$T/apply.out" 2>&1; rc=$?
+diag "$(tail -1 "$T/apply.out")"
+ok "the page's examples are applied" test "$rc" -eq 0
+
+check_values() {
+    sql "SELECT s.metric, s.labels::text, x.value FROM series s
+         JOIN LATERAL (SELECT value FROM samples WHERE series_id = s.id
+                       ORDER BY ts DESC LIMIT 1) x ON true" >"$T/stored.txt"
+    python3 - "$T/expect.json" "$T/stored.txt" <<'PY'
+import json, sys
+expect = json.load(open(sys.argv[1]))
+stored = {}
+for line in open(sys.argv[2]):
+    metric, labels, value = line.rstrip("\n").split("|")
+    stored[(metric, json.dumps(json.loads(labels), sort_keys=True))] = float(value)
+bad = 0
+for e in expect:
+    key = (e["metric"], json.dumps(e["labels"], sort_keys=True))
+    got = stored.get(key)
+    if got is None or abs(got - e["value"]) > 1e-9 * max(1, abs(e["value"])):
+        print("# %s%s: expected %r, stored %r" % (e["metric"], e["labels"], e["value"], got))
+        bad += 1
+print("# %d of %d values as the page says" % (len(expect) - bad, len(expect)))
+sys.exit(1 if bad else 0)
+PY
+}
+for _ in $(seq 1 40); do check_values >/dev/null 2>&1 && break; sleep 0.5; done
+ok "every value stored is the one docs/extractors.md states" check_values
+
+cat >"$T/bad-xpath.json" <<EOF2
+{"sources": [{"name": "bad-xpath", "url": "$FIXTURE_URL/doc/broken.html",
+  "metrics": [{"name": "p", "type": "gauge", "xpath": "//span[@class="}]}]}
+EOF2
+"$WATERSHED" apply -f "$T/bad-xpath.json" >"$T/bad.out" 2>&1; rc=$?
+diag "$(head -2 "$T/bad.out")"
+ok "an XPath syntax error is refused at apply, naming the rule" \
+    test "$rc" -ne 0 -a -n "$(grep '/metrics/0' "$T/bad.out" | grep -i xpath)"
+
+cat >"$T/nomatch.json" <<EOF2
+{"sources": [{"name": "no-match", "url": "$FIXTURE_URL/doc/broken.html", "interval": "1s",
+  "metrics": [{"name": "discount", "type": "gauge", "regex": "Discount: ([0-9]+)%"}]}]}
+EOF2
+"$WATERSHED" apply -f "$T/nomatch.json" >/dev/null 2>&1
+for _ in $(seq 1 40); do
+    "$WATERSHED" sources --json >"$T/sources-now.json" 2>/dev/null
+    grep -q 'no match' "$T/sources-now.json" && break
+    sleep 0.5
+done
+python3 - "$T/sources-now.json" >"$T/nomatch.txt" <<'PY'
+import json, sys
+for s in json.load(open(sys.argv[1])):
+    if s["name"] == "no-match":
+        print(s.get("last_error") or "")
+PY
+diag "no-match: $(cat "$T/nomatch.txt")"
+ok "a regex that finds nothing is its source's error, naming rule and pattern" \
+    grep -q "rule 'discount' regex 'Discount: (\[0-9\]+)%': no match" "$T/nomatch.txt"
