@@ -627,6 +627,52 @@ ws_request_render (const char *text, int64_t tick_ms, int64_t interval_ms,
     return result;
 }
 
+char *
+ws_request_render_body (const char *text, int64_t tick_ms, int64_t interval_ms,
+                        ws_err_t *err)
+{
+    assert (text);
+    s_period_t period;
+    if (s_period (tick_ms, interval_ms, &period, err))
+        return NULL;
+    ws_buf_t out;
+    ws_buf_init (&out, S_RENDER_MAX);
+    int rc = 0;
+    for (const char *p = text; *p && rc == 0;) {
+        size_t plain = strcspn (p + 1, "{") + 1;
+        int index = -1;
+        if (*p == '{')
+            for (int i = 0; s_placeholders[i] && index < 0; i++) {
+                size_t len = strlen (s_placeholders[i]);
+                if (strncmp (p + 1, s_placeholders[i], len) == 0
+                    && p[1 + len] == '}')
+                    index = i;
+            }
+        if (index < 0) {
+            rc = s_append (&out, p, plain);
+            p += plain;
+            continue;
+        }
+        char value[S_VALUE_MAX];
+        s_placeholder_value (index, &period, value);
+        rc = s_append (&out, value, strlen (value));
+        p += strlen (s_placeholders[index]) + 2;
+    }
+    if (rc) {
+        ws_buf_free (&out);
+        if (rc > 0)
+            ws_err_set (err, WS_ERR_INPUT,
+                        "body: rendered longer than %d bytes", S_RENDER_MAX);
+        else
+            s_oom (err);
+        return NULL;
+    }
+    char *result = ws_buf_steal (&out);
+    if (!result)
+        s_oom (err);
+    return result;
+}
+
 int
 ws_request_check_template (const char *text, const char *where, ws_err_t *err)
 {

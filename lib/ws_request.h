@@ -82,6 +82,14 @@ char *ws_request_url (ws_request_t *self, const char *url, int64_t tick_ms,
 char *ws_request_render (const char *text, int64_t tick_ms, int64_t interval_ms,
                          ws_err_t *err);
 
+//  Render a request body for the tick and interval, leniently: only the
+//  six placeholders, written exactly ({from}, {to:date}, ...), are
+//  replaced; every other brace stays as it is, so a JSON or GraphQL body
+//  needs no escaping ({"query": "{ visits(since: \"{from}\") }"}).
+//  Caller owns the result; NULL with *err as ws_request_render.
+char *ws_request_render_body (const char *text, int64_t tick_ms,
+                              int64_t interval_ms, ws_err_t *err);
+
 //  Check a template when a definition is applied: every {...} is a known
 //  placeholder and every literal brace is doubled. Returns 0, or -1 with
 //  *err whose text starts with where (a JSON pointer such as "/body",

@@ -8,6 +8,7 @@
 #include "ws_extract_regex.h"
 #include "ws_extract_xpath.h"
 #include "ws_json.h"
+#include "ws_request.h"
 #include "ws_source.h"
 #include "ws_value.h"
 
@@ -66,6 +67,7 @@ struct _ws_source_t {
     int64_t timeout_ms;
     int retries;
     int max_series;
+    ws_request_t *request;  //  owns; auth, user_agent, params
     bool enabled;
     json_t *labels;        //  owns; the source's own labels
     ws_rule_t *rules;      //  owns the array and each rule's fields
@@ -513,7 +515,6 @@ s_compile (ws_rule_t *rule, json_t *def, const char *base, ws_err_t *err)
     return rule->pointer ? 0 : s_oom (err);
 }
 
-
 static int
 s_parse_rule (ws_source_t *self, json_t *def, size_t index, ws_err_t *err)
 {
@@ -700,14 +701,15 @@ static int
 s_parse (ws_source_t *self, json_t *def, ws_err_t *err)
 {
     static const char *const keys[] = {
-        "name",     "url",     "method",  "headers",    "body",
-        "interval", "timeout", "retries", "max_series", "enabled",
-        "labels",   "metrics", NULL};
+        "name",       "url",    "method",   "headers", "body",    "auth",
+        "user_agent", "params", "interval", "timeout", "retries", "max_series",
+        "enabled",    "labels", "metrics",  NULL};
     if (!json_is_object (def))
         return s_fail_found (err, "", def, "an object (a source definition)");
     if (s_check_keys (def, "", keys,
-                      "name, url, method, headers, body, interval, timeout, "
-                      "retries, max_series, enabled, labels, metrics",
+                      "name, url, method, headers, body, auth, user_agent, "
+                      "params, interval, timeout, retries, max_series, "
+                      "enabled, labels, metrics",
                       err))
         return -1;
 
@@ -765,6 +767,10 @@ s_parse (ws_source_t *self, json_t *def, ws_err_t *err)
                                  "an integer from 0 to 5");
         self->retries = (int) json_integer_value (retries);
     }
+
+    self->request = ws_request_new (def, err);
+    if (!self->request)
+        return -1;
 
     json_t *max_series = json_object_get (def, "max_series");
     self->max_series = S_SERIES_DEFAULT;
@@ -843,6 +849,7 @@ ws_source_destroy (ws_source_t **self_p)
     free (self->method);
     json_decref (self->headers);
     free (self->body);
+    ws_request_destroy (&self->request);
     json_decref (self->labels);
     for (size_t i = 0; i < self->rule_count; i++) {
         s_rule_free (&self->rules[i]);
@@ -876,6 +883,9 @@ ws_source_to_json (ws_source_t *self)
     rc |= json_object_set_new (def, "headers", json_deep_copy (self->headers));
     if (self->body)
         rc |= json_object_set_new (def, "body", json_string (self->body));
+    json_t *request = ws_request_to_json (self->request);
+    rc |= request ? json_object_update (def, request) : -1;
+    json_decref (request);
     rc |= json_object_set_new (def, "interval", json_string (interval));
     rc |= json_object_set_new (def, "timeout", json_string (timeout));
     rc |= json_object_set_new (def, "retries", json_integer (self->retries));
@@ -974,6 +984,12 @@ size_t
 ws_source_rule_count (ws_source_t *self)
 {
     return self->rule_count;
+}
+
+ws_request_t *
+ws_source_request (ws_source_t *self)
+{
+    return self->request;
 }
 
 int

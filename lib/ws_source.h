@@ -14,7 +14,11 @@
 //                                   ${NAME} is taken from the worker's
 //                                   environment at fetch time: tokens stay
 //                                   out of the database
-//    "body": "{...}",               request body, POST only
+//    "body": "{...}",               request body, POST only; {from}, {to}
+//                                   ... become the tick's period
+//    "auth": {"type": "bearer", "token_env": "CRM_TOKEN"},
+//    "user_agent": "acme/1.0",
+//    "params": {"since": "{from}"}, query parameters (ws_request.h)
 //    "interval": "60s",             100ms .. 7d; a number means seconds
 //    "timeout": "10s",              100ms .. 10m, default 10s
 //    "retries": 2,                  retries inside a tick, 0..5, default 2
@@ -116,6 +120,9 @@ int ws_source_retries (ws_source_t *self);
 bool ws_source_enabled (ws_source_t *self);
 size_t ws_source_rule_count (ws_source_t *self);
 const ws_rule_t *ws_source_rule (ws_source_t *self, size_t index);
+
+//  Auth, User-Agent and query parameters (ws_request.h); never NULL.
+struct _ws_request_t *ws_source_request (ws_source_t *self);
 
 //  At most this many samples (label sets) per tick: rules with
 //  labels_from make as many as the document holds ("max_series").

@@ -4,6 +4,7 @@
 #include <assert.h>
 #include <ctype.h>
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <zmq.h>
 
 #include "ws_log.h"
+#include "ws_request.h"
 
 #define S_CONCURRENCY_DEFAULT 256
 #define S_BODY_CAP_DEFAULT (8 * 1024 * 1024)
@@ -330,7 +332,10 @@ s_setup (ws_fetch_t *self, s_transfer_t *transfer, CURL *easy)
 #define S_SET(option, value)                                                   \
     if (rc == CURLE_OK)                                                        \
     rc = curl_easy_setopt (easy, option, value)
-    S_SET (CURLOPT_URL, source ? ws_source_url (source) : transfer->url);
+    S_SET (CURLOPT_URL, transfer->url);
+    const char *agent =
+        source ? ws_request_user_agent (ws_source_request (source)) : NULL;
+    S_SET (CURLOPT_USERAGENT, agent ? agent : WS_FETCH_USER_AGENT);
     S_SET (CURLOPT_CONNECTTIMEOUT_MS, (long) connect);
     S_SET (CURLOPT_TIMEOUT_MS, (long) timeout);
     S_SET (CURLOPT_WRITEDATA, transfer);
@@ -343,15 +348,11 @@ s_setup (ws_fetch_t *self, s_transfer_t *transfer, CURL *easy)
     S_SET (CURLOPT_FOLLOWLOCATION, source ? 1L : 0L);
     S_SET (CURLOPT_MAXFILESIZE_LARGE,
            (curl_off_t) (source ? self->config.body_cap : 0));
-    if (!source) {
+    if (!source || strcmp (ws_source_method (source), "POST") == 0) {
         //  Never NULL (that would mean "use the read callback").
-        S_SET (CURLOPT_POSTFIELDS, transfer->post_body);
+        S_SET (CURLOPT_POSTFIELDS,
+               transfer->post_body ? transfer->post_body : "");
         S_SET (CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) transfer->post_len);
-    }
-    else if (strcmp (ws_source_method (source), "POST") == 0) {
-        const char *body = ws_source_body (source);
-        S_SET (CURLOPT_POSTFIELDS, body ? body : "");
-        S_SET (CURLOPT_POSTFIELDSIZE, (long) (body ? strlen (body) : 0));
     }
     else {
         S_SET (CURLOPT_HTTPGET, 1L);
@@ -864,17 +865,46 @@ s_transfer_start (ws_fetch_t *self, s_transfer_t *transfer,
 }
 
 int
-ws_fetch_start (ws_fetch_t *self, ws_source_t *source, int64_t deadline,
-                ws_fetch_done_fn *fn, void *arg, ws_err_t *err)
+ws_fetch_start (ws_fetch_t *self, ws_source_t *source, int64_t tick_ms,
+                int64_t deadline, ws_fetch_done_fn *fn, void *arg,
+                ws_err_t *err)
 {
     assert (self && source && fn);
+    ws_request_t *request = ws_source_request (source);
+    bool post = strcmp (ws_source_method (source), "POST") == 0;
     struct curl_slist *headers;
-    if (s_build_headers (ws_source_headers (source),
-                         strcmp (ws_source_method (source), "POST") == 0,
-                         &headers, err))
+    if (s_build_headers (ws_source_headers (source), post, &headers, err))
         return -1;
+    //  The Authorization header from this worker's environment; the
+    //  secret is wiped from the stack once libcurl has its copy.
+    char auth[WS_REQUEST_AUTH_MAX];
+    int rc = ws_request_auth_header (request, auth, sizeof auth, err);
+    if (rc == 0) {
+        struct curl_slist *grown = curl_slist_append (headers, auth);
+        if (!grown)
+            rc = ws_err_set (err, WS_ERR_SYSTEM, "headers: out of memory");
+        else
+            headers = grown;
+    }
+    OPENSSL_cleanse (auth, sizeof auth);
+    int64_t interval = ws_source_interval_ms (source);
+    char *url = rc < 0 ? NULL
+                       : ws_request_url (request, ws_source_url (source),
+                                         tick_ms, interval, err);
+    const char *template = ws_source_body (source);
+    char *body = url && post && template
+                     ? ws_request_render_body (template, tick_ms, interval, err)
+                     : NULL;
+    if (!url || (post && template && !body)) {
+        free (url);
+        curl_slist_free_all (headers);
+        return -1;
+    }
     s_transfer_t *transfer = s_transfer_get (self);
     transfer->source = source;
+    transfer->url = url;
+    transfer->post_body = body;
+    transfer->post_len = body ? strlen (body) : 0;
     s_transfer_start (self, transfer, headers, fn, arg, deadline);
     return 0;
 }

@@ -105,12 +105,15 @@ ws_fetch_t *ws_fetch_new (ws_loop_t *loop, const ws_fetch_config_t *config,
 //  NULLs *self_p. Call before destroying the loop.
 void ws_fetch_destroy (ws_fetch_t **self_p);
 
-//  Fetch source (borrowed until the callback has run). deadline is wall
-//  clock epoch ms (0: none): no retry starts after it. Returns 0, or -1
-//  with *err (code WS_ERR_INPUT, e.g. a ${NAME} not set in the
-//  environment; the callback is then not called).
-int ws_fetch_start (ws_fetch_t *self, ws_source_t *source, int64_t deadline,
-                    ws_fetch_done_fn *fn, void *arg, ws_err_t *err);
+//  Fetch source (borrowed until the callback has run) for the tick (ms;
+//  its period fills the source's params and body placeholders,
+//  ws_request.h). deadline is wall clock epoch ms (0: none): no retry
+//  starts after it. Returns 0, or -1 with *err (code WS_ERR_INPUT, e.g. a
+//  ${NAME} or an auth variable not set in the environment; the callback
+//  is then not called).
+int ws_fetch_start (ws_fetch_t *self, ws_source_t *source, int64_t tick_ms,
+                    int64_t deadline, ws_fetch_done_fn *fn, void *arg,
+                    ws_err_t *err);
 
 //  POST request once (see above). The callback is called once, from the
 //  loop, with the response's status, Retry-After and the first

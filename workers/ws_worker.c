@@ -940,8 +940,8 @@ s_on_job (ws_worker_t *self, json_t *def)
         s_job_put (self, job);
         return;
     }
-    if (ws_fetch_start (self->fetch, job->source, job->deadline, s_on_fetched,
-                        job, &err)) {
+    if (ws_fetch_start (self->fetch, job->source, job->tick, job->deadline,
+                        s_on_fetched, job, &err)) {
         ws_info ("source '%s': job %" PRId64 " refused: %s",
                  ws_source_name (job->source), job->id, err.text);
         s_job_fail (self, job, "input", err.text);

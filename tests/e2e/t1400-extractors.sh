@@ -8,10 +8,11 @@
 # rule, and a regex that finds nothing is an error of its source that
 # names the rule and the pattern while the others go on.
 . "$(dirname "$0")/lib.sh"
-echo "1..4"
+echo "1..5"
 start_pg
 start_fixture --docs "$WS_SOURCE_DIR/tests/data/extract"
 start_coordinator --analysis-windows ""
+export E2E_API_TOKEN=271828   # the worker reads the bearer token from here
 start_worker w1
 wait_workers 1 || { echo "Bail out! the worker did not connect"; exit 1; }
 
@@ -88,3 +89,40 @@ PY
 diag "no-match: $(cat "$T/nomatch.txt")"
 ok "a regex that finds nothing is its source's error, naming rule and pattern" \
     grep -q "rule 'discount' regex 'Discount: (\[0-9\]+)%': no match" "$T/nomatch.txt"
+
+# A request as real APIs want it: bearer auth from the worker's
+# environment, a User-Agent, query parameters and a POST body holding the
+# tick's period. The fixture echoes the request; regex rules read back
+# what arrived, and the period must be the tick's own.
+cat >"$T/request.json" <<EOF2
+{"sources": [{"name": "api", "url": "$FIXTURE_URL/echo?fixed=1", "interval": "1s",
+  "method": "POST", "body": "{\"query\": \"{ visits(from: {from:epoch}) }\"}",
+  "auth": {"type": "bearer", "token_env": "E2E_API_TOKEN"},
+  "user_agent": "acme-marketing/7", "params": {"to": "{to:epoch}", "day": "{to:date}"},
+  "metrics": [
+    {"name": "token", "type": "gauge", "regex": "Bearer (\\\\d+)"},
+    {"name": "agent", "type": "gauge", "regex": "acme-marketing/(\\\\d+)"},
+    {"name": "param_to", "type": "gauge", "regex": "\"to\":\"(\\\\d+)\""},
+    {"name": "body_from", "type": "gauge", "regex": "visits\\\\(from: (\\\\d+)\\\\)"},
+    {"name": "fixed", "type": "gauge", "regex": "\"fixed\":\"(\\\\d+)\""}]}]}
+EOF2
+"$WATERSHED" apply -f "$T/request.json" >"$T/request.out" 2>&1 \
+    || diag "$(cat "$T/request.out")"
+api_values() {
+    sql "SELECT s.metric, x.value, floor(extract(epoch FROM x.ts))::bigint
+         FROM series s JOIN LATERAL (SELECT value, ts FROM samples
+         WHERE series_id = s.id ORDER BY ts DESC LIMIT 1) x ON true
+         WHERE s.metric IN ('token', 'agent', 'param_to', 'body_from', 'fixed')
+         ORDER BY s.metric"
+}
+for _ in $(seq 1 40); do [ "$(api_values | wc -l)" -eq 5 ] && break; sleep 0.5; done
+api_values >"$T/api.txt"
+diag "$(tr '\n' ' ' <"$T/api.txt")"
+ok "auth, User-Agent, params and body arrive, with the tick's period" python3 - "$T/api.txt" <<'PY'
+import sys
+v = {m: (float(x), int(t)) for m, x, t in (l.strip().split("|") for l in open(sys.argv[1]))}
+ok = (v["token"][0] == 271828 and v["agent"][0] == 7 and v["fixed"][0] == 1
+      and v["param_to"][0] == v["param_to"][1]
+      and v["body_from"][0] == v["body_from"][1] - 1)
+sys.exit(0 if ok else 1)
+PY

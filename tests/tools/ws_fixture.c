@@ -17,7 +17,7 @@
 //      /bad/slow?ms=N       200 after N ms (default 5000, most 600000)
 //      /status/<code>       that status (200..599) with {"status":code}
 //      /echo-headers        the request headers as one JSON object
-//      /echo                {"method","path","headers","body"}
+//      /echo                {"method","path","query","headers","body"}
 //      /stats               {"requests":n,"by_path":{"/s":n,...}}
 //      /doc/<file>          with --docs DIR: the file DIR/<file> (a name
 //                           of [A-Za-z0-9._-]), its Content-Type by the
@@ -325,9 +325,21 @@ s_serve_status (struct MHD_Connection *connection, const char *url,
 }
 
 static enum MHD_Result
+s_add_argument (void *cls, enum MHD_ValueKind kind, const char *key,
+                const char *value)
+{
+    (void) kind;
+    json_object_set_new (cls, key, json_string (value ? value : ""));
+    return MHD_YES;
+}
+
+static enum MHD_Result
 s_serve_echo (struct MHD_Connection *connection, const char *url,
               const char *method, req_t *req)
 {
+    json_t *query = json_object ();
+    MHD_get_connection_values (connection, MHD_GET_ARGUMENT_KIND,
+                               s_add_argument, query);
     json_t *body = json_string ("");
     if (req && req->body.len) {
         json_decref (body);
@@ -335,9 +347,10 @@ s_serve_echo (struct MHD_Connection *connection, const char *url,
         if (!body)
             body = json_string ("(not UTF-8)");
     }
-    json_t *doc = json_pack (
-        "{s:s, s:s, s:o?, s:o?}", "method", method, "path", url, "headers",
-        ws_httpd_request_headers (connection, false), "body", body);
+    json_t *doc =
+        json_pack ("{s:s, s:s, s:o?, s:o?, s:o?}", "method", method, "path",
+                   url, "query", query, "headers",
+                   ws_httpd_request_headers (connection, false), "body", body);
     return ws_httpd_reply_json (connection, url, 200, doc);
 }
 

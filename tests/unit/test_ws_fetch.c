@@ -449,8 +449,9 @@ s_fetch (const char *path, const char *extra, const ws_fetch_config_t *config,
     ws_source_t *source = s_source (path, extra);
     outcome->loop = loop;
     outcome->expected = 1;
-    assert_int_equal (
-        ws_fetch_start (fetch, source, deadline, s_on_done, outcome, &err), 0);
+    assert_int_equal (ws_fetch_start (fetch, source, ws_wall_ms (), deadline,
+                                      s_on_done, outcome, &err),
+                      0);
     //  The callback never runs inside ws_fetch_start.
     assert_int_equal (outcome->done, 0);
     assert_int_equal (ws_fetch_running (fetch), 1);
@@ -621,8 +622,9 @@ test_net_error (void **state)
     assert_non_null (source);
     outcome.loop = loop;
     outcome.expected = 1;
-    assert_int_equal (
-        ws_fetch_start (fetch, source, 0, s_on_done, &outcome, &err), 0);
+    assert_int_equal (ws_fetch_start (fetch, source, ws_wall_ms (), 0,
+                                      s_on_done, &outcome, &err),
+                      0);
     ws_loop_run (loop);
     assert_false (outcome.ok);
     assert_string_equal (outcome.kind, "net");
@@ -734,8 +736,9 @@ test_headers (void **state)
                     " \"Authorization\": \"${WS_TEST_TOKEN}\"},");
     unsetenv ("WS_TEST_MISSING_VAR");
     memset (&outcome, 0, sizeof outcome);
-    assert_int_equal (
-        ws_fetch_start (fetch, source, 0, s_on_done, &outcome, &err), -1);
+    assert_int_equal (ws_fetch_start (fetch, source, ws_wall_ms (), 0,
+                                      s_on_done, &outcome, &err),
+                      -1);
     assert_int_equal (err.code, WS_ERR_INPUT);
     assert_string_equal (err.text,
                          "header 'X-Key': environment variable "
@@ -747,8 +750,9 @@ test_headers (void **state)
     setenv ("WS_TEST_TOKEN", "a\r\nX-Evil: 1", 1);
     source = s_source (
         "/headers", "\"headers\": {\"Authorization\": \"${WS_TEST_TOKEN}\"},");
-    assert_int_equal (
-        ws_fetch_start (fetch, source, 0, s_on_done, &outcome, &err), -1);
+    assert_int_equal (ws_fetch_start (fetch, source, ws_wall_ms (), 0,
+                                      s_on_done, &outcome, &err),
+                      -1);
     assert_non_null (strstr (err.text, "WS_TEST_TOKEN holds a line break"));
     assert_null (strstr (err.text, "Evil"));
     assert_int_equal (outcome.done, 0);
@@ -792,9 +796,9 @@ test_handle_reuse (void **state)
         memset (&outcome, 0, sizeof outcome);
         outcome.loop = loop;
         outcome.expected = 1;
-        assert_int_equal (
-            ws_fetch_start (fetch, sources[i], 0, s_on_done, &outcome, &err),
-            0);
+        assert_int_equal (ws_fetch_start (fetch, sources[i], ws_wall_ms (), 0,
+                                          s_on_done, &outcome, &err),
+                          0);
         ws_loop_run (loop);
         assert_true (outcome.ok);
         if (sources[i] == post)
@@ -829,8 +833,9 @@ test_parallel (void **state)
     outcome.expected = 50;
     s_max_open = 0;
     for (int i = 0; i < 50; i++)
-        assert_int_equal (
-            ws_fetch_start (fetch, source, 0, s_on_done, &outcome, &err), 0);
+        assert_int_equal (ws_fetch_start (fetch, source, ws_wall_ms (), 0,
+                                          s_on_done, &outcome, &err),
+                          0);
     assert_int_equal (ws_fetch_running (fetch), 50);
     assert_true (ws_fetch_active (fetch) <= 8);
     int guard = ws_loop_timer (loop, 10000, false, s_on_too_long, NULL);
@@ -847,7 +852,8 @@ test_parallel (void **state)
     outcome.expected = 1000;
     int before = outcome.done;
     for (int i = 0; i < 20; i++)
-        ws_fetch_start (fetch, source, 0, s_on_done, &outcome, &err);
+        ws_fetch_start (fetch, source, ws_wall_ms (), 0, s_on_done, &outcome,
+                        &err);
     ws_fetch_destroy (&fetch);
     assert_int_equal (outcome.done, before);
     ws_source_destroy (&source);
@@ -1101,9 +1107,9 @@ test_post_handle_reuse (void **state)
         memset (&outcome, 0, sizeof outcome);
         outcome.loop = loop;
         outcome.expected = 1;
-        assert_int_equal (
-            ws_fetch_start (fetch, redirected, 0, s_on_done, &outcome, &err),
-            0);
+        assert_int_equal (ws_fetch_start (fetch, redirected, ws_wall_ms (), 0,
+                                          s_on_done, &outcome, &err),
+                          0);
         ws_loop_run (loop);
         assert_true (outcome.ok);
         assert_string_equal (outcome.body, "{\"count\": 3}");
@@ -1111,8 +1117,9 @@ test_post_handle_reuse (void **state)
         memset (&outcome, 0, sizeof outcome);
         outcome.loop = loop;
         outcome.expected = 1;
-        assert_int_equal (
-            ws_fetch_start (fetch, big, 0, s_on_done, &outcome, &err), 0);
+        assert_int_equal (ws_fetch_start (fetch, big, ws_wall_ms (), 0,
+                                          s_on_done, &outcome, &err),
+                          0);
         ws_loop_run (loop);
         assert_string_equal (outcome.kind, "size");
 
