@@ -16,6 +16,8 @@ typedef struct {
 static const s_command_t s_commands[] = {
     {"apply", cmd_apply, "create or update sources from a file"},
     {"sources", cmd_sources, "list sources with their health"},
+    {"source", cmd_source,
+     "test a source: fetch once through a worker, show each rule's finds"},
     {"status", cmd_status, "show the coordinator, workers and rates"},
     {"series", cmd_series, "list stored series"},
     {"samples", cmd_samples, "print stored samples of a metric"},

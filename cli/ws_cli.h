@@ -54,6 +54,7 @@ int ws_cli_parse (int argc, char **argv, const char *help,
 
 int cmd_apply (int argc, char **argv);
 int cmd_sources (int argc, char **argv);
+int cmd_source (int argc, char **argv);
 int cmd_status (int argc, char **argv);
 int cmd_series (int argc, char **argv);
 int cmd_samples (int argc, char **argv);

@@ -86,6 +86,12 @@ s_retry_job (ws_coord_t *self, s_job_t *job, const char *why)
         job->worker->in_flight--;
         job->worker = NULL;
     }
+    if (job->kind == S_JOB_PROBE) {
+        //  A test is one attempt: its client hears why there is none.
+        ws_coord_probe_lost (self, job->id, why);
+        ws_map_delete_int (self->jobs, job->id);
+        return;
+    }
     if (job->kind == S_JOB_DELIVER) {
         //  Whether the POST went out is unknown: the delivery records a
         //  failed attempt and is retried with its backoff and the same
@@ -300,6 +306,11 @@ s_job_append (ws_buf_t *body, s_job_t *job, ws_sched_source_t *source,
         kind = "evaluate";
         snprintf (fields, sizeof fields,
                   "\"goal_id\":%" PRId64 ",\"goal\":", job->goal_id);
+    }
+    else if (job->kind == S_JOB_PROBE) {
+        kind = "probe";
+        wait = job->timeout_ms;
+        fields[0] = '\0';
     }
     else if (job->kind == S_JOB_ANALYZE) {
         kind = "analyze";
@@ -837,6 +848,13 @@ s_on_result (ws_coord_t *self, s_worker_t *worker, json_t *result, int64_t now,
     }
     if (strcmp (kind, "evaluate") == 0) {
         s_on_evaluation (self, worker, result, evaluations);
+        return;
+    }
+    if (strcmp (kind, "probe") == 0) {
+        ws_coord_probe_on_result (self, result);
+        s_ack_later (
+            self, worker,
+            (uint64_t) json_integer_value (json_object_get (result, "id")));
         return;
     }
     uint64_t job_id =
@@ -2149,6 +2167,7 @@ ws_coord_destroy (ws_coord_t **self_p)
     ws_map_destroy (&self->dropped_by);
     ws_map_destroy (&self->dirty);
     ws_coord_hooks_destroy (self);
+    ws_coord_probe_destroy (self);
     ws_coord_goals_destroy (self);
     ws_map_destroy (&self->analysed);
     ws_sched_destroy (&self->sched);

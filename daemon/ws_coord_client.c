@@ -729,6 +729,12 @@ ws_coord_on_clients_readable (ws_loop_t *loop, void *socket, void *arg)
             ws_msg_destroy (&msg);
             continue;
         }
+        if (strcmp (command, "probe") == 0) {
+            //  Answered later, when a worker has fetched the source.
+            ws_coord_probe_request (self, from, peer_len, id, args);
+            ws_msg_destroy (&msg);
+            continue;
+        }
         size_t i;
         for (i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
             if (strcmp (command, s_commands[i].name) == 0) {

@@ -33,7 +33,8 @@ typedef enum {
     S_JOB_COLLECT = 0,
     S_JOB_ANALYZE,
     S_JOB_EVALUATE,
-    S_JOB_DELIVER
+    S_JOB_DELIVER,
+    S_JOB_PROBE  //  'watershed source test' (ws_coord_probe.c)
 } s_job_kind_t;
 
 typedef struct s_job {
@@ -47,7 +48,8 @@ typedef struct s_job {
     int64_t goal_id;      //  evaluate: the goal
     int64_t delivery_id;  //  deliver: the delivery ("payload" holds the
                           //  request)
-    int64_t timeout_ms;   //  deliver: the hook's timeout
+    int64_t timeout_ms;   //  deliver: the hook's timeout; probe: the
+                          //  source's budget (payload holds "source")
     int64_t source_id;    //  0 once a late result made a queued retry moot
     int64_t tick;         //  ms, the scheduled collection time
     int attempt;
@@ -96,6 +98,7 @@ typedef struct {
 #define S_RATE_SLOTS 11
 
 typedef struct _ws_coord_hooks_t ws_coord_hooks_t;
+typedef struct s_probe s_probe_t;
 
 struct _ws_coord_t {
     ws_loop_t *loop;      //  borrowed
@@ -128,6 +131,7 @@ struct _ws_coord_t {
     bool writing_again;  //  the batch was sent again, skipping duplicates
     uint64_t incarnation;
     uint64_t job_counter;
+    s_probe_t *probes;  //  owns; clients waiting for 'source test'
     //  Bumped when the buffer is swapped out: a source's missed_at (an
     //  index into buffer.missed, to extend a run) is valid only for the
     //  generation it was taken in.
@@ -255,6 +259,16 @@ void ws_coord_hooks_request (ws_coord_t *self, const uint8_t *peer,
                              json_t *args);
 //  Counters for 'status' (caller owns).
 json_t *ws_coord_hooks_counters (ws_coord_t *self);
+
+//  Request "probe" ({"name"} or {"source": definition}): one fetch
+//  through a worker, answered when its result comes (ws_coord_probe.c).
+void ws_coord_probe_request (ws_coord_t *self, const uint8_t *peer,
+                             size_t peer_len, json_int_t id, json_t *args);
+//  A probe's RESULT item: answered to its client.
+void ws_coord_probe_on_result (ws_coord_t *self, json_t *result);
+//  A probe's worker left or its deadline passed: the client is told.
+void ws_coord_probe_lost (ws_coord_t *self, uint64_t job_id, const char *why);
+void ws_coord_probe_destroy (ws_coord_t *self);
 
 //  Answer a client's REQUEST: result (taken), or the error in err.
 void ws_coord_reply (ws_coord_t *self, const uint8_t *peer, size_t peer_len,

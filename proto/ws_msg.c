@@ -222,7 +222,7 @@ struct s_check {
 };
 
 static const char *const s_kinds[] = {"collect", "analyze", "evaluate",
-                                      "deliver", NULL};
+                                      "deliver", "probe",   NULL};
 static const char *const s_error_kinds[] = {"net",     "http",   "timeout",
                                             "extract", "input",  "size",
                                             "system",  "resend", NULL};
@@ -335,7 +335,8 @@ enum {
     S_RESULT_EVALUATION,
     S_RESULT_DELIVERY_ID,
     S_RESULT_RETRY_AFTER,
-    S_RESULT_RESPONSE
+    S_RESULT_RESPONSE,
+    S_RESULT_REPORT
 };
 //  One value per rule of the source, null where the rule failed.
 static const s_field_t s_value_item = {NULL, S_NUMBER, false, true, 0,
@@ -362,7 +363,8 @@ static const s_field_t s_result[] = {
     {"evaluation", S_OPEN, true, true, 0, 0, NULL, NULL, NULL},
     {"delivery_id", S_INT, true, false, 1, S_INT_MAX, NULL, NULL, NULL},
     {"retry_after_ms", S_INT, true, false, 0, S_INT_MAX, NULL, NULL, NULL},
-    {"response", S_STRING, true, false, 0, 4096, NULL, NULL, NULL}};
+    {"response", S_STRING, true, false, 0, 4096, NULL, NULL, NULL},
+    {"report", S_OPEN, true, false, 0, 0, NULL, NULL, NULL}};
 static int s_result_rules (s_check_t *check, json_t *const *values,
                            const s_path_t *path);
 static const s_schema_t s_result_schema = {S_FIELDS (s_result), s_result_rules};
@@ -848,17 +850,26 @@ s_result_rules (s_check_t *check, json_t *const *values, const s_path_t *path)
         {S_RESULT_HTTP_STATUS, "http_status"},
         {S_RESULT_DURATION, "duration_ms"},
         {-1, NULL}};
+    static const s_required_t probe[] = {{S_RESULT_HTTP_STATUS, "http_status"},
+                                         {S_RESULT_DURATION, "duration_ms"},
+                                         {S_RESULT_BYTES, "bytes"},
+                                         {S_RESULT_REPORT, "report"},
+                                         {-1, NULL}};
     const char *kind = json_string_value (values[S_RESULT_KIND]);
     bool is_collect = strcmp (kind, "collect") == 0;
     bool is_analyze = strcmp (kind, "analyze") == 0;
     bool is_deliver = strcmp (kind, "deliver") == 0;
+    bool is_probe = strcmp (kind, "probe") == 0;
     if (s_require (check, values, path,
                    is_collect   ? collect
                    : is_analyze ? analyze
                    : is_deliver ? deliver
+                   : is_probe   ? probe
                                 : evaluate,
                    kind))
         return -1;
+    if (is_probe)
+        return 0;
     if (is_deliver) {
         //  "ok" means the receiver took the delivery: a 2xx answer.
         json_int_t status = json_integer_value (values[S_RESULT_HTTP_STATUS]);
@@ -917,12 +928,14 @@ s_job_rules (s_check_t *check, json_t *const *values, const s_path_t *path)
     static const s_required_t deliver[] = {{S_JOB_DELIVERY_ID, "delivery_id"},
                                            {S_JOB_REQUEST, "request"},
                                            {-1, NULL}};
+    static const s_required_t probe[] = {{S_JOB_SOURCE, "source"}, {-1, NULL}};
     const char *kind = json_string_value (values[S_JOB_KIND]);
     bool is_collect = strcmp (kind, "collect") == 0;
     if (s_require (check, values, path,
                    is_collect                      ? collect
                    : strcmp (kind, "analyze") == 0 ? analyze
                    : strcmp (kind, "deliver") == 0 ? deliver
+                   : strcmp (kind, "probe") == 0   ? probe
                                                    : evaluate,
                    kind))
         return -1;

@@ -285,13 +285,22 @@ static void
 s_finish (ws_fetch_t *self, s_transfer_t *transfer, const char *kind,
           long status, int64_t retry_after_ms, const ws_err_t *err)
 {
+    //  The Content-Type, copied before the handle goes back to the pool.
+    char content_type[128] = "";
     if (transfer->easy) {
+        char *type = NULL;
+        if (curl_easy_getinfo (transfer->easy, CURLINFO_CONTENT_TYPE, &type)
+                == CURLE_OK
+            && type)
+            snprintf (content_type, sizeof content_type, "%s", type);
         curl_multi_remove_handle (self->multi, transfer->easy);
         s_easy_put (self, transfer->easy);
         transfer->easy = NULL;
         self->active--;
     }
     ws_fetch_result_t result;
+    result.content_type = content_type;
+    result.url = transfer->url;
     result.error_kind = kind;
     result.http_status = status;
     result.body = &transfer->body;

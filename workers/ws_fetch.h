@@ -77,6 +77,8 @@ typedef struct {
     //  HTTP-date less now, 0 when past); -1 when it had none or it was
     //  not readable.
     int64_t retry_after_ms;
+    const char *content_type;  //  of the last response, "" if none
+    const char *url;           //  as requested (params appended)
 } ws_fetch_result_t;
 
 //  One POST (ws_fetch_post). Everything is copied by ws_fetch_post: the

@@ -135,6 +135,9 @@ s_run_rule (ws_rules_t *self, ws_source_t *source, size_t index,
             free (values);
             return;
         }
+        //  What a test shows: the number each match became.
+        match->has_value = true;
+        match->value = values[i];
         if (!isfinite (values[i])) {
             s_rule_fail (outcome, rule,
                          "match %zu: %s is not a number a "

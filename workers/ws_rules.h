@@ -31,7 +31,9 @@ typedef struct {
 typedef struct {
     char *error;           //  owns; NULL when the rule gave its samples
     size_t first, count;   //  its samples in ws_rules_t samples
-    ws_matches_t matches;  //  what was found, kept with keep_matches
+    ws_matches_t matches;  //  what was found, kept with keep_matches;
+                           //  has_value and value: the number each
+                           //  became (unset after a failed conversion)
 } ws_rule_outcome_t;
 
 typedef struct {

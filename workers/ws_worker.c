@@ -4,6 +4,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -100,6 +101,8 @@ struct s_job_t {
     int64_t deadline;
     int64_t source_id;
     int64_t version;            //  of the definition; 0 if not given
+    bool probe;                 //  'watershed source test': report, store
+                                //  nothing (PROTOCOL.md 4.3.5)
     ws_source_t *source;        //  borrowed from cached
     s_cached_source_t *cached;  //  one reference
     s_job_t *next;              //  free list
@@ -450,9 +453,11 @@ s_result_new (s_job_t *job)
     json_t *result = json_object ();
     if (!result || json_object_set_new (result, "id", json_integer (job->id))
         || json_object_set_new (result, "attempt", json_integer (job->attempt))
-        || json_object_set_new (result, "kind", json_string ("collect"))
-        || json_object_set_new (result, "source_id",
-                                json_integer (job->source_id))
+        || json_object_set_new (result, "kind",
+                                json_string (job->probe ? "probe" : "collect"))
+        || (!job->probe
+            && json_object_set_new (result, "source_id",
+                                    json_integer (job->source_id)))
         || json_object_set_new (result, "tick", json_integer (job->tick))) {
         ws_error ("worker: out of memory");
         abort ();
@@ -532,6 +537,10 @@ s_job_fail (ws_worker_t *self, s_job_t *job, const char *kind,
 {
     json_t *result = s_result_new (job);
     s_result_finish (result, error, kind, 0, 0, 0, NULL);
+    if (job->probe) {
+        json_object_del (result, "samples");
+        json_object_set_new (result, "report", json_object ());
+    }
     s_keep (self, job->id, result);
     json_decref (result);
 }
@@ -677,12 +686,124 @@ s_keep_values (ws_worker_t *self, s_job_t *job,
     s_store (self, job->id, &body, len);
 }
 
+//  Text for a report: at most max bytes of valid UTF-8 (other bytes
+//  become '?'), as a JSON string.
+static json_t *
+s_text_json (const char *data, size_t len, size_t max)
+{
+    if (len > max)
+        len = max;
+    char *copy = malloc (len + 1);
+    if (!copy)
+        abort ();
+    memcpy (copy, data, len);
+    copy[len] = '\0';
+    json_t *text = json_stringn (copy, len);
+    for (size_t i = 0; !text && i < len; i++) {
+        //  Replace bytes until jansson takes it: a cut sequence at the
+        //  end, or binary.
+        unsigned char c = (unsigned char) copy[i];
+        if (c >= 0x80 || (c < 0x20 && c != '\n' && c != '\t') || c == 0)
+            copy[i] = '?';
+        if (i + 1 == len || (i + 1) % 64 == 0)
+            text = json_stringn (copy, len);
+    }
+    free (copy);
+    return text ? text : json_string ("");
+}
+
+//  The result of a probe job: the fetch, and for every rule what it
+//  found, what that became, and its samples or why none.
+static void
+s_on_probed (ws_worker_t *self, s_job_t *job, const ws_fetch_result_t *fetched,
+             const ws_err_t *fetch_err)
+{
+    json_t *result = s_result_new (job);
+    json_t *report = json_object ();
+    json_t *rules = json_array ();
+    ws_rules_t run;
+    memset (&run, 0, sizeof run);
+    const char *error = fetch_err ? fetch_err->text : NULL;
+    const char *kind = fetched->error_kind;
+    if (!fetch_err) {
+        if (ws_rules_run (&run, job->source, fetched->body->data,
+                          fetched->body->len, ws_wall_ms (), true))
+            kind = "extract";
+        error = run.error;
+    }
+    for (size_t i = 0; i < run.rule_count; i++) {
+        const ws_rule_t *rule = ws_source_rule (job->source, i);
+        ws_rule_outcome_t *outcome = &run.rules[i];
+        static const char *const kinds[] = {"json", "regex", "xpath", "csv",
+                                            "prometheus"};
+        json_t *matches = json_array ();
+        for (size_t m = 0; m < outcome->matches.count && m < 20; m++) {
+            ws_match_t *match = &outcome->matches.items[m];
+            json_t *item = json_pack (
+                "{s:o}", "text",
+                s_text_json (match->text, strlen (match->text), 200));
+            if (match->has_value && isfinite (match->value))
+                json_object_set_new (item, "value", s_number (match->value));
+            if (match->labels)
+                json_object_set (item, "labels", match->labels);
+            json_array_append_new (matches, item);
+        }
+        json_t *samples = json_array ();
+        for (size_t k = outcome->first; k < outcome->first + outcome->count;
+             k++)
+            json_array_append_new (
+                samples,
+                json_pack ("{s:O, s:o}", "labels",
+                           run.samples[k].labels ? run.samples[k].labels
+                                                 : rule->labels,
+                           "value", s_number (run.samples[k].value)));
+        json_t *item = json_pack (
+            "{s:s, s:s, s:s, s:o, s:I, s:o, s:o}", "metric", rule->metric,
+            "kind", kinds[rule->kind], "expression", rule->pointer, "error",
+            outcome->error ? s_error_string (outcome->error) : json_null (),
+            "matches_found", (json_int_t) outcome->matches.count, "matches",
+            matches, "samples", samples);
+        json_array_append_new (rules, item);
+    }
+    json_object_set_new (report, "source",
+                         json_string (ws_source_name (job->source)));
+    json_object_set_new (
+        report, "url",
+        fetched->url ? s_text_json (fetched->url, strlen (fetched->url), 4096)
+                     : json_null ());
+    json_object_set_new (report, "content_type",
+                         s_text_json (fetched->content_type,
+                                      strlen (fetched->content_type), 128));
+    json_object_set_new (report, "attempts", json_integer (fetched->attempts));
+    json_object_set_new (
+        report, "body_start",
+        fetched->body && fetched->body->len
+            ? s_text_json (fetched->body->data, fetched->body->len, 400)
+            : json_string (""));
+    json_object_set_new (report, "rules", rules);
+    s_result_finish (result, error, error ? kind : NULL, fetched->http_status,
+                     fetched->duration_ms, fetched->bytes, NULL);
+    json_object_del (result, "samples");
+    json_object_set_new (result, "report", report);
+    ws_rules_free (&run);
+    s_keep (self, job->id, result);
+    json_decref (result);
+}
+
 static void
 s_on_fetched (const ws_fetch_result_t *fetched, const ws_err_t *fetch_err,
               void *arg)
 {
     s_job_t *job = (s_job_t *) arg;
     ws_worker_t *self = job->worker;
+    if (job->probe) {
+        ws_info ("source '%s': test job %" PRId64 ": %" PRId64 " ms",
+                 ws_source_name (job->source), job->id, fetched->duration_ms);
+        s_on_probed (self, job, fetched, fetch_err);
+        self->running--;
+        s_job_put (self, job);
+        return;
+    }
     const char *name = ws_source_name (job->source);
     size_t rules = ws_source_rule_count (job->source);
     double *values = calloc (rules + 1, sizeof (double));
@@ -908,12 +1029,26 @@ s_on_job (ws_worker_t *self, json_t *def)
     job->deadline = json_integer_value (json_object_get (def, "deadline"));
     job->source_id = json_integer_value (json_object_get (def, "source_id"));
     job->version = json_integer_value (json_object_get (def, "version"));
+    job->probe = strcmp (kind, "probe") == 0;
     json_t *source_def = json_object_get (def, "source");
     ws_err_t err;
-    //  Held first: a definition is kept even when its job is answered
-    //  at once, since later jobs only name it.
-    job->cached =
-        s_source_for (self, job->source_id, job->version, source_def, &err);
+    if (job->probe) {
+        //  A test's definition is its own, never cached.
+        ws_source_t *source = ws_source_new (source_def, &err);
+        if (source) {
+            job->cached = calloc (1, sizeof *job->cached);
+            if (!job->cached)
+                abort ();
+            job->cached->def = json_incref (source_def);
+            job->cached->source = source;
+            job->cached->refs = 1;
+        }
+    }
+    else
+        //  Held first: a definition is kept even when its job is
+        //  answered at once, since later jobs only name it.
+        job->cached =
+            s_source_for (self, job->source_id, job->version, source_def, &err);
     job->source = job->cached ? job->cached->source : NULL;
     //  Too late to be of use (PROTOCOL.md 8.3): answered, not fetched.
     if (job->deadline > 0 && ws_wall_ms () >= job->deadline) {

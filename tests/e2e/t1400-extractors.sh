@@ -8,7 +8,7 @@
 # rule, and a regex that finds nothing is an error of its source that
 # names the rule and the pattern while the others go on.
 . "$(dirname "$0")/lib.sh"
-echo "1..5"
+echo "1..7"
 start_pg
 start_fixture --docs "$WS_SOURCE_DIR/tests/data/extract"
 start_coordinator --analysis-windows ""
@@ -125,4 +125,30 @@ ok = (v["token"][0] == 271828 and v["agent"][0] == 7 and v["fixed"][0] == 1
       and v["param_to"][0] == v["param_to"][1]
       and v["body_from"][0] == v["body_from"][1] - 1)
 sys.exit(0 if ok else 1)
+PY
+
+# 'watershed source test': one fetch through the worker, each rule's
+# matches and samples, nothing stored.
+"$WATERSHED" source test widget-page >"$T/test1.txt" 2>&1; rc=$?
+sed 's/^/# /' "$T/test1.txt" | head -12
+ok "source test NAME shows each rule's match, its number and its sample" \
+    test "$rc" -eq 0 -a -n "$(grep -F 'match 1: "1,299.50" -> 1299.5' "$T/test1.txt")" \
+    -a -n "$(grep -F 'sample widget_stock{} = 17' "$T/test1.txt")"
+cat >"$T/trial.json" <<EOF2
+{"sources": [{"name": "trial", "url": "$FIXTURE_URL/doc/spend.csv",
+  "metrics": [{"name": "trial_spend", "type": "gauge", "aggregate": "sum",
+               "csv": {"column": "Spend (EUR)"}, "labels_from": {"region": "Region"}},
+              {"name": "trial_typo", "type": "gauge", "csv": {"column": "Spend(EUR)"}}]}]}
+EOF2
+"$WATERSHED" source test -f "$T/trial.json" --json >"$T/test2.json" 2>&1; rc=$?
+ok "source test -f: a source not applied, each rule's outcome, exit 1 when one fails, nothing stored" \
+    python3 - "$T/test2.json" "$rc" "$(sql "SELECT count(*) FROM series WHERE metric LIKE 'trial%'")" <<'PY'
+import json, sys
+r, rc, stored = json.load(open(sys.argv[1])), int(sys.argv[2]), int(sys.argv[3])
+rules = {x["metric"]: x for x in r["report"]["rules"]}
+good = {s["labels"]["region"]: s["value"] for s in rules["trial_spend"]["samples"]}
+typo = rules["trial_typo"]["error"] or ""
+print("# trial_spend %s; trial_typo: %s" % (good, typo))
+sys.exit(0 if rc == 1 and r["ok"] is False and good.get("EU") == 4850.5
+         and "no column 'Spend(EUR)'" in typo and stored == 0 else 1)
 PY

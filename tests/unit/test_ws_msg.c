@@ -837,7 +837,9 @@ static const s_row_t s_rows[] = {
     {JOB_, "/jobs/0/id", "9223372036854775807", NULL, NULL},
     {JOB_, "/jobs/0/kind", "\"fetch\"", "/jobs/0/kind",
      "expected one of \"collect\", \"analyze\", \"evaluate\", \"deliver\", "
-     "found \"fetch\""},
+     "\"probe\", found \"fetch\""},
+    {RESULT_, "/results/0/kind", "\"probe\"", "/results/0/report",
+     "missing, required for kind probe"},
     {JOB_, "/jobs/0/kind", "\"deliver\"", "/jobs/0/delivery_id",
      "missing, required for kind deliver"},
     {RESULT_, "/results/0/kind", "\"deliver\"", "/results/0/delivery_id",
