@@ -600,10 +600,13 @@ s_step (s_run_t *run, json_t *node, const s_segment_t *segment, char *why,
     char found[80];
     ws_json_describe (node, true, found, sizeof found);
     //  The path names the missing child; the text what holds it.
-    snprintf (why, size,
-              "found %s, expected an object or array holding "
-              "\"%.40s\"",
-              found, segment->key);
+    //  Cut to fit when it must (the path says the rest).
+    if (snprintf (why, size,
+                  "found %s, expected an object or array holding "
+                  "\"%.40s\"",
+                  found, segment->key)
+        >= (int) size)
+        why[size - 1] = '\0';
     return NULL;
 }
 
