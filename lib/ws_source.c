@@ -8,6 +8,7 @@
 #include "ws_extract_regex.h"
 #include "ws_extract_xpath.h"
 #include "ws_json.h"
+#include "ws_json_select.h"
 #include "ws_request.h"
 #include "ws_source.h"
 #include "ws_value.h"
@@ -403,7 +404,9 @@ s_rule_free (ws_rule_t *rule)
     case WS_EXTRACT_PROM:
         ws_extract_prom_destroy ((ws_extract_prom_t **) &rule->extractor);
         break;
-    case WS_EXTRACT_JSON: break;
+    case WS_EXTRACT_JSON:
+        ws_json_select_destroy ((ws_json_select_t **) &rule->extractor);
+        break;
     }
     ws_value_conv_destroy ((ws_value_conv_t **) &rule->conv);
     memset (rule, 0, sizeof *rule);
@@ -507,7 +510,20 @@ s_compile (ws_rule_t *rule, json_t *def, const char *base, ws_err_t *err)
         rule->extractor = ws_extract_prom_new (def, &inner);
         expr = rule->extractor ? ws_extract_prom_expr (rule->extractor) : NULL;
         break;
-    case WS_EXTRACT_JSON: return 0;
+    case WS_EXTRACT_JSON: {
+        const char *pointer = json_string_value (json_object_get (def, "json"));
+        bool selects = strpbrk (pointer, "[]") != NULL;
+        for (int i = 0; s_common_keys[i]; i++)
+            selects = selects || json_object_get (def, s_common_keys[i]);
+        if (!selects)
+            return 0;
+        char where[128];
+        snprintf (where, sizeof where, "%s/json", base);
+        rule->extractor =
+            ws_json_select_new (pointer, json_object_get (def, "labels_from"),
+                                rule->aggregate == WS_AGG_COUNT, where, err);
+        return rule->extractor ? 0 : -1;
+    }
     }
     if (!rule->extractor)
         return s_fail_inner (err, base, &inner);
@@ -585,17 +601,32 @@ s_parse_rule (ws_source_t *self, json_t *def, size_t index, ws_err_t *err)
             || strlen (pointer) != json_string_length (value))
             return s_fail (err, path, "longer than %d characters or has a NUL",
                            S_POINTER_MAX);
-        if (s_check_pointer (pointer, path, &wildcard, err))
-            return -1;
-        //  Until JSON rules read labels and text (issue 8), they take
-        //  numbers only.
+        //  A plain pointer reads numbers on the fast path
+        //  (ws_extract_json); filters, labels from the document or a
+        //  conversion go through ws_json_select (s_compile).
+        bool selects = strchr (pointer, '[') || strchr (pointer, ']');
         for (int i = 0; s_common_keys[i]; i++)
-            if (json_object_get (def, s_common_keys[i])) {
-                s_pointer_join (path, sizeof path, base, s_common_keys[i]);
-                return s_fail (err, path,
-                               "not for \"json\" rules, which read "
-                               "numbers as they are");
+            selects = selects || json_object_get (def, s_common_keys[i]);
+        if (!selects && s_check_pointer (pointer, path, &wildcard, err))
+            return -1;
+        if (selects) {
+            ws_err_t inner;
+            ws_json_select_t *check = ws_json_select_new (
+                pointer, json_object_get (def, "labels_from"), false, path,
+                &inner);
+            if (!check) {
+                if (err)
+                    *err = inner;
+                return -1;
             }
+            //  A "*" takes any number of values: it needs an aggregate.
+            //  A filter alone may well pick one ([name=Spring Sale]);
+            //  more than one is then an error when collected.
+            for (const char *p = pointer; *p && !wildcard; p++)
+                wildcard = p[0] == '/' && p[1] == '*'
+                           && (p[2] == '/' || p[2] == '[' || !p[2]);
+            ws_json_select_destroy (&check);
+        }
     }
 
     if (s_string (def, "aggregate", base, false, 16, &agg_text, err))

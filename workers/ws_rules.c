@@ -14,6 +14,7 @@
 #include "ws_extract_prom.h"
 #include "ws_extract_regex.h"
 #include "ws_extract_xpath.h"
+#include "ws_json_select.h"
 #include "ws_map.h"
 #include "ws_value.h"
 
@@ -76,9 +77,11 @@ s_add_sample (ws_rules_t *self, size_t rule, json_t *labels, double value)
 
 static int
 s_run_extractor (const ws_rule_t *rule, const char *body, size_t len,
-                 ws_matches_t *matches, ws_err_t *err)
+                 json_t *doc, ws_matches_t *matches, ws_err_t *err)
 {
     switch (rule->kind) {
+    case WS_EXTRACT_JSON:
+        return ws_json_select_run (rule->extractor, doc, matches, err);
     case WS_EXTRACT_REGEX:
         return ws_extract_regex_run (rule->extractor, body, len, matches, err);
     case WS_EXTRACT_XPATH:
@@ -87,7 +90,6 @@ s_run_extractor (const ws_rule_t *rule, const char *body, size_t len,
         return ws_extract_csv_run (rule->extractor, body, len, matches, err);
     case WS_EXTRACT_PROM:
         return ws_extract_prom_run (rule->extractor, body, len, matches, err);
-    case WS_EXTRACT_JSON: break;
     }
     return ws_err_set (err, WS_ERR_EXTRACT, "not an extractor rule");
 }
@@ -111,13 +113,13 @@ s_fold (ws_rule_outcome_t *outcome, const ws_rule_t *rule, const double *values,
 //  One rule of kind regex, xpath, csv or prometheus.
 static void
 s_run_rule (ws_rules_t *self, ws_source_t *source, size_t index,
-            const char *body, size_t len, int64_t now_ms)
+            const char *body, size_t len, json_t *doc, int64_t now_ms)
 {
     const ws_rule_t *rule = ws_source_rule (source, index);
     ws_rule_outcome_t *outcome = &self->rules[index];
     ws_matches_t *matches = &outcome->matches;
     ws_err_t err;
-    if (s_run_extractor (rule, body, len, matches, &err)) {
+    if (s_run_extractor (rule, body, len, doc, matches, &err)) {
         s_rule_fail (outcome, rule, "%s", err.text);
         return;
     }
@@ -248,12 +250,17 @@ ws_rules_run (ws_rules_t *self, ws_source_t *source, const char *body,
         ws_rule_outcome_t *outcome = &self->rules[i];
         ws_matches_init (&outcome->matches);
         if (rule->kind != WS_EXTRACT_JSON) {
-            s_run_rule (self, source, i, body, len, now_ms);
+            s_run_rule (self, source, i, body, len, NULL, now_ms);
             continue;
         }
         if (!parsed) {
             doc = ws_extract_json_parse (body, len, &parse_err);
             parsed = true;
+        }
+        if (rule->extractor && doc) {
+            //  A selection with filters, labels or a conversion.
+            s_run_rule (self, source, i, body, len, doc, now_ms);
+            continue;
         }
         outcome->first = self->sample_count;
         double value;

@@ -275,9 +275,12 @@ static const s_case_t s_cases[] = {
     {"{" S_HEAD "'metrics': [{'name': 'm', 'type': 'gauge', 'regex': 'a', "
      "'convert': 'percnt'}]}",
      "/metrics/0/convert", "unknown conversion"},
-    {"{" S_HEAD "'metrics': [{'name': 'm', 'type': 'gauge', 'json': '/x', "
-     "'convert': 'percent'}]}",
-     "/metrics/0/convert", "not for \"json\" rules"},
+    {"{" S_HEAD "'metrics': [{'name': 'm', 'type': 'gauge', 'json': "
+     "'/items[name=EU/n', 'aggregate': 'sum'}]}",
+     "/metrics/0/json", "/metrics/0/json"},
+    {"{" S_HEAD "'metrics': [{'name': 'm', 'type': 'gauge', 'json': "
+     "'/items/*[name=EU]/n'}]}",
+     "/metrics/0/aggregate", "needs sum, count"},
     {"{" S_HEAD "'labels': {'region': 'eu'}, 'metrics': [{'name': 'm', "
      "'type': 'gauge', 'csv': {'column': 'n'}, 'labels_from': {'region': "
      "'r'}}]}",
@@ -432,6 +435,12 @@ test_round_trip (void **state)
         "'http_requests_total', 'aggregate': 'sum'}, "
         "{'name': 'state', 'type': 'gauge', 'regex': 'state=(\\\\w+)', "
         "'convert': {'map': {'active': 1, 'paused': 0}}}]}",
+        "{'name': 'api', 'url': 'http://h', 'metrics': [{'name': 'eu', "
+        "'type': 'gauge', 'json': '/items[region=EU]/n', 'aggregate': "
+        "'sum'}, {'name': 'by_region', 'type': 'gauge', 'json': "
+        "'/items/*/n', 'aggregate': 'sum', 'labels_from': {'region': "
+        "'/region'}}, {'name': 'spend', 'type': 'gauge', 'json': '/spend', "
+        "'decimal': ','}]}",
     };
     for (size_t i = 0; i < sizeof defs / sizeof defs[0]; i++) {
         ws_err_t err;
