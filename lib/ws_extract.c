@@ -57,6 +57,56 @@ ws_matches_add (ws_matches_t *self, const char *text, size_t len,
     return match;
 }
 
+void
+ws_matches_truncate (ws_matches_t *self, size_t keep)
+{
+    while (self->count > keep) {
+        ws_match_t *match = &self->items[--self->count];
+        free (match->text);
+        json_decref (match->labels);
+    }
+}
+
+size_t
+ws_utf8_valid_end (const unsigned char *text, size_t start, size_t len)
+{
+    size_t i = start;
+    while (i < len) {
+        unsigned char c = text[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t more;
+        unsigned char low = 0x80, high = 0xBF;  //  of the second byte
+        if (c >= 0xC2 && c <= 0xDF)
+            more = 1;
+        else if (c >= 0xE0 && c <= 0xEF) {
+            more = 2;
+            if (c == 0xE0)
+                low = 0xA0;
+            else if (c == 0xED)
+                high = 0x9F;
+        }
+        else if (c >= 0xF0 && c <= 0xF4) {
+            more = 3;
+            if (c == 0xF0)
+                low = 0x90;
+            else if (c == 0xF4)
+                high = 0x8F;
+        }
+        else
+            return i;
+        if (len - i <= more || text[i + 1] < low || text[i + 1] > high)
+            return i;
+        for (size_t k = 2; k <= more; k++)
+            if ((text[i + k] & 0xC0) != 0x80)
+                return i;
+        i += more + 1;
+    }
+    return len;
+}
+
 int
 ws_matches_fold (const double *values, size_t count, ws_agg_t aggregate,
                  double *value, ws_err_t *err)

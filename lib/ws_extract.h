@@ -49,6 +49,15 @@ void ws_matches_free (ws_matches_t *self);
 ws_match_t *ws_matches_add (ws_matches_t *self, const char *text, size_t len,
                             bool has_value, double value, json_t *labels);
 
+//  Drop the matches after the first keep: a run that fails leaves the
+//  list as it found it.
+void ws_matches_truncate (ws_matches_t *self, size_t keep);
+
+//  The end of the valid UTF-8 that starts at text[start]: the offset of
+//  the first byte of an invalid sequence, or len (RFC 3629: no overlong
+//  forms, no surrogates, nothing past U+10FFFF; as PCRE2 checks it).
+size_t ws_utf8_valid_end (const unsigned char *text, size_t start, size_t len);
+
 //  Fold values[0..count-1] by aggregate into *value: sum, count (of all
 //  matches, also 0), min, max, avg; WS_AGG_NONE takes exactly one match.
 //  -1 with err (code WS_ERR_EXTRACT) when there is no match (except

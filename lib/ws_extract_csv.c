@@ -597,18 +597,6 @@ s_resolve (ws_extract_csv_t *self, const s_reader_t *reader, size_t *at,
     return 0;
 }
 
-//  Drop matches appended after the first 'keep', so that a failed run
-//  leaves the list as it found it.
-static void
-s_matches_truncate (ws_matches_t *matches, size_t keep)
-{
-    while (matches->count > keep) {
-        ws_match_t *match = &matches->items[--matches->count];
-        free (match->text);
-        json_decref (match->labels);
-    }
-}
-
 //  One data record the reader holds: checked, filtered, and a match if
 //  kept. Returns 0 or -1 with err.
 static int
@@ -733,6 +721,6 @@ ws_extract_csv_run (ws_extract_csv_t *self, const char *body, size_t len,
     s_reader_free (&reader);
     free (at);
     if (rc)
-        s_matches_truncate (matches, keep);
+        ws_matches_truncate (matches, keep);
     return rc;
 }

@@ -858,18 +858,6 @@ s_add_match (ws_extract_prom_t *self, const s_sample_t *sample,
     return 0;
 }
 
-//  Drop matches appended after the first 'keep', so that a failed run
-//  leaves the list as it found it.
-static void
-s_matches_truncate (ws_matches_t *matches, size_t keep)
-{
-    while (matches->count > keep) {
-        ws_match_t *match = &matches->items[--matches->count];
-        free (match->text);
-        json_decref (match->labels);
-    }
-}
-
 int
 ws_extract_prom_run (ws_extract_prom_t *self, const char *body, size_t len,
                      ws_matches_t *matches, ws_err_t *err)
@@ -911,6 +899,6 @@ ws_extract_prom_run (ws_extract_prom_t *self, const char *body, size_t len,
     free (sample.pairs);
     ws_buf_free (&sample.buf);
     if (rc)
-        s_matches_truncate (matches, keep);
+        ws_matches_truncate (matches, keep);
     return rc;
 }

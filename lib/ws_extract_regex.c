@@ -335,18 +335,6 @@ s_match_labels (ws_extract_regex_t *self, const char *body,
     return 0;
 }
 
-//  Drop the matches after the first keep, so a failed run leaves the
-//  list as it found it.
-static void
-s_truncate (ws_matches_t *matches, size_t keep)
-{
-    while (matches->count > keep) {
-        ws_match_t *match = &matches->items[--matches->count];
-        free (match->text);
-        json_decref (match->labels);
-    }
-}
-
 //  The error of a failed pcre2_match at offset.
 static int
 s_match_error (int code, size_t offset, ws_err_t *err)
@@ -376,49 +364,6 @@ s_match_error (int code, size_t offset, ws_err_t *err)
                            (char *) message, offset);
     }
     }
-}
-
-//  The end of the valid UTF-8 that starts at body[start]: the offset of
-//  the first byte of an invalid sequence, or len. RFC 3629, as PCRE2
-//  checks it: no overlong forms, no surrogates, nothing past U+10FFFF.
-static size_t
-s_valid_end (const unsigned char *body, size_t start, size_t len)
-{
-    size_t i = start;
-    while (i < len) {
-        unsigned char c = body[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t more;
-        unsigned char low = 0x80, high = 0xBF;  //  of the second byte
-        if (c >= 0xC2 && c <= 0xDF)
-            more = 1;
-        else if (c >= 0xE0 && c <= 0xEF) {
-            more = 2;
-            if (c == 0xE0)
-                low = 0xA0;
-            else if (c == 0xED)
-                high = 0x9F;
-        }
-        else if (c >= 0xF0 && c <= 0xF4) {
-            more = 3;
-            if (c == 0xF0)
-                low = 0x90;
-            else if (c == 0xF4)
-                high = 0x8F;
-        }
-        else
-            return i;
-        if (len - i <= more || body[i + 1] < low || body[i + 1] > high)
-            return i;
-        for (size_t k = 2; k <= more; k++)
-            if ((body[i + k] & 0xC0) != 0x80)
-                return i;
-        i += more + 1;
-    }
-    return len;
 }
 
 //  Add the matches in one stretch of valid UTF-8, body[base, base+len),
@@ -498,7 +443,8 @@ ws_extract_regex_run (ws_extract_regex_t *self, const char *body, size_t len,
     //  (PCRE2_MATCH_INVALID_UTF does the same, but checks the rest of
     //  the document again at every match: quadratic on a big page.)
     while (start <= len) {
-        size_t end = s_valid_end ((const unsigned char *) body, start, len);
+        size_t end =
+            ws_utf8_valid_end ((const unsigned char *) body, start, len);
         uint32_t options = PCRE2_NO_UTF_CHECK;
         if (start > 0)
             options |= PCRE2_NOTBOL;
@@ -507,7 +453,7 @@ ws_extract_regex_run (ws_extract_regex_t *self, const char *body, size_t len,
         if ((end > start || len == 0)
             && s_run_stretch (self, body, start, end - start, options, matches,
                               &found, err)) {
-            s_truncate (matches, before);
+            ws_matches_truncate (matches, before);
             return -1;
         }
         if (end >= len)

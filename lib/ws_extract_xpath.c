@@ -185,49 +185,6 @@ s_utf8_cut (const char *text, size_t len)
     return len;
 }
 
-//  The end of the valid UTF-8 that starts at text[start]: the offset of
-//  the first byte of an invalid sequence, or len (RFC 3629: no overlong
-//  forms, no surrogates, nothing past U+10FFFF).
-static size_t
-s_valid_end (const unsigned char *text, size_t start, size_t len)
-{
-    size_t i = start;
-    while (i < len) {
-        unsigned char c = text[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t more;
-        unsigned char low = 0x80, high = 0xBF;  //  of the second byte
-        if (c >= 0xC2 && c <= 0xDF)
-            more = 1;
-        else if (c >= 0xE0 && c <= 0xEF) {
-            more = 2;
-            if (c == 0xE0)
-                low = 0xA0;
-            else if (c == 0xED)
-                high = 0x9F;
-        }
-        else if (c >= 0xF0 && c <= 0xF4) {
-            more = 3;
-            if (c == 0xF0)
-                low = 0x90;
-            else if (c == 0xF4)
-                high = 0x8F;
-        }
-        else
-            return i;
-        if (len - i <= more || text[i + 1] < low || text[i + 1] > high)
-            return i;
-        for (size_t k = 2; k <= more; k++)
-            if ((text[i + k] & 0xC0) != 0x80)
-                return i;
-        i += more + 1;
-    }
-    return len;
-}
-
 //  libxml2's HTML parser can pass on bytes that are not UTF-8 (an "&"
 //  before a stray byte, after it fell back to Latin-1). Each such byte
 //  becomes U+FFFD, so that every text and label is valid UTF-8. Sets
@@ -237,7 +194,7 @@ static int
 s_utf8_repair (const char **text, size_t *len, char **repaired)
 {
     const unsigned char *in = (const unsigned char *) *text;
-    size_t end = s_valid_end (in, 0, *len);
+    size_t end = ws_utf8_valid_end (in, 0, *len);
     *repaired = NULL;
     if (end == *len)
         return 0;
@@ -246,7 +203,7 @@ s_utf8_repair (const char **text, size_t *len, char **repaired)
         return -1;
     size_t start = 0, size = 0;
     while (start < *len) {
-        end = s_valid_end (in, start, *len);
+        end = ws_utf8_valid_end (in, start, *len);
         memcpy (out + size, in + start, end - start);
         size += end - start;
         if (end == *len)
@@ -846,18 +803,6 @@ s_run (ws_extract_xpath_t *self, xmlDocPtr doc, s_capture_t *capture,
     return rc;
 }
 
-//  Drop the matches after the first keep, so a failed run leaves the
-//  list as it found it.
-static void
-s_truncate (ws_matches_t *matches, size_t keep)
-{
-    while (matches->count > keep) {
-        ws_match_t *match = &matches->items[--matches->count];
-        free (match->text);
-        json_decref (match->labels);
-    }
-}
-
 int
 ws_extract_xpath_run (ws_extract_xpath_t *self, const char *body, size_t len,
                       ws_matches_t *matches, ws_err_t *err)
@@ -881,7 +826,7 @@ ws_extract_xpath_run (ws_extract_xpath_t *self, const char *body, size_t len,
     xmlFreeDoc (doc);
     s_capture_stop (&saved);
     if (rc)
-        s_truncate (matches, before);
+        ws_matches_truncate (matches, before);
     return rc;
 }
 

@@ -887,13 +887,7 @@ ws_json_select_run (ws_json_select_t *self, json_t *doc, ws_matches_t *matches,
     size_t keep = matches->count;
     int rc = s_walk (run, doc, 0, true);
     free (run);
-    if (rc) {
-        //  A failed run leaves the list as it found it.
-        while (matches->count > keep) {
-            ws_match_t *match = &matches->items[--matches->count];
-            free (match->text);
-            json_decref (match->labels);
-        }
-    }
+    if (rc)  //  a failed run leaves the list as it found it
+        ws_matches_truncate (matches, keep);
     return rc;
 }
