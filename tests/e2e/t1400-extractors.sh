@@ -8,7 +8,7 @@
 # rule, and a regex that finds nothing is an error of its source that
 # names the rule and the pattern while the others go on.
 . "$(dirname "$0")/lib.sh"
-echo "1..7"
+echo "1..8"
 start_pg
 start_fixture --docs "$WS_SOURCE_DIR/tests/data/extract"
 start_coordinator --analysis-windows ""
@@ -151,4 +151,19 @@ typo = rules["trial_typo"]["error"] or ""
 print("# trial_spend %s; trial_typo: %s" % (good, typo))
 sys.exit(0 if rc == 1 and r["ok"] is False and good.get("EU") == 4850.5
          and "no column 'Spend(EUR)'" in typo and stored == 0 else 1)
+PY
+
+# 100 MB of repeated tags: the body cap (8 MiB) ends it as a size error
+# of that source, before any parser sees it.
+cat >"$T/tags.json" <<EOF2
+{"sources": [{"name": "tags", "url": "$FIXTURE_URL/hostile/tags", "retries": 0,
+  "metrics": [{"name": "divs", "type": "gauge", "xpath": "count(//div)"}]}]}
+EOF2
+"$WATERSHED" source test -f "$T/tags.json" --json >"$T/tags.out" 2>&1; rc=$?
+ok "100 MB of tags are refused by the body cap, a size error of the source" \
+    python3 - "$T/tags.out" "$rc" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+print("# %s after %d ms, %d bytes read" % (r["error"], r["duration_ms"], r["bytes"]))
+sys.exit(0 if int(sys.argv[2]) == 1 and r["error_kind"] == "size" else 1)
 PY

@@ -29,6 +29,7 @@
 //  as an error on its source and harm nothing else.
 //      /hostile/loris           200, "{" then one space a second, forever
 //      /hostile/endless         200, a chunked body that never ends
+//      /hostile/tags            200, text/html, 100 MB of "<div>", chunked
 //      /hostile/huge            200, Content-Length 1 GiB (sent only as
 //                               fast as it is read)
 //      /hostile/gzip-bomb       200, gzip: about 420 KB that decode to
@@ -451,6 +452,22 @@ s_read_huge (void *cls, uint64_t pos, char *buf, size_t max)
     return (ssize_t) len;
 }
 
+//  100 MB of "<div>" in an HTML page, chunked (no Content-Length: the
+//  cap must hold while reading, not by the header).
+#define S_TAGS_SIZE (100ull * 1000 * 1000)
+static ssize_t
+s_read_tags (void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void) cls;
+    if (pos >= S_TAGS_SIZE)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    uint64_t left = S_TAGS_SIZE - pos;
+    size_t len = left < max ? (size_t) left : max;
+    for (size_t i = 0; i < len; i++)
+        buf[i] = "<div>"[(pos + i) % 5];
+    return (ssize_t) len;
+}
+
 //  "{" then one space every S_LORIS_STEP_MS, never the end. Threads
 //  mode waits in the connection's thread; fast mode suspends the
 //  connection until the sleeper resumes it (MHD allows a suspend from
@@ -632,6 +649,13 @@ s_serve_hostile_made (fixture_t *self, struct MHD_Connection *connection,
     else if (strcmp (kind, "huge") == 0)
         response = MHD_create_response_from_callback (S_HUGE_SIZE, 32 * 1024,
                                                       s_read_huge, NULL, NULL);
+    else if (strcmp (kind, "tags") == 0) {
+        response = MHD_create_response_from_callback (
+            MHD_SIZE_UNKNOWN, 32 * 1024, s_read_tags, NULL, NULL);
+        if (response)
+            MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                     "text/html");
+    }
     else if (strcmp (kind, "gzip-bomb") == 0) {
         pthread_once (&self->bomb_once, s_bomb_build);
         if (!self->bomb)
@@ -998,7 +1022,7 @@ s_usage (FILE *out)
              "/bad/notnumber /bad/500\n"
              "/bad/big /bad/slow?ms=N /status/<code> /echo-headers /echo "
              "/stats\n"
-             "/hostile/<kind> with kind loris endless huge gzip-bomb utf8 "
+             "/hostile/<kind> with kind loris endless huge tags gzip-bomb utf8 "
              "deep\n"
              "overflow negzero nan nan-string redirect-loop redirect-file\n"
              "redirect-gopher 429 html-200 html-500 empty\n");
