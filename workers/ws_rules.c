@@ -127,7 +127,9 @@ s_run_rule (ws_rules_t *self, ws_source_t *source, size_t index,
     double *values = calloc (matches->count + 1, sizeof (double));
     if (!values)
         abort ();
-    for (size_t i = 0; i < matches->count; i++) {
+    //  A count counts matches, whatever they hold.
+    for (size_t i = 0; rule->aggregate != WS_AGG_COUNT && i < matches->count;
+         i++) {
         ws_match_t *match = &matches->items[i];
         if (match->has_value)
             values[i] = match->value;
