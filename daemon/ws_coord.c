@@ -1084,6 +1084,7 @@ static void
 s_write_committed (ws_coord_t *self, int64_t inserted)
 {
     s_buffer_t *batch = &self->writing;
+    ws_coord_metrics_write_done (self);
     self->stats.samples_committed += batch->rows;
     self->stats.samples_new += inserted;
     if (self->window_count)
@@ -1226,6 +1227,8 @@ static int s_on_writer (ws_loop_t *loop, int fd, int revents, void *arg);
 static int
 s_write_send (ws_coord_t *self, bool again, ws_err_t *err)
 {
+    if (!again)
+        ws_coord_metrics_write_sent (self);
     if ((!ws_db_connected (self->writer)
          && (ws_db_connect (self->writer, err)
              || ws_db_set_nonblocking (self->writer, err)))
@@ -1872,6 +1875,7 @@ s_cron (ws_loop_t *loop, void *arg)
         if (ws_db_ensure_partitions (self->db, ws_wall_ms (), 2, &err))
             ws_warning ("%s", err.text);
     }
+    ws_coord_metrics_publish (self);
     if (self->draining) {
         bool idle = ws_map_size (self->jobs) == 0 && self->buffer.rows == 0
                     && self->buffer.ack_count == 0 && !self->write_busy;
@@ -2109,7 +2113,8 @@ ws_coord_new (ws_loop_t *loop, ws_config_t *config, ws_db_t *db,
         self->clients =
             s_bind (self, zmq_context, WS_CURVE_DOMAIN_CLIENTS,
                     self->client_endpoint, sizeof self->client_endpoint, err);
-    if (!self->workers || !self->clients) {
+    if (!self->workers || !self->clients
+        || ws_coord_metrics_start (self, err)) {
         ws_coord_destroy (&self);
         return NULL;
     }
@@ -2126,6 +2131,7 @@ ws_coord_destroy (ws_coord_t **self_p)
     if (!self_p || !*self_p)
         return;
     ws_coord_t *self = *self_p;
+    ws_coord_metrics_stop (self);
     if (self->workers) {
         ws_loop_reader_end (self->loop, self->workers);
         zmq_close (self->workers);

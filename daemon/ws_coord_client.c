@@ -110,13 +110,7 @@ s_source_json (ws_sched_source_t *source, void *arg)
         values ? values : json_null (), "ticks_ok",
         (json_int_t) source->ticks_ok, "ticks_failed",
         (json_int_t) source->ticks_failed, "outstanding", source->outstanding,
-        "health",
-        json_string (!source->enabled       ? "disabled"
-                     : source->failures > 0 ? "failing"
-                     : source->last_error_at >= source->last_success
-                         ? "degraded"
-                     : source->last_success ? "ok"
-                                            : "pending"));
+        "health", json_string (ws_coord_source_health (source)));
     json_array_append_new (walk->array, item);
 }
 
@@ -199,6 +193,11 @@ s_cmd_status (ws_coord_t *self, json_t *args, ws_err_t *err)
         (json_int_t) self->stats.batches, "messages_refused",
         (json_int_t) self->stats.messages_refused, "requests",
         (json_int_t) self->stats.requests, "samples_per_second", rate);
+    //  Where the coordinator's own metrics are served; null when off.
+    const char *metrics_url = ws_coord_metrics_url (self);
+    json_object_set_new (json_object_get (status, "coordinator"), "metrics_url",
+                         metrics_url ? json_string (metrics_url)
+                                     : json_null ());
     json_t *counters = json_object_get (status, "counters");
     json_object_set_new (counters, "samples_superseded",
                          json_integer (self->stats.samples_superseded));

@@ -24,6 +24,12 @@ static const ws_config_entry_t s_entries[] = {
     {"allow-plaintext", WS_CFG_BOOL, "false", 0, 0,
      "without a key pair, bind endpoints off this host too (plain text, "
      "no authentication); ipc and loopback need no flag"},
+    {"metrics", WS_CFG_STRING, "", 0, 255,
+     "HOST:PORT to serve the coordinator's own metrics on, at /metrics "
+     "in the Prometheus text format; port 0 picks a free port; \"off\" "
+     "disables. Default 127.0.0.1:9478, left off with a warning when that "
+     "port is taken (an address set here that cannot be bound refuses "
+     "the start)"},
     {"heartbeat", WS_CFG_DURATION, "1s", 100, 60000,
      "heartbeat interval towards workers"},
     {"liveness", WS_CFG_INT, "3", 2, 100,

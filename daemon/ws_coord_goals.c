@@ -40,6 +40,24 @@ typedef struct {
     bool dirty;         //  new samples since its last job
 } s_goal_t;
 
+static int
+s_count_status (const void *key, size_t len, void *value, void *arg)
+{
+    (void) key;
+    (void) len;
+    const s_goal_t *goal = value;
+    const char *status =
+        json_string_value (json_object_get (goal->last, "reported_status"));
+    ws_coord_metrics_set_add (arg, status ? status : "unevaluated", 1);
+    return 0;
+}
+
+void
+ws_coord_goals_count_status (ws_coord_t *self, ws_coord_metrics_set_t *set)
+{
+    ws_map_each (self->goals, s_count_status, set);
+}
+
 static void
 s_goal_free (void *value)
 {

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ws_buf.h"
 #include "ws_coord.h"
 #include "ws_curve.h"
 #include "ws_map.h"
@@ -98,6 +99,7 @@ typedef struct {
 #define S_RATE_SLOTS 11
 
 typedef struct _ws_coord_hooks_t ws_coord_hooks_t;
+typedef struct _ws_coord_metrics_t ws_coord_metrics_t;
 typedef struct s_probe s_probe_t;
 
 struct _ws_coord_t {
@@ -179,7 +181,12 @@ struct _ws_coord_t {
         int64_t analyses_created, analyses_stored, analyses_failed;
         int64_t alerts_recorded;
         int64_t goal_evaluations, goal_evaluations_failed;
+        //  Batch writes timed from their first send to their commit
+        //  (ws_coord_metrics_write_sent, ws_coord_metrics_write_done).
+        double write_seconds_last, write_seconds_sum;
+        int64_t writes_timed;
     } stats;
+    int64_t write_sent_us;  //  monotonic us the batch in writing was sent
     bool embedded_db;
     //  Analysis (issue 4): series with new samples wait in dirty until
     //  their debounce has passed; every analysis_interval all series do.
@@ -205,6 +212,8 @@ struct _ws_coord_t {
     bool goals_backlog;  //  goals wait: turn every 100 ms
     //  Alert delivery (ws_coord_hooks.c).
     ws_coord_hooks_t *hooks;
+    //  The metrics endpoint (ws_coord_metrics.c); NULL when off.
+    ws_coord_metrics_t *metrics;  //  owns
 };
 
 //  Goals (ws_coord_goals.c).
@@ -269,6 +278,78 @@ void ws_coord_probe_on_result (ws_coord_t *self, json_t *result);
 //  A probe's worker left or its deadline passed: the client is told.
 void ws_coord_probe_lost (ws_coord_t *self, uint64_t job_id, const char *why);
 void ws_coord_probe_destroy (ws_coord_t *self);
+
+//  The coordinator's own metrics over HTTP (ws_coord_metrics.c): the
+//  loop renders them, a thread of libmicrohttpd only serves the text.
+//  Start serving at config 'metrics' ("off": not at all). 0, or -1 with
+//  *err naming the option and the address.
+int ws_coord_metrics_start (ws_coord_t *self, ws_err_t *err);
+//  From the cron: render and publish the metrics, once a second.
+void ws_coord_metrics_publish (ws_coord_t *self);
+//  Stop serving and free the endpoint. Safe when it never started.
+void ws_coord_metrics_stop (ws_coord_t *self);
+//  "http://ADDR:PORT/metrics" as bound (borrowed), NULL when off.
+const char *ws_coord_metrics_url (ws_coord_t *self);
+//  A batch write was sent (not a resend) / committed: timed between.
+void ws_coord_metrics_write_sent (ws_coord_t *self);
+void ws_coord_metrics_write_done (ws_coord_t *self);
+//  A source's health (static string): disabled, failing, degraded (its
+//  latest tick had an error), ok, or pending (no tick yet).
+const char *ws_coord_source_health (const ws_sched_source_t *source);
+
+//  Values of one label and the number for each, e.g. sources by
+//  health. Values are borrowed until the snapshot is formatted.
+#define WS_COORD_METRICS_VALUES 32
+typedef struct {
+    const char *values[WS_COORD_METRICS_VALUES];  //  borrowed
+    double counts[WS_COORD_METRICS_VALUES];
+    size_t count;
+} ws_coord_metrics_set_t;
+
+//  Add count to value's number (a value past the capacity counts under
+//  "other"). A count of 0 shows the value with 0.
+void ws_coord_metrics_set_add (ws_coord_metrics_set_t *self, const char *value,
+                               double count);
+
+//  The goals by the reported status of their newest evaluation
+//  ("unevaluated": none yet), into set (ws_coord_goals.c).
+void ws_coord_goals_count_status (ws_coord_t *self,
+                                  ws_coord_metrics_set_t *set);
+
+//  Everything the exposition shows, taken from the coordinator at once.
+typedef struct {
+    const char *version;  //  borrowed
+    double uptime_seconds;
+    int64_t workers_connected, jobs_in_flight, jobs_queued;
+    int64_t samples_buffered;
+    int64_t jobs_dispatched, jobs_redispatched, jobs_abandoned;
+    int64_t ticks_skipped, ticks_missed, samples_committed, batches;
+    int64_t alerts_recorded, results_dropped;
+    bool database_up;
+    double write_seconds_last, write_seconds_sum;
+    int64_t writes_timed;
+    ws_coord_metrics_set_t source_errors;  //  by last_error_kind
+    ws_coord_metrics_set_t sources;        //  by health
+    ws_coord_metrics_set_t goals;          //  by reported status
+    ws_coord_metrics_set_t deliveries;     //  by outcome
+} ws_coord_metrics_snapshot_t;
+
+//  Take the snapshot from the coordinator (its strings stay borrowed
+//  from it until its state changes: use at once).
+void ws_coord_metrics_gather (ws_coord_t *self,
+                              ws_coord_metrics_snapshot_t *snapshot);
+//  Append the Prometheus text exposition (version 0.0.4) of snapshot
+//  to out. 0, or -1 when out is full or memory runs out.
+int ws_coord_metrics_format (const ws_coord_metrics_snapshot_t *snapshot,
+                             ws_buf_t *out);
+//  Append value escaped as a label value of the text format (backslash,
+//  double quote and line feed as \\, \" and \n). 0 or -1 as ws_buf.
+int ws_coord_metrics_escape (ws_buf_t *out, const char *value);
+//  Split config 'metrics' ("HOST:PORT", "[V6]:PORT") into host and
+//  port. 0, or -1 with *err naming the option.
+int ws_coord_metrics_parse_address (const char *text, char *host,
+                                    size_t host_size, unsigned *port,
+                                    ws_err_t *err);
 
 //  Answer a client's REQUEST: result (taken), or the error in err.
 void ws_coord_reply (ws_coord_t *self, const uint8_t *peer, size_t peer_len,
