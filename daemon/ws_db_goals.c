@@ -488,10 +488,12 @@ ws_db_goal_series_many (ws_db_t *self, const char *const *metrics,
     //  is not a PostgreSQL array literal, so pass them as one jsonb.
     json_t *pairs = json_array ();
     for (size_t i = 0; i < count; i++)
-        json_array_append_new (pairs, json_pack ("[s, O]", metrics[i],
-                                                 json_is_object (filters[i])
-                                                     ? filters[i]
-                                                     : json_object ()));
+        //  "O" keeps the caller's filter; a goal without labels gets a
+        //  fresh {} that the pair takes ("o").
+        json_array_append_new (
+            pairs, json_is_object (filters[i])
+                       ? json_pack ("[s, O]", metrics[i], filters[i])
+                       : json_pack ("[s, o]", metrics[i], json_object ()));
     char *text = json_dumps (pairs, JSON_COMPACT);
     json_decref (pairs);
     if (!text)
