@@ -35,6 +35,7 @@ static const s_command_t s_commands[] = {
     {"silence", cmd_silence,
      "hold back a goal's, campaign's or labels' alerts for a while"},
     {"import", cmd_import, "backfill a series' history from a t,value CSV"},
+    {"chart", cmd_chart, "draw a goal's burn-up or a series' trend to PNG/SVG"},
     {"keygen", cmd_keygen,
      "make a CURVE key pair for the coordinator, a worker or a client"},
 };

@@ -68,5 +68,6 @@ int cmd_alerts (int argc, char **argv);
 int cmd_silence (int argc, char **argv);
 int cmd_hook (int argc, char **argv);
 int cmd_keygen (int argc, char **argv);
+int cmd_chart (int argc, char **argv);
 
 #endif
