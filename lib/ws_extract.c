@@ -21,9 +21,8 @@ ws_matches_free (ws_matches_t *self)
     ws_matches_init (self);
 }
 
-//  len cut to at most max bytes without splitting a UTF-8 sequence.
-static size_t
-s_utf8_cut (const char *text, size_t len, size_t max)
+size_t
+ws_utf8_cut (const char *text, size_t len, size_t max)
 {
     if (len <= max)
         return len;
@@ -44,7 +43,7 @@ ws_matches_add (ws_matches_t *self, const char *text, size_t len,
             abort ();
     }
     ws_match_t *match = &self->items[self->count++];
-    len = text ? s_utf8_cut (text, len, WS_MATCH_TEXT_MAX) : 0;
+    len = text ? ws_utf8_cut (text, len, WS_MATCH_TEXT_MAX) : 0;
     match->text = malloc (len + 1);
     if (!match->text)
         abort ();

@@ -53,6 +53,10 @@ ws_match_t *ws_matches_add (ws_matches_t *self, const char *text, size_t len,
 //  list as it found it.
 void ws_matches_truncate (ws_matches_t *self, size_t keep);
 
+//  len cut to at most max bytes without splitting a UTF-8 sequence (a
+//  match's text, a label found).
+size_t ws_utf8_cut (const char *text, size_t len, size_t max);
+
 //  The end of the valid UTF-8 that starts at text[start]: the offset of
 //  the first byte of an invalid sequence, or len (RFC 3629: no overlong
 //  forms, no surrogates, nothing past U+10FFFF; as PCRE2 checks it).

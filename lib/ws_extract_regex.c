@@ -58,19 +58,6 @@ s_refuse_found (ws_err_t *err, const char *key, const char *where,
                      expected);
 }
 
-//  len cut to at most WS_MATCH_TEXT_MAX bytes on a UTF-8 boundary, as
-//  ws_matches_add cuts a match's text; labels are cut the same way.
-static size_t
-s_utf8_cut (const char *text, size_t len)
-{
-    if (len <= WS_MATCH_TEXT_MAX)
-        return len;
-    len = WS_MATCH_TEXT_MAX;
-    while (len > 0 && ((unsigned char) text[len] & 0xC0) == 0x80)
-        len--;
-    return len;
-}
-
 //  The number of the group called name, or -1 with err at where ("KEY:
 //  no group named 'x' in the regex"). A name used twice ((?J)) is
 //  refused: the text would depend on which one took part.
@@ -319,7 +306,7 @@ s_match_labels (ws_extract_regex_t *self, const char *body,
         PCRE2_SIZE end = ovector[2 * self->labels[i].group + 1];
         size_t len = 0;
         if (start != PCRE2_UNSET && end > start)
-            len = s_utf8_cut (body + start, end - start);
+            len = ws_utf8_cut (body + start, end - start, WS_MATCH_TEXT_MAX);
         //  A group lies in a stretch of valid UTF-8 (ws_extract_regex_run),
         //  so json_stringn fails only for want of memory.
         json_t *value = json_stringn (len ? body + start : "", len);

@@ -172,19 +172,6 @@ s_refuse_found (ws_err_t *err, const char *key, const char *where,
                      expected);
 }
 
-//  len cut to at most WS_MATCH_TEXT_MAX bytes on a UTF-8 boundary, as
-//  ws_matches_add cuts a match's text; labels are cut the same way.
-static size_t
-s_utf8_cut (const char *text, size_t len)
-{
-    if (len <= WS_MATCH_TEXT_MAX)
-        return len;
-    len = WS_MATCH_TEXT_MAX;
-    while (len > 0 && ((unsigned char) text[len] & 0xC0) == 0x80)
-        len--;
-    return len;
-}
-
 //  libxml2's HTML parser can pass on bytes that are not UTF-8 (an "&"
 //  before a stray byte, after it fell back to Latin-1). Each such byte
 //  becomes U+FFFD, so that every text and label is valid UTF-8. Sets
@@ -671,7 +658,8 @@ s_node_labels (ws_extract_xpath_t *self, xmlXPathContextPtr context,
         char *repaired;
         json_t *value = NULL;
         if (s_utf8_repair (&text, &len, &repaired) == 0)
-            value = json_stringn (text, s_utf8_cut (text, len));
+            value =
+                json_stringn (text, ws_utf8_cut (text, len, WS_MATCH_TEXT_MAX));
         free (repaired);
         xmlFree (string);
         if (!value || json_object_set_new (object, label->name, value)) {
