@@ -226,19 +226,13 @@ s_account_jump (ws_coord_t *self, ws_sched_source_t *source, int64_t tick)
 {
     int64_t step = source->interval_ms;
     if (source->last_planned && tick > source->last_planned + step) {
+        //  A backoff keeps the error that caused it; falling behind is
+        //  said by the reason alone.
         bool backoff =
             source->skip_why && strcmp (source->skip_why, "backoff") == 0;
-        char error[400];
-        if (backoff)
-            snprintf (error, sizeof error,
-                      "not collected: backing off after failures (last "
-                      "error: %.300s)",
-                      source->last_error ? source->last_error : "none");
-        else
-            snprintf (error, sizeof error,
-                      "not collected: watershedd fell behind its schedule");
         s_missed_add (self, source, source->last_planned + step, tick - step,
-                      backoff ? "backoff" : "behind", error);
+                      backoff ? "backoff" : "behind",
+                      backoff ? source->last_error : NULL);
     }
     source->skip_why = NULL;
     source->last_planned = tick;
@@ -264,7 +258,9 @@ s_schedule_due (ws_coord_t *self)
                       "(no worker free?)",
                       source->outstanding);
             ws_sched_record_skipped (self->sched, source, tick, error, now);
-            s_missed_add (self, source, tick, tick, "skipped", error);
+            //  The reason says it all: no text to store with every
+            //  skipped tick, and runs of them merge.
+            s_missed_add (self, source, tick, tick, "skipped", NULL);
             self->stats.ticks_skipped++;
             continue;
         }
@@ -280,6 +276,16 @@ s_schedule_due (ws_coord_t *self)
         s_queue_push (self, job);
         self->stats.jobs_created++;
     }
+}
+
+int64_t
+ws_coord_job_budget (ws_source_t *source)
+{
+    //  Room for every attempt inside the job and its backoff, plus slack
+    //  for the round trip.
+    int retries = ws_source_retries (source);
+    return ws_source_timeout_ms (source) * (retries + 1) + (250LL << retries)
+           + 5000;
 }
 
 //  Append one job to a JOB body being built as text. The source's
@@ -331,12 +337,7 @@ s_job_append (ws_buf_t *body, s_job_t *job, ws_sched_source_t *source,
             abort ();
         return;
     }
-    int retries = ws_source_retries (source->source);
-    int64_t timeout = ws_source_timeout_ms (source->source);
-    //  Room for every attempt inside the job and its backoff, plus slack
-    //  for the round trip.
-    int64_t budget = timeout * (retries + 1) + (250LL << retries) + 5000;
-    job->deadline = now + budget;
+    job->deadline = now + ws_coord_job_budget (source->source);
     //  The definition goes once per worker and version; later jobs name
     //  it by its version (the worker keeps it while connected).
     bool held = (int64_t) (intptr_t) ws_map_get_int (worker->defs,
@@ -563,6 +564,21 @@ s_ack_later (ws_coord_t *self, s_worker_t *worker, uint64_t job_id)
     s_ack_tick (self, worker, job_id, 0, 0);
 }
 
+//  Append a missed run to buffer (its error moves along).
+static ws_db_missed_t *
+s_missed_push (s_buffer_t *buffer, const ws_db_missed_t *run)
+{
+    if (buffer->missed_count == buffer->missed_max) {
+        buffer->missed_max = buffer->missed_max ? buffer->missed_max * 2 : 256;
+        buffer->missed = realloc (buffer->missed,
+                                  buffer->missed_max * sizeof *buffer->missed);
+        if (!buffer->missed)
+            abort ();
+    }
+    buffer->missed[buffer->missed_count] = *run;
+    return &buffer->missed[buffer->missed_count++];
+}
+
 //  Record ticks first..last of source as missed (sql/0008): with the
 //  next batch, in the same statement as its samples. A run that
 //  continues the source's last one in this buffer, for the same reason
@@ -586,20 +602,9 @@ s_missed_add (ws_coord_t *self, ws_sched_source_t *source, int64_t first,
             return;
         }
     }
-    if (buffer->missed_count == buffer->missed_max) {
-        buffer->missed_max = buffer->missed_max ? buffer->missed_max * 2 : 256;
-        buffer->missed = realloc (buffer->missed,
-                                  buffer->missed_max * sizeof *buffer->missed);
-        if (!buffer->missed)
-            abort ();
-    }
-    ws_db_missed_t *run = &buffer->missed[buffer->missed_count++];
-    run->source_id = source->id;
-    run->first_ms = first;
-    run->last_ms = last;
-    run->ticks = ticks;
-    run->reason = reason;
-    run->error = error ? strdup (error) : NULL;
+    ws_db_missed_t run = {source->id, first,  last,
+                          ticks,      reason, error ? strdup (error) : NULL};
+    s_missed_push (buffer, &run);
     source->missed_at = buffer->missed_count;
     source->missed_gen = self->buffer_gen;
     if (!buffer->first_at)
@@ -1190,17 +1195,8 @@ s_write_returned (ws_coord_t *self, ws_err_t *err)
         }
         buffer->acks[buffer->ack_count++] = batch->acks[i];
     }
-    for (size_t i = 0; i < batch->missed_count; i++) {
-        if (buffer->missed_count == buffer->missed_max) {
-            buffer->missed_max =
-                buffer->missed_max ? buffer->missed_max * 2 : 256;
-            buffer->missed = realloc (
-                buffer->missed, buffer->missed_max * sizeof *buffer->missed);
-            if (!buffer->missed)
-                abort ();
-        }
-        buffer->missed[buffer->missed_count++] = batch->missed[i];
-    }
+    for (size_t i = 0; i < batch->missed_count; i++)
+        s_missed_push (buffer, &batch->missed[i]);
     batch->missed_count = 0;
     if (!buffer->first_at)
         buffer->first_at = batch->first_at;
@@ -1380,35 +1376,27 @@ s_resolve_new (ws_coord_t *self, ws_err_t *err)
     return 0;
 }
 
-//  Swap the rows and ACKs of two buffers (their arrays with them).
+//  Swap the rows, ACKs and missed runs of two buffers (their arrays
+//  with them); the new series stay where they are (s_resolve_new has
+//  resolved them before a swap).
 static void
 s_buffer_swap (s_buffer_t *a, s_buffer_t *b)
 {
     s_buffer_t keep = *a;
-    a->series = b->series;
-    a->ts = b->ts;
-    a->values = b->values;
-    a->rows = b->rows;
-    a->max_rows = b->max_rows;
-    a->acks = b->acks;
-    a->ack_count = b->ack_count;
-    a->ack_max = b->ack_max;
-    a->missed = b->missed;
-    a->missed_count = b->missed_count;
-    a->missed_max = b->missed_max;
-    a->first_at = b->first_at;
-    b->series = keep.series;
-    b->ts = keep.ts;
-    b->values = keep.values;
-    b->rows = keep.rows;
-    b->max_rows = keep.max_rows;
-    b->acks = keep.acks;
-    b->ack_count = keep.ack_count;
-    b->ack_max = keep.ack_max;
-    b->missed = keep.missed;
-    b->missed_count = keep.missed_count;
-    b->missed_max = keep.missed_max;
-    b->first_at = keep.first_at;
+    *a = *b;
+    *b = keep;
+    //  The new series' list and index go back to their own buffer.
+    s_new_series_t *series = a->new_series;
+    size_t count = a->new_count, max = a->new_max;
+    ws_map_t *index = a->new_index;
+    a->new_series = b->new_series;
+    a->new_count = b->new_count;
+    a->new_max = b->new_max;
+    a->new_index = b->new_index;
+    b->new_series = series;
+    b->new_count = count;
+    b->new_max = max;
+    b->new_index = index;
 }
 
 //  Write the buffer: new series first (a short statement on the main
@@ -2198,9 +2186,7 @@ static void
 s_longest_job (ws_sched_source_t *source, void *arg)
 {
     int64_t *longest = arg;
-    int retries = ws_source_retries (source->source);
-    int64_t budget = ws_source_timeout_ms (source->source) * (retries + 1)
-                     + (250LL << retries) + 5000;
+    int64_t budget = ws_coord_job_budget (source->source);
     if (source->scan_to && budget > *longest)
         *longest = budget;
 }

@@ -355,6 +355,10 @@ int ws_coord_metrics_parse_address (const char *text, char *host,
 void ws_coord_reply (ws_coord_t *self, const uint8_t *peer, size_t peer_len,
                      json_int_t id, json_t *result, ws_err_t *err);
 
+//  How long a collection of source may take in all: every attempt, the
+//  backoff between them, and the round trip (ws_coord.c).
+int64_t ws_coord_job_budget (ws_source_t *source);
+
 //  Queue a job (ws_coord.c).
 void ws_coord_queue_job (ws_coord_t *self, s_job_t *job);
 

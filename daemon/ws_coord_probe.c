@@ -109,11 +109,7 @@ ws_coord_probe_request (ws_coord_t *self, const uint8_t *peer, size_t peer_len,
     job->kind = S_JOB_PROBE;
     job->payload = payload;
     job->tick = ws_wall_ms ();
-    //  The source's own budget (every attempt and its backoff) and the
-    //  round trip.
-    int retries = ws_source_retries (source);
-    job->timeout_ms = ws_source_timeout_ms (source) * (retries + 1)
-                      + (250LL << retries) + 5000;
+    job->timeout_ms = ws_coord_job_budget (source);
     ws_source_destroy (&source);
     ws_coord_queue_job (self, job);
     s_probe_t *probe = calloc (1, sizeof *probe);

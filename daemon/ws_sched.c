@@ -12,6 +12,8 @@ struct _ws_sched_t {
     ws_sched_source_t **heap;  //  borrowed; min-heap on next_tick
     size_t heap_size, heap_max;
     int64_t backoff_max_ms;
+    bool loaded;  //  a first load was made: what the previous run left
+                  //  is checked only for the sources of the first
 };
 
 static void
@@ -181,6 +183,8 @@ ws_sched_load (ws_sched_t *self, json_t *rows, int64_t now_ms)
     //  Keep the health of sources already known: it is newer than the
     //  stored one. Everything else is rebuilt.
     ws_map_t *old = self->by_id;
+    bool first_load = !self->loaded;
+    self->loaded = true;
     self->by_id = ws_map_new (s_source_free);
     self->heap_size = 0;
     int enabled = 0;
@@ -280,7 +284,7 @@ ws_sched_load (ws_sched_t *self, json_t *rows, int64_t now_ms)
             due = known->next_tick;
         source->next_tick =
             s_grid_at_or_after (source, due > now_ms ? due : now_ms);
-        if (!known) {
+        if (!known && first_load) {
             //  The previous run accounted for everything before
             //  accounted_before; what lies between it and this run's
             //  first tick is checked once the results the previous run

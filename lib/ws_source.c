@@ -424,6 +424,12 @@ static const char *const s_kind_keys[][4] = {
 static const char *const s_common_keys[] = {"labels_from", "decimal", "convert",
                                             NULL};
 
+const char *
+ws_extract_kind_name (ws_extract_kind_t kind)
+{
+    return s_kind_keys[kind][0];
+}
+
 //  Which kind a rule is: exactly one of the kinds' keys. -1 with err.
 static int
 s_rule_kind (json_t *def, const char *base, ws_extract_kind_t *kind,
@@ -510,20 +516,7 @@ s_compile (ws_rule_t *rule, json_t *def, const char *base, ws_err_t *err)
         rule->extractor = ws_extract_prom_new (def, &inner);
         expr = rule->extractor ? ws_extract_prom_expr (rule->extractor) : NULL;
         break;
-    case WS_EXTRACT_JSON: {
-        const char *pointer = json_string_value (json_object_get (def, "json"));
-        bool selects = strpbrk (pointer, "[]") != NULL;
-        for (int i = 0; s_common_keys[i]; i++)
-            selects = selects || json_object_get (def, s_common_keys[i]);
-        if (!selects)
-            return 0;
-        char where[128];
-        snprintf (where, sizeof where, "%s/json", base);
-        rule->extractor =
-            ws_json_select_new (pointer, json_object_get (def, "labels_from"),
-                                rule->aggregate == WS_AGG_COUNT, where, err);
-        return rule->extractor ? 0 : -1;
-    }
+    case WS_EXTRACT_JSON: return 0;  //  compiled with its pointer
     }
     if (!rule->extractor)
         return s_fail_inner (err, base, &inner);
@@ -587,6 +580,13 @@ s_parse_rule (ws_source_t *self, json_t *def, size_t index, ws_err_t *err)
                        "this one is a %s",
                        type_text);
 
+    if (s_string (def, "aggregate", base, false, 16, &agg_text, err))
+        return -1;
+    rule->aggregate = WS_AGG_NONE;
+    snprintf (path, sizeof path, "%s/aggregate", base);
+    if (agg_text && s_parse_agg (agg_text, &rule->aggregate))
+        return s_fail_found (err, path, json_object_get (def, "aggregate"),
+                             "sum, count, min, max or avg");
     bool wildcard = false;
     pointer = NULL;
     if (rule->kind == WS_EXTRACT_JSON) {
@@ -603,39 +603,28 @@ s_parse_rule (ws_source_t *self, json_t *def, size_t index, ws_err_t *err)
                            S_POINTER_MAX);
         //  A plain pointer reads numbers on the fast path
         //  (ws_extract_json); filters, labels from the document or a
-        //  conversion go through ws_json_select (s_compile).
-        bool selects = strchr (pointer, '[') || strchr (pointer, ']');
+        //  conversion go through a compiled ws_json_select.
+        bool selects = strpbrk (pointer, "[]") != NULL;
         for (int i = 0; s_common_keys[i]; i++)
             selects = selects || json_object_get (def, s_common_keys[i]);
         if (!selects && s_check_pointer (pointer, path, &wildcard, err))
             return -1;
         if (selects) {
-            ws_err_t inner;
-            ws_json_select_t *check = ws_json_select_new (
-                pointer, json_object_get (def, "labels_from"), false, path,
-                &inner);
-            if (!check) {
-                if (err)
-                    *err = inner;
+            rule->extractor = ws_json_select_new (
+                pointer, json_object_get (def, "labels_from"),
+                rule->aggregate == WS_AGG_COUNT, path, err);
+            if (!rule->extractor)
                 return -1;
-            }
             //  A "*" takes any number of values: it needs an aggregate.
             //  A filter alone may well pick one ([name=Spring Sale]);
             //  more than one is then an error when collected.
             for (const char *p = pointer; *p && !wildcard; p++)
                 wildcard = p[0] == '/' && p[1] == '*'
                            && (p[2] == '/' || p[2] == '[' || !p[2]);
-            ws_json_select_destroy (&check);
         }
     }
 
-    if (s_string (def, "aggregate", base, false, 16, &agg_text, err))
-        return -1;
-    rule->aggregate = WS_AGG_NONE;
     snprintf (path, sizeof path, "%s/aggregate", base);
-    if (agg_text && s_parse_agg (agg_text, &rule->aggregate))
-        return s_fail_found (err, path, json_object_get (def, "aggregate"),
-                             "sum, count, min, max or avg");
     if (wildcard && rule->aggregate == WS_AGG_NONE)
         return s_fail (err, path,
                        "missing, the pointer \"%.60s\" has a \"*\" so it "

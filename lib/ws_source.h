@@ -133,6 +133,8 @@ int ws_source_max_series (ws_source_t *self);
 bool ws_source_doc_labels (ws_source_t *self);
 
 //  Names used in JSON and the database.
+//  A rule kind's key: "json", "regex", "xpath", "csv", "prometheus".
+const char *ws_extract_kind_name (ws_extract_kind_t kind);
 const char *ws_metric_type_name (ws_metric_type_t type);
 const char *ws_agg_name (ws_agg_t aggregate);
 

@@ -894,8 +894,8 @@ ws_fetch_start (ws_fetch_t *self, ws_source_t *source, int64_t tick_ms,
             rc = ws_err_set (err, WS_ERR_SYSTEM, "headers: out of memory");
         else
             headers = grown;
+        OPENSSL_cleanse (auth, sizeof auth);
     }
-    OPENSSL_cleanse (auth, sizeof auth);
     int64_t interval = ws_source_interval_ms (source);
     char *url = rc < 0 ? NULL
                        : ws_request_url (request, ws_source_url (source),

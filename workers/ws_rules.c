@@ -18,9 +18,6 @@
 #include "ws_map.h"
 #include "ws_value.h"
 
-static const char *const s_kind_names[] = {"json", "regex", "xpath", "csv",
-                                           "prometheus"};
-
 static char *
 s_dup (const char *text)
 {
@@ -49,7 +46,7 @@ s_rule_fail (ws_rule_outcome_t *outcome, const ws_rule_t *rule, const char *fmt,
                   rule->pointer);
     else
         snprintf (head, sizeof head, "rule '%s' %s '%.120s%s'", rule->metric,
-                  s_kind_names[rule->kind], rule->pointer,
+                  ws_extract_kind_name (rule->kind), rule->pointer,
                   strlen (rule->pointer) > 120 ? "..." : "");
     size_t size = strlen (head) + strlen (text) + 3;
     free (outcome->error);

@@ -4,8 +4,8 @@
 #include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <jansson.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +16,8 @@
 #include "ws_buf.h"
 #include "ws_curve.h"
 #include "ws_deliver.h"
+#include "ws_extract.h"
 #include "ws_extract_json.h"
-#include "ws_rules.h"
 #include "ws_fetch.h"
 #include "ws_goal_job.h"
 #include "ws_log.h"
@@ -25,6 +25,7 @@
 #include "ws_msg.h"
 #include "ws_paths.h"
 #include "ws_results.h"
+#include "ws_rules.h"
 #include "ws_source.h"
 #include "ws_trend.h"
 
@@ -465,45 +466,40 @@ s_result_new (s_job_t *job)
     return result;
 }
 
-//  Error texts are cut to fit buffers (ws_err_t holds 256 bytes), which
-//  may split a UTF-8 character of a source's text; JSON needs valid
-//  UTF-8, so such bytes become '?'. Only called when jansson refused
-//  the text.
+//  Text as a JSON string, at most max bytes cut on a character
+//  boundary; bytes that are not UTF-8, and NULs, become '?' (JSON and the
+//  protocol want valid UTF-8 without U+0000). Error texts are cut to fit
+//  buffers (ws_err_t holds 256 bytes), which may split a character of a
+//  source's text; a report shows the start of a body, which may be
+//  binary.
+static json_t *
+s_text_json (const char *data, size_t len, size_t max)
+{
+    len = ws_utf8_cut (data, len, max);
+    char *copy = malloc (len + 1);
+    if (!copy)
+        abort ();
+    memcpy (copy, data, len);
+    copy[len] = '\0';
+    for (size_t i = 0; i < len;) {
+        i = ws_utf8_valid_end ((const unsigned char *) copy, i, len);
+        if (i < len)
+            copy[i++] = '?';
+    }
+    for (size_t i = 0; i < len; i++)
+        if (!copy[i])
+            copy[i] = '?';
+    json_t *text = json_stringn (copy, len);
+    free (copy);
+    if (!text)
+        abort ();
+    return text;
+}
+
 static json_t *
 s_error_string (const char *text)
 {
-    json_t *string = json_string (text);
-    if (string)
-        return string;
-    char *copy = strdup (text);
-    if (!copy)
-        return NULL;
-    unsigned char *p = (unsigned char *) copy;
-    while (*p) {
-        int len = *p < 0x80             ? 1
-                  : (*p & 0xE0) == 0xC0 ? 2
-                  : (*p & 0xF0) == 0xE0 ? 3
-                  : (*p & 0xF8) == 0xF0 ? 4
-                                        : 0;
-        int good = len > 0;
-        for (int i = 1; good && i < len; i++)
-            good = (p[i] & 0xC0) == 0x80;
-        if (!good) {
-            *p++ = '?';
-            continue;
-        }
-        p += len;
-    }
-    //  Overlong forms and surrogates that pass the shape test above.
-    string = json_string (copy);
-    if (!string) {
-        for (p = (unsigned char *) copy; *p; p++)
-            if (*p >= 0x80)
-                *p = '?';
-        string = json_string (copy);
-    }
-    free (copy);
-    return string;
+    return s_text_json (text, strlen (text), strlen (text));
 }
 
 static void
@@ -686,32 +682,6 @@ s_keep_values (ws_worker_t *self, s_job_t *job,
     s_store (self, job->id, &body, len);
 }
 
-//  Text for a report: at most max bytes of valid UTF-8 (other bytes
-//  become '?'), as a JSON string.
-static json_t *
-s_text_json (const char *data, size_t len, size_t max)
-{
-    if (len > max)
-        len = max;
-    char *copy = malloc (len + 1);
-    if (!copy)
-        abort ();
-    memcpy (copy, data, len);
-    copy[len] = '\0';
-    json_t *text = json_stringn (copy, len);
-    for (size_t i = 0; !text && i < len; i++) {
-        //  Replace bytes until jansson takes it: a cut sequence at the
-        //  end, or binary.
-        unsigned char c = (unsigned char) copy[i];
-        if (c >= 0x80 || (c < 0x20 && c != '\n' && c != '\t') || c == 0)
-            copy[i] = '?';
-        if (i + 1 == len || (i + 1) % 64 == 0)
-            text = json_stringn (copy, len);
-    }
-    free (copy);
-    return text ? text : json_string ("");
-}
-
 //  The result of a probe job: the fetch, and for every rule what it
 //  found, what that became, and its samples or why none.
 static void
@@ -734,8 +704,6 @@ s_on_probed (ws_worker_t *self, s_job_t *job, const ws_fetch_result_t *fetched,
     for (size_t i = 0; i < run.rule_count; i++) {
         const ws_rule_t *rule = ws_source_rule (job->source, i);
         ws_rule_outcome_t *outcome = &run.rules[i];
-        static const char *const kinds[] = {"json", "regex", "xpath", "csv",
-                                            "prometheus"};
         json_t *matches = json_array ();
         for (size_t m = 0; m < outcome->matches.count && m < 20; m++) {
             ws_match_t *match = &outcome->matches.items[m];
@@ -759,7 +727,8 @@ s_on_probed (ws_worker_t *self, s_job_t *job, const ws_fetch_result_t *fetched,
                            "value", s_number (run.samples[k].value)));
         json_t *item = json_pack (
             "{s:s, s:s, s:s, s:o, s:I, s:o, s:o}", "metric", rule->metric,
-            "kind", kinds[rule->kind], "expression", rule->pointer, "error",
+            "kind", ws_extract_kind_name (rule->kind), "expression",
+            rule->pointer, "error",
             outcome->error ? s_error_string (outcome->error) : json_null (),
             "matches_found", (json_int_t) outcome->matches.count, "matches",
             matches, "samples", samples);

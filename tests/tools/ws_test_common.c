@@ -47,3 +47,16 @@ ws_test_read_file (const char *path, size_t *len)
     }
     return data;
 }
+
+char *
+ws_test_data_file (const char *relative, size_t *len)
+{
+    const char *root = getenv ("WS_TEST_DATA");
+    char path[1024];
+    snprintf (path, sizeof path, "%s/%s", root ? root : "(WS_TEST_DATA unset)",
+              relative);
+    char *data = root ? ws_test_read_file (path, len) : NULL;
+    if (!data)
+        fprintf (stderr, "test data '%s' cannot be read\n", path);
+    return data;
+}

@@ -15,23 +15,19 @@
 
 #include <cmocka.h>
 
+#include "ws_test_common.h"
+
 #include "ws_extract_csv.h"
 
 //  A fixture of tests/data/extract, whole (caller frees).
 static char *
 s_fixture (const char *name, size_t *len)
 {
-    const char *data = getenv ("WS_TEST_DATA");
-    assert_non_null (data);
-    char path[1024];
-    snprintf (path, sizeof path, "%s/extract/%s", data, name);
-    FILE *file = fopen (path, "rb");
-    if (!file)
-        fail_msg ("cannot open %s", path);
-    char *text = malloc (1 << 16);
-    assert_non_null (text);
-    *len = fread (text, 1, 1 << 16, file);
-    fclose (file);
+    char relative[256];
+    snprintf (relative, sizeof relative, "extract/%s", name);
+    char *text = ws_test_data_file (relative, len);
+    if (!text)
+        fail_msg ("fixture %s cannot be read", relative);
     return text;
 }
 

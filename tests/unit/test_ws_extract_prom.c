@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include "ws_test_common.h"
+
 #include "ws_extract_prom.h"
 
 static char *s_body;
@@ -25,18 +27,8 @@ static int
 s_setup (void **state)
 {
     (void) state;
-    const char *data = getenv ("WS_TEST_DATA");
-    if (!data)
-        return -1;
-    char path[1024];
-    snprintf (path, sizeof path, "%s/extract/metrics.prom", data);
-    FILE *file = fopen (path, "rb");
-    if (!file)
-        return -1;
-    s_body = malloc (1 << 16);
-    s_len = s_body ? fread (s_body, 1, 1 << 16, file) : 0;
-    fclose (file);
-    return s_len ? 0 : -1;
+    s_body = ws_test_data_file ("extract/metrics.prom", &s_len);
+    return s_body && s_len ? 0 : -1;
 }
 
 static int

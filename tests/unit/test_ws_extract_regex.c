@@ -14,29 +14,20 @@
 
 #include <cmocka.h>
 
+#include "ws_test_common.h"
+
 #include "ws_extract_regex.h"
 
 //  A fixture of tests/data/extract (caller frees), its size in *len.
 static char *
 s_fixture (const char *name, size_t *len)
 {
-    const char *dir = getenv ("WS_TEST_DATA");
-    assert_non_null (dir);
-    char path[512];
-    snprintf (path, sizeof path, "%s/extract/%s", dir, name);
-    FILE *file = fopen (path, "rb");
-    if (!file)
-        fail_msg ("cannot open %s", path);
-    fseek (file, 0, SEEK_END);
-    long size = ftell (file);
-    fseek (file, 0, SEEK_SET);
-    char *data = malloc ((size_t) size + 1);
-    assert_non_null (data);
-    assert_int_equal (fread (data, 1, (size_t) size, file), (size_t) size);
-    data[size] = '\0';
-    fclose (file);
-    *len = (size_t) size;
-    return data;
+    char relative[256];
+    snprintf (relative, sizeof relative, "extract/%s", name);
+    char *text = ws_test_data_file (relative, len);
+    if (!text)
+        fail_msg ("fixture %s cannot be read", relative);
+    return text;
 }
 
 //  An extractor from rule (JSON text); fails the test if refused.

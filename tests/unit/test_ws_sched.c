@@ -199,6 +199,14 @@ test_accounting (void **state)
     assert_non_null (sf->skip_why);
     assert_string_equal (sf->skip_why, "behind");
     json_decref (rows);
+    //  A source applied later is accounted from its first tick: only the
+    //  first load checks what a previous run left.
+    json_t *later = s_row (4, "later", "1s", true);
+    json_object_set_new (later, "created_at", json_integer (now + 50000));
+    rows = json_pack ("[o]", later);
+    ws_sched_load (sched, rows, now + 60000);
+    assert_int_equal (ws_sched_get (sched, 4)->scan_to, 0);
+    json_decref (rows);
     ws_sched_destroy (&sched);
 }
 
