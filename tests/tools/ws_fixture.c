@@ -384,7 +384,9 @@ s_serve_slow (fixture_t *self, struct MHD_Connection *connection,
         return ws_httpd_reply_error (
             connection, url, 400, "query 'ms': expected an integer 0..600000");
     sleeper_t *sleeper = &self->sleeper;
-    int64_t deadline = s_now_mono_ms () + (int64_t) ms;
+    //  + 1: the clock is read in whole milliseconds, so without it a
+    //  request could be answered up to 1 ms before 'ms' passed.
+    int64_t deadline = s_now_mono_ms () + (int64_t) ms + 1;
 
     if (self->threads_mode) {
         pthread_mutex_lock (&sleeper->lock);

@@ -114,11 +114,17 @@ typedef struct {
 static char s_headers_seen;
 
 static int64_t
-s_clock_ms (clockid_t clock)
+s_clock_ns (clockid_t clock)
 {
     struct timespec ts;
     clock_gettime (clock, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t
+s_clock_ms (clockid_t clock)
+{
+    return s_clock_ns (clock) / 1000000;
 }
 
 //  FNV-1a.
@@ -474,13 +480,16 @@ s_reply (struct MHD_Connection *connection, const char *url,
 static bool
 s_hold (hookrecv_t *self, req_t *req, unsigned long hold_ms)
 {
-    int64_t deadline = s_clock_ms (CLOCK_MONOTONIC) + (int64_t) hold_ms;
+    //  In nanoseconds: a deadline on whole milliseconds answered up to
+    //  1 ms early, and a sender timing the hold saw 1.4999 s for 1500.
+    int64_t deadline =
+        s_clock_ns (CLOCK_MONOTONIC) + (int64_t) hold_ms * 1000000;
     pthread_mutex_lock (&self->lock);
     req->held = true;
     self->held++;
-    while (!self->stopping && s_clock_ms (CLOCK_MONOTONIC) < deadline) {
-        struct timespec until = {.tv_sec = deadline / 1000,
-                                 .tv_nsec = (deadline % 1000) * 1000000};
+    while (!self->stopping && s_clock_ns (CLOCK_MONOTONIC) < deadline) {
+        struct timespec until = {.tv_sec = deadline / 1000000000,
+                                 .tv_nsec = deadline % 1000000000};
         pthread_cond_timedwait (&self->wake, &self->lock, &until);
     }
     bool answered = !self->stopping;
